@@ -1,0 +1,236 @@
+"""REST API for leads: thin views; input checked by serializers, writes done by services."""
+
+from django.contrib.auth import get_user_model
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import filters, generics, permissions, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from leads import selectors, services
+from leads.filters import LeadFilter
+from leads.lifecycle import Stage, allowed_next_stages
+from leads.models import Campaign, Company, Lead
+from leads.permissions import LeadModelPermissions, can_assign_owner
+
+
+class CompanyRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class OwnerRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    name = serializers.CharField(source="get_full_name")
+
+
+class LeadOutputSerializer(serializers.ModelSerializer):
+    company = CompanyRefSerializer(allow_null=True)
+    owner = OwnerRefSerializer(allow_null=True)
+    full_name = serializers.CharField()
+    allowed_next_stages = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Lead
+        fields = [
+            "id",
+            "email",
+            "first_name",
+            "last_name",
+            "full_name",
+            "phone",
+            "job_title",
+            "seniority",
+            "country",
+            "city",
+            "language",
+            "age_band",
+            "company",
+            "stage",
+            "stage_changed_at",
+            "allowed_next_stages",
+            "owner",
+            "grade",
+            "fit_points",
+            "behaviour_score",
+            "rank",
+            "temperature",
+            "source_channel",
+            "first_campaign",
+            "last_campaign",
+            "utm_source",
+            "utm_medium",
+            "utm_campaign",
+            "utm_term",
+            "utm_content",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_allowed_next_stages(self, lead: Lead) -> list[str]:
+        return allowed_next_stages(lead.stage)
+
+
+class LeadInputSerializer(serializers.Serializer):
+    """Fields a client may write. Stage is set only on create; later through /transition/."""
+
+    email = serializers.EmailField(max_length=254)
+    first_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    job_title = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    seniority = serializers.ChoiceField(
+        choices=Lead._meta.get_field("seniority").choices, required=False, allow_blank=True
+    )
+    country = serializers.RegexField(r"^[A-Za-z]{2}$", required=False, allow_blank=True)
+    city = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    language = serializers.CharField(max_length=8, required=False, allow_blank=True)
+    age_band = serializers.ChoiceField(
+        choices=Lead._meta.get_field("age_band").choices, required=False, allow_blank=True
+    )
+    company = serializers.PrimaryKeyRelatedField(
+        queryset=Company.objects.all(), required=False, allow_null=True
+    )
+    company_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=get_user_model().objects.filter(is_active=True), required=False, allow_null=True
+    )
+    source_channel = serializers.ChoiceField(
+        choices=Lead._meta.get_field("source_channel").choices, required=False
+    )
+    first_campaign = serializers.PrimaryKeyRelatedField(
+        queryset=Campaign.objects.all(), required=False, allow_null=True
+    )
+    last_campaign = serializers.PrimaryKeyRelatedField(
+        queryset=Campaign.objects.all(), required=False, allow_null=True
+    )
+    utm_source = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    utm_medium = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    utm_campaign = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    utm_term = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    utm_content = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+    def validate_country(self, value: str) -> str:
+        return value.upper()
+
+    def validate_owner(self, value):
+        if not can_assign_owner(self.context["request"].user, value):
+            raise serializers.ValidationError(_("You may only assign leads to yourself."))
+        return value
+
+
+class LeadCreateInputSerializer(LeadInputSerializer):
+    stage = serializers.ChoiceField(choices=Stage.choices, required=False)
+
+
+def _lead_output(request: Request, lead: Lead, *, status_code: int = status.HTTP_200_OK):
+    lead = selectors.lead_detail(user=request.user).get(pk=lead.pk)
+    return Response(LeadOutputSerializer(lead).data, status=status_code)
+
+
+class LeadListCreateApi(generics.ListAPIView):
+    """List the leads you may see (filter, sort, cursor-paginate) or create one."""
+
+    permission_classes = [permissions.IsAuthenticated, LeadModelPermissions]
+    serializer_class = LeadOutputSerializer
+    filterset_class = LeadFilter
+    filter_backends = [*generics.ListAPIView.filter_backends, filters.OrderingFilter]
+    ordering_fields = ["created_at", "updated_at", "stage_changed_at", "behaviour_score"]
+    ordering = ["-created_at", "-id"]
+
+    def get_queryset(self):
+        return selectors.lead_list(user=self.request.user)
+
+    @extend_schema(
+        request=LeadCreateInputSerializer,
+        responses={201: LeadOutputSerializer, 400: OpenApiResponse(description="Invalid fields")},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = LeadCreateInputSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        lead = services.lead_create(created_by=request.user, **serializer.validated_data)
+        return _lead_output(request, lead, status_code=status.HTTP_201_CREATED)
+
+
+class LeadDetailApi(APIView):
+    """Read, change (PATCH) or delete one lead you may see."""
+
+    permission_classes = [permissions.IsAuthenticated, LeadModelPermissions]
+
+    def get_queryset(self):
+        return selectors.lead_detail(user=self.request.user)
+
+    def get_object(self, pk: int) -> Lead:
+        return get_object_or_404(self.get_queryset(), pk=pk)
+
+    @extend_schema(responses=LeadOutputSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(LeadOutputSerializer(self.get_object(pk)).data)
+
+    @extend_schema(request=LeadInputSerializer(partial=True), responses=LeadOutputSerializer)
+    def patch(self, request: Request, pk: int) -> Response:
+        lead = self.get_object(pk)
+        serializer = LeadInputSerializer(
+            data=request.data, partial=True, context={"request": request}
+        )
+        serializer.is_valid(raise_exception=True)
+        lead = services.lead_update(lead=lead, **serializer.validated_data)
+        return _lead_output(request, lead)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, pk: int) -> Response:
+        services.lead_delete(lead=self.get_object(pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LeadTransitionApi(APIView):
+    """Move a lead to another stage. 409 with the allowed next stages when the move is forbidden."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    class InputSerializer(serializers.Serializer):
+        to_stage = serializers.ChoiceField(choices=Stage.choices)
+        reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        lead = serializers.IntegerField(source="lead_id")
+        from_stage = serializers.CharField()
+        to_stage = serializers.CharField()
+        at = serializers.DateTimeField()
+        by_user = serializers.IntegerField(source="by_user_id", allow_null=True)
+        reason = serializers.CharField()
+        allowed_next_stages = serializers.SerializerMethodField()
+
+        def get_allowed_next_stages(self, transition) -> list[str]:
+            return allowed_next_stages(transition.to_stage)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            200: OutputSerializer,
+            400: OpenApiResponse(description="Invalid fields"),
+            409: inline_serializer(
+                "TransitionConflict",
+                {
+                    "detail": serializers.CharField(),
+                    "from_stage": serializers.CharField(),
+                    "to_stage": serializers.CharField(),
+                    "allowed": serializers.ListField(child=serializers.CharField()),
+                },
+            ),
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        if not request.user.has_perm("leads.transition_lead"):
+            self.permission_denied(request, _("You may not change lead stages."))
+        lead = get_object_or_404(selectors.lead_visible_to(request.user), pk=pk)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        transition = services.lead_transition(
+            lead_id=lead.pk, by_user=request.user, **serializer.validated_data
+        )
+        return Response(self.OutputSerializer(transition).data)

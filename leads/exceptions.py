@@ -1,0 +1,19 @@
+from django.utils.translation import gettext as _
+
+from leadcrm.exceptions import Conflict
+
+
+class TransitionNotAllowed(Conflict):
+    """The lifecycle table forbids the move; carries what is allowed so callers can say so."""
+
+    def __init__(self, *, from_stage: str, to_stage: str, allowed: list[str]) -> None:
+        self.from_stage = from_stage
+        self.to_stage = to_stage
+        self.allowed = allowed
+        super().__init__(
+            _("A lead in stage “%(from)s” cannot move to “%(to)s”.")
+            % {"from": from_stage, "to": to_stage},
+            from_stage=from_stage,
+            to_stage=to_stage,
+            allowed=allowed,
+        )

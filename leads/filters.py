@@ -1,0 +1,54 @@
+"""One filter set for the lead list page and the lead list API, so both filter alike."""
+
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from leads.lifecycle import Stage
+from leads.models import Campaign, Channel, Grade, Lead, Temperature
+from leads.selectors import assignable_owners
+
+
+class LeadFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    stage = django_filters.MultipleChoiceFilter(choices=Stage.choices, label=_("Stage"))
+    owner = django_filters.ModelChoiceFilter(
+        queryset=lambda request: assignable_owners(), label=_("Owner")
+    )
+    unassigned = django_filters.BooleanFilter(
+        field_name="owner", lookup_expr="isnull", label=_("Unassigned")
+    )
+    grade = django_filters.MultipleChoiceFilter(choices=Grade.choices, label=_("Grade"))
+    temperature = django_filters.ChoiceFilter(choices=Temperature.choices, label=_("Temperature"))
+    source_channel = django_filters.ChoiceFilter(choices=Channel.choices, label=_("Channel"))
+    campaign = django_filters.ModelChoiceFilter(
+        field_name="first_campaign", queryset=Campaign.objects.all(), label=_("Campaign")
+    )
+    created_after = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__gte", label=_("Created from")
+    )
+    created_before = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__lte", label=_("Created until")
+    )
+
+    class Meta:
+        model = Lead
+        fields = ["q", "stage", "owner", "unassigned", "grade", "temperature", "source_channel"]
+
+    def search(self, queryset, name, value):
+        """E-mail prefix, name prefix or company name; prefixes keep it index-friendly."""
+        value = value.strip()
+        if not value:
+            return queryset
+        if "@" in value:
+            return queryset.filter(email__istartswith=value)
+        condition = (
+            Q(email__istartswith=value)
+            | Q(last_name__istartswith=value)
+            | Q(first_name__istartswith=value)
+            | Q(company__name__istartswith=value)
+        )
+        parts = value.split()
+        if len(parts) == 2:
+            condition |= Q(first_name__istartswith=parts[0], last_name__istartswith=parts[1])
+        return queryset.filter(condition)

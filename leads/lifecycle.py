@@ -1,0 +1,45 @@
+"""The lead lifecycle: stages and the one table of allowed transitions."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Stage(models.TextChoices):
+    UNQUALIFIED = "unqualified", _("Unqualified")
+    MQL = "mql", _("Marketing-qualified (MQL)")
+    SQL = "sql", _("Sales-qualified (SQL)")
+    OPPORTUNITY = "opportunity", _("Opportunity")
+    CUSTOMER = "customer", _("Customer")
+    NURTURE = "nurture", _("Nurture")
+    DISQUALIFIED = "disqualified", _("Disqualified")
+
+
+# The funnel order, used by reports and the stage filter; side exits come last.
+FUNNEL = [Stage.UNQUALIFIED, Stage.MQL, Stage.SQL, Stage.OPPORTUNITY, Stage.CUSTOMER]
+
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    Stage.UNQUALIFIED: frozenset({Stage.MQL, Stage.NURTURE, Stage.DISQUALIFIED}),
+    # Sales accepts an MQL (-> SQL) or rejects it (-> nurture, with a reason).
+    Stage.MQL: frozenset({Stage.SQL, Stage.NURTURE, Stage.DISQUALIFIED}),
+    Stage.SQL: frozenset({Stage.OPPORTUNITY, Stage.NURTURE, Stage.DISQUALIFIED}),
+    # A lost opportunity goes back to nurture; a won one makes a customer.
+    Stage.OPPORTUNITY: frozenset({Stage.CUSTOMER, Stage.NURTURE, Stage.DISQUALIFIED}),
+    Stage.CUSTOMER: frozenset(),
+    # Recycled leads re-qualify as MQL when they engage again.
+    Stage.NURTURE: frozenset({Stage.MQL, Stage.DISQUALIFIED}),
+    # A disqualification made in error can be reopened.
+    Stage.DISQUALIFIED: frozenset({Stage.UNQUALIFIED}),
+}
+
+# Moving a lead into these stages needs a reason, so the history explains the exit.
+REASON_REQUIRED = frozenset({Stage.NURTURE, Stage.DISQUALIFIED})
+
+
+def allowed_next_stages(stage: str) -> list[str]:
+    """The stages a lead in ``stage`` may move to, in the order of Stage."""
+    allowed = ALLOWED_TRANSITIONS[stage]
+    return [s.value for s in Stage if s in allowed]
+
+
+def is_allowed(from_stage: str, to_stage: str) -> bool:
+    return to_stage in ALLOWED_TRANSITIONS.get(from_stage, frozenset())

@@ -1,0 +1,453 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from leads.lifecycle import Stage
+
+
+class Channel(models.TextChoices):
+    NEWSLETTER = "newsletter", _("Newsletter")
+    WEBINAR = "webinar", _("Webinar")
+    EBOOK = "ebook", _("E-book / white paper")
+    SEO = "seo", _("SEO / organic search")
+    SOCIAL = "social", _("Social media")
+    ADS = "ads", _("Paid search / ads")
+    COLD_EMAIL = "cold_email", _("Cold e-mail")
+    COLD_CALL = "cold_call", _("Cold call")
+    TRADE_FAIR = "trade_fair", _("Trade fair")
+    REFERRAL = "referral", _("Referral")
+    PURCHASED_LIST = "purchased_list", _("Purchased list")
+    DIRECT = "direct", _("Direct / manual entry")
+    OTHER = "other", _("Other")
+
+
+class Grade(models.TextChoices):
+    A = "A", "A"
+    B = "B", "B"
+    C = "C", "C"
+    D = "D", "D"
+
+
+class Temperature(models.TextChoices):
+    HOT = "hot", _("Hot")
+    WARM = "warm", _("Warm")
+    COLD = "cold", _("Cold")
+
+
+class Seniority(models.TextChoices):
+    UNKNOWN = "", _("Unknown")
+    STAFF = "staff", _("Staff")
+    MANAGER = "manager", _("Manager")
+    DIRECTOR = "director", _("Director")
+    VP = "vp", _("Vice president")
+    C_LEVEL = "c_level", _("C-level / owner")
+
+
+class CompanySize(models.TextChoices):
+    UNKNOWN = "", _("Unknown")
+    S1_10 = "1-10", _("1–10 employees")
+    S11_50 = "11-50", _("11–50 employees")
+    S51_200 = "51-200", _("51–200 employees")
+    S201_1000 = "201-1000", _("201–1,000 employees")
+    S1001_5000 = "1001-5000", _("1,001–5,000 employees")
+    S5001_PLUS = "5001+", _("More than 5,000 employees")
+
+
+class AgeBand(models.TextChoices):
+    UNKNOWN = "", _("Unknown")
+    A18_24 = "18-24", "18–24"
+    A25_34 = "25-34", "25–34"
+    A35_44 = "35-44", "35–44"
+    A45_54 = "45-54", "45–54"
+    A55_64 = "55-64", "55–64"
+    A65_PLUS = "65+", "65+"
+
+
+class Company(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    domain = models.CharField(_("web domain"), max_length=253, blank=True)
+    industry = models.CharField(_("industry"), max_length=100, blank=True)
+    size_band = models.CharField(
+        _("company size"), max_length=10, choices=CompanySize.choices, blank=True
+    )
+    annual_revenue = models.DecimalField(
+        _("annual revenue"), max_digits=16, decimal_places=2, null=True, blank=True
+    )
+    revenue_currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="company_name_ci_unique"),
+        ]
+        indexes = [models.Index(Lower("domain"), name="company_domain_ci")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Campaign(models.Model):
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", _("Inbound")
+        OUTBOUND = "outbound", _("Outbound")
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    direction = models.CharField(
+        _("direction"), max_length=10, choices=Direction.choices, default=Direction.INBOUND
+    )
+    starts_on = models.DateField(_("starts on"), null=True, blank=True)
+    ends_on = models.DateField(_("ends on"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        ordering = ["-starts_on", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__isnull=True)
+                | models.Q(starts_on__isnull=True)
+                | models.Q(ends_on__gte=models.F("starts_on")),
+                name="campaign_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CampaignCost(models.Model):
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="costs", verbose_name=_("campaign")
+    )
+    incurred_on = models.DateField(_("date"))
+    amount = models.DecimalField(
+        _("amount"), max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal(0))]
+    )
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    note = models.CharField(_("note"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("campaign cost")
+        verbose_name_plural = _("campaign costs")
+        ordering = ["-incurred_on"]
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gte=0), name="cost_gte_0")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} {self.incurred_on}: {self.amount} {self.currency}"
+
+
+class Lead(models.Model):
+    email = models.EmailField(_("e-mail"), max_length=254)
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    job_title = models.CharField(_("job title"), max_length=150, blank=True)
+    seniority = models.CharField(
+        _("seniority"), max_length=10, choices=Seniority.choices, blank=True
+    )
+    country = models.CharField(_("country"), max_length=2, blank=True, help_text=_("ISO code"))
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    age_band = models.CharField(_("age band"), max_length=5, choices=AgeBand.choices, blank=True)
+    company = models.ForeignKey(
+        Company,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="leads",
+        verbose_name=_("company"),
+    )
+
+    stage = models.CharField(
+        _("stage"), max_length=12, choices=Stage.choices, default=Stage.UNQUALIFIED
+    )
+    stage_changed_at = models.DateTimeField(_("stage changed"), default=timezone.now)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_leads",
+        verbose_name=_("owner"),
+    )
+
+    # Scoring results, denormalised here so lists sort and filter on them without joins.
+    grade = models.CharField(_("grade"), max_length=1, choices=Grade.choices, default=Grade.D)
+    fit_points = models.IntegerField(_("fit points"), default=0)
+    behaviour_score = models.FloatField(_("behaviour score"), default=0.0)
+    rank = models.CharField(_("rank"), max_length=2, default="D4")
+    temperature = models.CharField(
+        _("temperature"), max_length=4, choices=Temperature.choices, default=Temperature.COLD
+    )
+
+    source_channel = models.CharField(
+        _("source channel"), max_length=20, choices=Channel.choices, default=Channel.DIRECT
+    )
+    first_campaign = models.ForeignKey(
+        Campaign,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="first_touch_leads",
+        verbose_name=_("first campaign"),
+    )
+    last_campaign = models.ForeignKey(
+        Campaign,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="last_touch_leads",
+        verbose_name=_("last campaign"),
+    )
+    utm_source = models.CharField(_("UTM source"), max_length=100, blank=True)
+    utm_medium = models.CharField(_("UTM medium"), max_length=100, blank=True)
+    utm_campaign = models.CharField(_("UTM campaign"), max_length=100, blank=True)
+    utm_term = models.CharField(_("UTM term"), max_length=100, blank=True)
+    utm_content = models.CharField(_("UTM content"), max_length=100, blank=True)
+
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("lead")
+        verbose_name_plural = _("leads")
+        ordering = ["-created_at", "-id"]
+        permissions = [("transition_lead", _("Can move a lead to another stage"))]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="lead_email_ci_unique"),
+            models.CheckConstraint(
+                condition=models.Q(stage__in=Stage.values), name="lead_stage_valid"
+            ),
+        ]
+        indexes = [
+            # The list page and API: filter by stage (and owner), newest first, keyset-paginated.
+            models.Index(fields=["stage", "owner", "-created_at", "-id"], name="lead_stage_owner"),
+            models.Index(fields=["owner", "-created_at", "-id"], name="lead_owner_created"),
+            models.Index(fields=["-created_at", "-id"], name="lead_created"),
+            models.Index(fields=["stage", "rank", "-behaviour_score"], name="lead_stage_rank"),
+            models.Index(Lower("last_name"), name="lead_last_name_ci"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class StageTransition(models.Model):
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="transitions", verbose_name=_("lead")
+    )
+    from_stage = models.CharField(_("from"), max_length=12, choices=Stage.choices, blank=True)
+    to_stage = models.CharField(_("to"), max_length=12, choices=Stage.choices)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by user"),
+    )
+    by_rule = models.CharField(_("by rule"), max_length=100, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("stage transition")
+        verbose_name_plural = _("stage transitions")
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["lead", "-at"], name="transition_lead_at"),
+            models.Index(fields=["to_stage", "at"], name="transition_to_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lead_id}: {self.from_stage or '∅'} → {self.to_stage}"
+
+
+class EventKind(models.TextChoices):
+    PAGE_VIEW = "page_view", _("Page view")
+    PRICING_PAGE_VIEW = "pricing_page_view", _("Pricing page view")
+    FORM_SUBMIT = "form_submit", _("Form submitted")
+    DOWNLOAD = "download", _("Download")
+    NEWSLETTER_SIGNUP = "newsletter_signup", _("Newsletter sign-up")
+    WEBINAR_REGISTERED = "webinar_registered", _("Webinar registration")
+    WEBINAR_ATTENDED = "webinar_attended", _("Webinar attended")
+    EMAIL_OPEN = "email_open", _("E-mail opened")
+    EMAIL_CLICK = "email_click", _("E-mail link clicked")
+    DEMO_REQUEST = "demo_request", _("Demo request")
+    QUOTE_REQUEST = "quote_request", _("Quote request")
+    UNSUBSCRIBE = "unsubscribe", _("Unsubscribed")
+
+
+class Event(models.Model):
+    lead = models.ForeignKey(
+        Lead,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name=_("lead"),
+    )
+    visitor_id = models.CharField(_("visitor id"), max_length=64, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=EventKind.choices)
+    url = models.URLField(_("URL"), max_length=2000, blank=True)
+    asset = models.CharField(_("asset"), max_length=255, blank=True)
+    campaign = models.ForeignKey(
+        Campaign,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name=_("campaign"),
+    )
+    occurred_at = models.DateTimeField(_("occurred"), default=timezone.now)
+    properties = models.JSONField(_("properties"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        ordering = ["-occurred_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(lead__isnull=False) | ~models.Q(visitor_id=""),
+                name="event_has_lead_or_visitor",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["lead", "-occurred_at"], name="event_lead_at"),
+            models.Index(fields=["visitor_id"], name="event_visitor"),
+            models.Index(fields=["campaign", "occurred_at"], name="event_campaign_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} @ {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class Activity(models.Model):
+    class Kind(models.TextChoices):
+        CALL = "call", _("Call")
+        MEETING = "meeting", _("Meeting")
+        EMAIL = "email", _("E-mail")
+        NOTE = "note", _("Note")
+        TASK = "task", _("Task")
+
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="activities", verbose_name=_("lead")
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("details"), blank=True)
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["lead", "-created_at"], name="activity_lead_at")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.subject}"
+
+
+class Consent(models.Model):
+    class Purpose(models.TextChoices):
+        MARKETING_EMAIL = "marketing_email", _("Marketing e-mail")
+        NEWSLETTER = "newsletter", _("Newsletter")
+        PHONE = "phone", _("Phone calls")
+        TRACKING = "tracking", _("Website tracking")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending confirmation")
+        GRANTED = "granted", _("Granted")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="consents", verbose_name=_("lead")
+    )
+    purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose.choices)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices)
+    source = models.CharField(_("source"), max_length=100, blank=True)
+    recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("double opt-in confirmed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        ordering = ["-recorded_at", "-id"]
+        indexes = [models.Index(fields=["lead", "purpose", "-recorded_at"], name="consent_lead")]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()}: {self.get_status_display()}"
+
+
+class Opportunity(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        WON = "won", _("Won")
+        LOST = "lost", _("Lost")
+
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="opportunities", verbose_name=_("lead")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    amount = models.DecimalField(
+        _("amount"), max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal(0))]
+    )
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    expected_margin = models.DecimalField(
+        _("expected gross margin"), max_digits=14, decimal_places=2, default=Decimal(0)
+    )
+    probability = models.PositiveSmallIntegerField(
+        _("probability (%)"), default=10, validators=[MaxValueValidator(100)]
+    )
+    expected_close_on = models.DateField(_("expected close"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=4, choices=Status.choices, default=Status.OPEN
+    )
+    lost_reason = models.CharField(_("lost reason"), max_length=255, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="opportunities",
+        verbose_name=_("owner"),
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("opportunity")
+        verbose_name_plural = _("opportunities")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(probability__lte=100), name="opp_prob_le_100")
+        ]
+        indexes = [models.Index(fields=["status", "closed_at"], name="opportunity_status")]
+
+    def __str__(self) -> str:
+        return self.name

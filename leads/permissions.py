@@ -1,0 +1,23 @@
+"""Who may do what with a lead, beyond the model permissions the roles grant."""
+
+from django.contrib.auth.models import AbstractBaseUser
+from rest_framework.permissions import DjangoModelPermissions
+
+from leadcrm.roles import sees_all_leads
+
+
+def can_assign_owner(user: AbstractBaseUser, owner: AbstractBaseUser | None) -> bool:
+    """Managers, marketers and admins assign leads to anyone; a sales rep only to themselves."""
+    if sees_all_leads(user):
+        return True
+    return owner is not None and owner.pk == user.pk
+
+
+class LeadModelPermissions(DjangoModelPermissions):
+    """Reading needs the view permission as well (DRF's default lets any signed-in user read)."""
+
+    perms_map = {
+        **DjangoModelPermissions.perms_map,
+        "GET": ["%(app_label)s.view_%(model_name)s"],
+        "HEAD": ["%(app_label)s.view_%(model_name)s"],
+    }

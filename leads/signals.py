@@ -1,0 +1,12 @@
+"""Domain signals of the leads app, sent after the transaction commits.
+
+Upper apps (scoring, nurturing, reporting) listen to these; a receiver does nothing but enqueue a
+Celery task. The leads app never imports them.
+"""
+
+from django.dispatch import Signal
+
+# kwargs: lead_id
+lead_created = Signal()
+# kwargs: lead_id, from_stage, to_stage, transition_id
+lead_stage_changed = Signal()

@@ -1,0 +1,130 @@
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from leadcrm.roles import Role
+from leads.lifecycle import Stage
+from leads.models import (
+    Activity,
+    Campaign,
+    CampaignCost,
+    Channel,
+    Company,
+    Consent,
+    Event,
+    EventKind,
+    Lead,
+    Opportunity,
+    StageTransition,
+)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.django.Password("correct-horse-battery")
+
+    @factory.post_generation
+    def role(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.groups.add(Group.objects.get(name=extracted))
+
+
+def user_with_role(role: Role, **kwargs):
+    return UserFactory(role=role, **kwargs)
+
+
+class CompanyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Company
+
+    name = factory.Sequence(lambda n: f"Company {n} GmbH")
+    domain = factory.Sequence(lambda n: f"company{n}.example")
+    industry = "Software"
+    size_band = "51-200"
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Campaign
+
+    name = factory.Sequence(lambda n: f"Campaign {n}")
+    channel = Channel.WEBINAR
+
+
+class CampaignCostFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CampaignCost
+
+    campaign = factory.SubFactory(CampaignFactory)
+    incurred_on = factory.LazyFunction(lambda: timezone.localdate())
+    amount = 1000
+
+
+class LeadFactory(factory.django.DjangoModelFactory):
+    """A lead row as it exists in the database; use leads.services to test behaviour."""
+
+    class Meta:
+        model = Lead
+
+    email = factory.Sequence(lambda n: f"lead{n}@example.com")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    company = factory.SubFactory(CompanyFactory)
+    stage = Stage.UNQUALIFIED
+
+
+class StageTransitionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StageTransition
+
+    lead = factory.SubFactory(LeadFactory)
+    from_stage = Stage.UNQUALIFIED
+    to_stage = Stage.MQL
+    by_rule = "test"
+
+
+class EventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Event
+
+    lead = factory.SubFactory(LeadFactory)
+    kind = EventKind.PAGE_VIEW
+    url = "https://www.example.com/product"
+
+
+class ActivityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Activity
+
+    lead = factory.SubFactory(LeadFactory)
+    kind = Activity.Kind.CALL
+    subject = "Discovery call"
+
+
+class ConsentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Consent
+
+    lead = factory.SubFactory(LeadFactory)
+    purpose = Consent.Purpose.MARKETING_EMAIL
+    status = Consent.Status.GRANTED
+    source = "web form"
+
+
+class OpportunityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Opportunity
+
+    lead = factory.SubFactory(LeadFactory, stage=Stage.OPPORTUNITY)
+    name = factory.Sequence(lambda n: f"Deal {n}")
+    amount = 12000
+    expected_margin = 4000

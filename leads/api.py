@@ -113,6 +113,13 @@ class LeadInputSerializer(serializers.Serializer):
     utm_term = serializers.CharField(max_length=100, required=False, allow_blank=True)
     utm_content = serializers.CharField(max_length=100, required=False, allow_blank=True)
 
+    def validate(self, attrs: dict) -> dict:
+        if "stage" in self.initial_data and "stage" not in self.fields:
+            raise serializers.ValidationError(
+                {"stage": _("Change the stage with POST /api/v1/leads/{id}/transition/.")}
+            )
+        return attrs
+
     def validate_country(self, value: str) -> str:
         return value.upper()
 

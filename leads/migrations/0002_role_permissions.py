@@ -1,60 +1,8 @@
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-VIEW = ["view"]
-EDIT = ["view", "add", "change"]
-ALL = ["view", "add", "change", "delete"]
-
-# What each role may do with the leads app's models. Which *rows* a role sees is decided in
-# leads.selectors.lead_visible_to.
-GRANTS = {
-    "marketer": {
-        "lead": [*EDIT, "transition"],
-        "company": EDIT,
-        "campaign": ALL,
-        "campaigncost": ALL,
-        "event": VIEW,
-        "stagetransition": VIEW,
-        "activity": EDIT,
-        "consent": EDIT,
-        "opportunity": VIEW,
-    },
-    "sales_rep": {
-        "lead": ["view", "change", "transition"],
-        "company": EDIT,
-        "campaign": VIEW,
-        "event": VIEW,
-        "stagetransition": VIEW,
-        "activity": EDIT,
-        "consent": VIEW,
-        "opportunity": EDIT,
-    },
-    "sales_manager": {
-        "lead": [*ALL, "transition"],
-        "company": ALL,
-        "campaign": VIEW,
-        "campaigncost": VIEW,
-        "event": VIEW,
-        "stagetransition": VIEW,
-        "activity": ALL,
-        "consent": VIEW,
-        "opportunity": ALL,
-    },
-    "admin": {
-        model: [*ALL, "transition"] if model == "lead" else ALL
-        for model in [
-            "lead",
-            "company",
-            "campaign",
-            "campaigncost",
-            "event",
-            "stagetransition",
-            "activity",
-            "consent",
-            "opportunity",
-        ]
-    },
-}
+from leadcrm.roles import sync_role_permissions
+from leads.roles import GRANTS
 
 
 def grant(apps, schema_editor):
@@ -63,14 +11,12 @@ def grant(apps, schema_editor):
     app_config.models_module = True  # migration app stubs lack it; create_permissions needs it
     create_permissions(app_config, apps=apps, verbosity=0)
     app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for role, models in GRANTS.items():
-        group = Group.objects.get(name=role)
-        codenames = [f"{action}_{model}" for model, actions in models.items() for action in actions]
-        group.permissions.add(
-            *Permission.objects.filter(content_type__app_label="leads", codename__in=codenames)
-        )
+    sync_role_permissions(
+        group_model=apps.get_model("auth", "Group"),
+        permission_model=apps.get_model("auth", "Permission"),
+        app_label="leads",
+        grants=GRANTS,
+    )
 
 
 def revoke(apps, schema_editor):

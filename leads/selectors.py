@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 
 from leadcrm.roles import Role, sees_all_leads
 from leads.lifecycle import Stage
-from leads.models import Activity, Company, Event, Lead, StageTransition
+from leads.models import Activity, Company, Consent, Event, Lead, Opportunity, StageTransition
 
 TIMELINE_LIMIT = 100
 
@@ -75,3 +75,15 @@ def assignable_owners() -> QuerySet:
         .distinct()
         .order_by("first_name", "last_name", "username")
     )
+
+
+def lead_opportunities(*, lead: Lead) -> QuerySet[Opportunity]:
+    return lead.opportunities.select_related("owner").order_by("-created_at", "-id")
+
+
+def lead_consents(*, lead: Lead) -> QuerySet[Consent]:
+    return lead.consents.order_by("-recorded_at", "-id")
+
+
+def lead_is_visible_to(*, user, lead_id: int) -> bool:
+    return lead_visible_to(user).filter(pk=lead_id).exists()

@@ -6,4 +6,10 @@ app_name = "leads"
 
 urlpatterns = [
     path("", views.lead_list, name="list"),
+    path("new/", views.lead_create, name="create"),
+    path("<int:pk>/", views.lead_detail, name="detail"),
+    path("<int:pk>/edit/", views.lead_edit, name="edit"),
+    path("<int:pk>/transition/", views.lead_transition, name="transition"),
+    path("companies/lookup/", views.company_lookup, name="company-lookup"),
+    path("check-email/", views.check_email, name="check-email"),
 ]

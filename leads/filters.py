@@ -11,14 +11,20 @@ from leads.selectors import assignable_owners
 
 class LeadFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
-    stage = django_filters.MultipleChoiceFilter(choices=Stage.choices, label=_("Stage"))
+    # distinct=False: no join here can duplicate rows, and DISTINCT would force PostgreSQL to sort
+    # every matching lead instead of reading one page from the index (bench/lead_list.py).
+    stage = django_filters.MultipleChoiceFilter(
+        choices=Stage.choices, distinct=False, label=_("Stage")
+    )
     owner = django_filters.ModelChoiceFilter(
         queryset=lambda request: assignable_owners(), label=_("Owner")
     )
     unassigned = django_filters.BooleanFilter(
         field_name="owner", lookup_expr="isnull", label=_("Unassigned")
     )
-    grade = django_filters.MultipleChoiceFilter(choices=Grade.choices, label=_("Grade"))
+    grade = django_filters.MultipleChoiceFilter(
+        choices=Grade.choices, distinct=False, label=_("Grade")
+    )
     temperature = django_filters.ChoiceFilter(choices=Temperature.choices, label=_("Temperature"))
     source_channel = django_filters.ChoiceFilter(choices=Channel.choices, label=_("Channel"))
     campaign = django_filters.ModelChoiceFilter(

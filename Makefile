@@ -44,7 +44,7 @@ demo: venv
 	DEBUG=1 $(BIN)/python manage.py seed_demo
 
 bench: venv
-	@echo "Benchmarks need PostgreSQL: see docs/benchmarks.md"
+	scripts/bench.sh
 
 clean:
 	rm -rf $(VENV) var

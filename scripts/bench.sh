@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Every benchmark on fresh throw-away servers: generate BENCH_LEADS leads, then measure.
+#   make bench                 (1,000,000 leads; about 2 minutes to generate)
+#   BENCH_LEADS=100000 make bench
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/system-deps.sh
+data_dir=$(mktemp -d /tmp/leadcrm-bench.XXXXXX)
+trap 'scripts/services.sh stop "$data_dir"' EXIT
+scripts/services.sh start "$data_dir"
+# shellcheck disable=SC1091
+source "$data_dir/env"
+export LEADCRM_VAR_DIR="$data_dir/var"
+
+.venv/bin/python manage.py migrate --no-input -v0
+.venv/bin/python -m bench.generate --leads "${BENCH_LEADS:-1000000}" --events-per-lead 3 --seed 42 --truncate
+.venv/bin/python -m bench.lead_list --requests "${BENCH_REQUESTS:-200}"

@@ -36,7 +36,7 @@ format: venv
 	$(BIN)/ruff format .
 
 messages: venv
-	$(BIN)/python manage.py makemessages -l de --ignore=.venv --ignore=var --ignore=bench
+	$(BIN)/python manage.py makemessages -l de --ignore=.venv --ignore=var --ignore=bench --ignore=tests
 	$(BIN)/python manage.py compilemessages -l de --ignore=.venv
 
 demo: venv

@@ -1,6 +1,7 @@
 from django.utils.translation import gettext as _
 
 from leadcrm.exceptions import Conflict
+from leads.lifecycle import Stage
 
 
 class TransitionNotAllowed(Conflict):
@@ -10,9 +11,10 @@ class TransitionNotAllowed(Conflict):
         self.from_stage = from_stage
         self.to_stage = to_stage
         self.allowed = allowed
+        labels = dict(Stage.choices)
         super().__init__(
             _("A lead in stage “%(from)s” cannot move to “%(to)s”.")
-            % {"from": from_stage, "to": to_stage},
+            % {"from": labels.get(from_stage, from_stage), "to": labels.get(to_stage, to_stage)},
             from_stage=from_stage,
             to_stage=to_stage,
             allowed=allowed,

@@ -7,7 +7,7 @@ from itertools import chain
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
-from leadcrm.roles import Role, sees_all_leads
+from leadcrm.roles import Role, has_role, sees_all_leads
 from leads.lifecycle import Stage
 from leads.models import Activity, Company, Consent, Event, Lead, Opportunity, StageTransition
 
@@ -20,7 +20,7 @@ def lead_visible_to(user) -> QuerySet[Lead]:
     leads = Lead.objects.all()
     if sees_all_leads(user):
         return leads
-    if user.is_authenticated and user.groups.filter(name=Role.SALES_REP).exists():
+    if has_role(user, Role.SALES_REP):
         return leads.filter(Q(owner=user) | Q(owner__isnull=True, stage=Stage.MQL))
     return leads.none()
 

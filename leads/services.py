@@ -116,17 +116,24 @@ def lead_create(
         at=now,
         by_user=created_by,
         by_rule="" if created_by else "system",
-        reason=_("Lead created"),
     )
     transaction.on_commit(lambda: signals.lead_created.send(sender=Lead, lead_id=lead.pk))
     return lead
 
 
 @transaction.atomic
-def lead_update(*, lead: Lead, company_name: str = "", **fields: Any) -> Lead:
-    """Change a lead's editable fields; returns it unchanged when nothing differs."""
+def lead_update(*, lead: Lead, company_name: str | None = None, **fields: Any) -> Lead:
+    """Change a lead's editable fields; returns it unchanged when nothing differs.
+
+    ``company_name`` links the named company (found or created); an empty one unlinks the company;
+    ``None`` leaves it alone.
+    """
     changed = _apply_fields(lead, fields)
-    if company_name:
+    if company_name is not None and not company_name.strip():
+        if lead.company_id is not None:
+            lead.company = None
+            changed.append("company")
+    elif company_name:
         company = company_get_or_create(name=company_name)
         if lead.company_id != company.pk:
             lead.company = company

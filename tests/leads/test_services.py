@@ -80,3 +80,16 @@ def test_it_refuses_to_update_to_another_leads_email(marketer):
     assert "email" in invalid.value.message_dict
     second.refresh_from_db()
     assert second.email == "second@example.com"
+
+
+def test_it_unlinks_the_company_when_the_name_is_cleared_and_keeps_it_when_not_given():
+    lead = LeadFactory(company=CompanyFactory(name="Keep AG"))
+
+    services.lead_update(lead=lead, city="Bonn")
+    lead.refresh_from_db()
+    assert lead.company.name == "Keep AG"
+
+    services.lead_update(lead=lead, company_name="  ")
+    lead.refresh_from_db()
+    assert lead.company is None
+    assert Company.objects.filter(name="Keep AG").exists()

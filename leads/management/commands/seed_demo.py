@@ -141,7 +141,7 @@ def step_actor(from_stage: str, to_stage: str) -> str:
 
 def step_reason(rng: random.Random, from_stage: str, to_stage: str) -> str:
     if not from_stage:
-        return "Lead created"
+        return ""  # the timeline says "Created in <stage>" in the reader's language
     if to_stage == Stage.NURTURE:
         if from_stage == Stage.OPPORTUNITY:
             return "Opportunity lost to a competitor"

@@ -17,6 +17,13 @@ class CreatedCursorPagination(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
 
+    def decode_cursor(self, request):
+        # DRF answers a garbled cursor with 404; it is bad input, so 400 naming the parameter.
+        try:
+            return super().decode_cursor(request)
+        except exceptions.NotFound as exc:
+            raise exceptions.ValidationError({self.cursor_query_param: [exc.detail]}) from exc
+
 
 def exception_handler(exc, context):
     """Services raise Django's ValidationError; clients get a 400 naming each field."""

@@ -133,6 +133,10 @@ class LeadCreateInputSerializer(LeadInputSerializer):
     stage = serializers.ChoiceField(choices=Stage.choices, required=False)
 
 
+INVALID = OpenApiResponse(description="Invalid fields; the body names each one")
+NOT_FOUND = OpenApiResponse(description="No such lead, or not one you may see")
+
+
 def _lead_output(request: Request, lead: Lead, *, status_code: int = status.HTTP_200_OK):
     lead = selectors.lead_detail(user=request.user).get(pk=lead.pk)
     return Response(LeadOutputSerializer(lead).data, status=status_code)
@@ -152,8 +156,17 @@ class LeadListCreateApi(generics.ListAPIView):
         return selectors.lead_list(user=self.request.user)
 
     @extend_schema(
+        responses={
+            200: LeadOutputSerializer(many=True),
+            400: OpenApiResponse(description="Invalid filter or cursor, named by parameter"),
+        }
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
         request=LeadCreateInputSerializer,
-        responses={201: LeadOutputSerializer, 400: OpenApiResponse(description="Invalid fields")},
+        responses={201: LeadOutputSerializer, 400: INVALID},
     )
     def post(self, request: Request) -> Response:
         serializer = LeadCreateInputSerializer(data=request.data, context={"request": request})
@@ -173,11 +186,14 @@ class LeadDetailApi(APIView):
     def get_object(self, pk: int) -> Lead:
         return get_object_or_404(self.get_queryset(), pk=pk)
 
-    @extend_schema(responses=LeadOutputSerializer)
+    @extend_schema(responses={200: LeadOutputSerializer, 404: NOT_FOUND})
     def get(self, request: Request, pk: int) -> Response:
         return Response(LeadOutputSerializer(self.get_object(pk)).data)
 
-    @extend_schema(request=LeadInputSerializer(partial=True), responses=LeadOutputSerializer)
+    @extend_schema(
+        request=LeadInputSerializer(partial=True),
+        responses={200: LeadOutputSerializer, 400: INVALID, 404: NOT_FOUND},
+    )
     def patch(self, request: Request, pk: int) -> Response:
         lead = self.get_object(pk)
         serializer = LeadInputSerializer(
@@ -187,7 +203,7 @@ class LeadDetailApi(APIView):
         lead = services.lead_update(lead=lead, **serializer.validated_data)
         return _lead_output(request, lead)
 
-    @extend_schema(responses={204: None})
+    @extend_schema(responses={204: None, 404: NOT_FOUND})
     def delete(self, request: Request, pk: int) -> Response:
         services.lead_delete(lead=self.get_object(pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -219,7 +235,8 @@ class LeadTransitionApi(APIView):
         request=InputSerializer,
         responses={
             200: OutputSerializer,
-            400: OpenApiResponse(description="Invalid fields"),
+            400: INVALID,
+            404: NOT_FOUND,
             409: inline_serializer(
                 "TransitionConflict",
                 {

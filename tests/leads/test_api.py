@@ -284,3 +284,10 @@ def test_it_publishes_an_openapi_schema_and_swagger_ui(client, marketer):
     assert {"/api/v1/leads/", "/api/v1/leads/{id}/", "/api/v1/leads/{id}/transition/"} <= set(paths)
     assert docs.status_code == 200
     assert b"swagger-ui" in docs.content
+
+
+def test_it_answers_a_garbled_cursor_with_400_naming_it(marketer):
+    response = api_as(marketer).get(LIST_URL, {"cursor": "not-a-cursor"})
+
+    assert response.status_code == 400
+    assert "cursor" in response.json()

@@ -8,6 +8,7 @@ then measures, 200 requests each (after a warm-up):
 - ``GET /api/v1/leads/?stage=sql&owner=<rep>``: page 1, and page 2 through the returned ``next``
   cursor (DRF token of a sales manager);
 - ``GET /leads/?stage=sql&owner=<rep>&page=N``: page 1 and a deeper page (session cookie);
+- the search box: ``?q=<first four letters of a last name>`` on the API and on the page;
 - the baseline: the main SELECT each request runs (captured in-process), run bare through psycopg2.
 
 It also counts the SQL queries of each request in-process; page 1 and later pages must match.
@@ -26,7 +27,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 SERVER_ENV = {
@@ -234,10 +235,17 @@ def main(argv: list[str] | None = None) -> None:
     page_headers = {"Cookie": cookie}
     owner = _busiest_rep()
     leads_count = Lead.objects.count()
+    if not leads_count:
+        raise SystemExit("No leads: run bench.generate first")
     owner_sql = Lead.objects.filter(stage=Stage.SQL, owner_id=owner).count()
     api_first = f"/api/v1/leads/?stage=sql&owner={owner}"
     page_first = f"/leads/?stage=sql&owner={owner}&page=1"
     page_deep = f"/leads/?stage=sql&owner={owner}&page={args.deep_page}"
+    # Search: the first letters of a last name from the middle of the data, as a user types them.
+    middle = Lead.objects.order_by("id").values_list("last_name", flat=True)[leads_count // 2]
+    prefix = quote(middle[:4])
+    api_search = f"/api/v1/leads/?q={prefix}"
+    page_search = f"/leads/?q={prefix}"
     print(f"{leads_count:,} leads; owner {owner} has {owner_sql:,} SQL leads")
 
     # In-process: query counts per request and the main SELECT each one runs.
@@ -249,6 +257,8 @@ def main(argv: list[str] | None = None) -> None:
     n_api2, sql_api2, _body = _capture(api_next, **api_auth)
     n_page1, sql_page1, _body = _capture(page_first, Cookie=cookie)
     n_page2, sql_page2, _body = _capture(page_deep, Cookie=cookie)
+    _n, sql_api_search, _body = _capture(api_search, **api_auth)
+    _n, sql_page_search, _body = _capture(page_search, Cookie=cookie)
     print(f"queries per request: API page 1 {n_api1}, API page 2 {n_api2}; ", end="")
     print(f"list page 1 {n_page1}, list page {args.deep_page} {n_page2}")
     if n_api1 != n_api2 or n_page1 != n_page2:
@@ -263,6 +273,14 @@ def main(argv: list[str] | None = None) -> None:
             ("API page 2 (cursor)", api_next, api_headers, sql_api2, API_GOAL_MS),
             ("list page 1", page_first, page_headers, sql_page1, PAGE_GOAL_MS),
             (f"list page {args.deep_page}", page_deep, page_headers, sql_page2, PAGE_GOAL_MS),
+            (f"API search {middle[:4]!r}", api_search, api_headers, sql_api_search, API_GOAL_MS),
+            (
+                f"list search {middle[:4]!r}",
+                page_search,
+                page_headers,
+                sql_page_search,
+                PAGE_GOAL_MS,
+            ),
         ]:
             http_figures = _timed(_http_timer(server, path, headers), args.requests)
             sql_figures = None

@@ -5,8 +5,12 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from leads.lifecycle import Stage
-from leads.models import Campaign, Channel, Grade, Lead, Temperature
+from leads.models import Campaign, Channel, Company, Grade, Lead, Temperature
 from leads.selectors import assignable_owners
+
+
+# A prefix that matches more companies than this is too vague to search by company.
+MAX_SEARCH_COMPANIES = 500
 
 
 class LeadFilter(django_filters.FilterSet):
@@ -48,11 +52,18 @@ class LeadFilter(django_filters.FilterSet):
             return queryset
         if "@" in value:
             return queryset.filter(email__istartswith=value)
+        # Company ids first: a join inside the OR would stop PostgreSQL from combining the
+        # prefix indexes (BitmapOr) and make it scan every lead.
+        company_ids = list(
+            Company.objects.filter(name__istartswith=value).values_list("id", flat=True)[
+                :MAX_SEARCH_COMPANIES
+            ]
+        )
         condition = (
             Q(email__istartswith=value)
             | Q(last_name__istartswith=value)
             | Q(first_name__istartswith=value)
-            | Q(company__name__istartswith=value)
+            | Q(company_id__in=company_ids)
         )
         parts = value.split()
         if len(parts) == 2:

@@ -291,3 +291,35 @@ def test_it_answers_a_garbled_cursor_with_400_naming_it(marketer):
 
     assert response.status_code == 400
     assert "cursor" in response.json()
+
+
+def test_it_searches_by_company_name_prefix_and_email(marketer):
+    at_navy = LeadFactory(company=CompanyFactory(name="Navy Labs"), email="g@navy.example")
+    LeadFactory(company=CompanyFactory(name="Army Labs"))
+    client = api_as(marketer)
+
+    by_company = client.get(LIST_URL, {"q": "navy"}).json()["results"]
+    by_email = client.get(LIST_URL, {"q": "G@NAVY"}).json()["results"]
+
+    assert [lead["id"] for lead in by_company] == [at_navy.pk]
+    assert [lead["id"] for lead in by_email] == [at_navy.pk]
+
+
+def test_it_has_the_prefix_search_indexes_on_postgresql():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.fail("The search indexes are PostgreSQL's: run with `make test`.")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE indexname LIKE %s", ["%_prefix"]
+        )
+        indexes = dict(cursor.fetchall())
+
+    assert set(indexes) == {
+        "lead_email_prefix",
+        "lead_last_name_prefix",
+        "lead_first_name_prefix",
+        "company_name_prefix",
+    }
+    assert all("text_pattern_ops" in definition for definition in indexes.values())

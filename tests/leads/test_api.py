@@ -1,4 +1,5 @@
 import pytest
+from django.db import connection
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -306,8 +307,6 @@ def test_it_searches_by_company_name_prefix_and_email(marketer):
 
 
 def test_it_has_the_prefix_search_indexes_on_postgresql():
-    from django.db import connection
-
     if connection.vendor != "postgresql":
         pytest.fail("The search indexes are PostgreSQL's: run with `make test`.")
     with connection.cursor() as cursor:

@@ -265,7 +265,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit("The number of queries depends on the page: an N+1 somewhere")
 
     dsn = _dsn()
-    results: list[tuple[str, tuple[float, float], tuple[float, float] | None, float]] = []
+    results: list[tuple[str, tuple[float, float], tuple[float, float] | None, float | None]] = []
     connections = []
     with Server() as server:
         for label, path, headers, sql, goal in [
@@ -273,13 +273,14 @@ def main(argv: list[str] | None = None) -> None:
             ("API page 2 (cursor)", api_next, api_headers, sql_api2, API_GOAL_MS),
             ("list page 1", page_first, page_headers, sql_page1, PAGE_GOAL_MS),
             (f"list page {args.deep_page}", page_deep, page_headers, sql_page2, PAGE_GOAL_MS),
-            (f"API search {middle[:4]!r}", api_search, api_headers, sql_api_search, API_GOAL_MS),
+            # The issue sets goals for the stage/owner list; search is measured, not judged.
+            (f"API search {middle[:4]!r}", api_search, api_headers, sql_api_search, None),
             (
                 f"list search {middle[:4]!r}",
                 page_search,
                 page_headers,
                 sql_page_search,
-                PAGE_GOAL_MS,
+                None,
             ),
         ]:
             http_figures = _timed(_http_timer(server, path, headers), args.requests)
@@ -302,9 +303,12 @@ def main(argv: list[str] | None = None) -> None:
     failed = False
     for label, (p50, p95), sql_figures, goal in results:
         sql_text = f"{sql_figures[0]:>8.2f} {sql_figures[1]:>8.2f}" if sql_figures else " " * 17
-        verdict = "ok" if p95 < goal else "MISSED"
-        failed |= p95 >= goal
-        print(f"{label:<22} {p50:>8.2f} {p95:>8.2f}   {sql_text}   < {goal:.0f} {verdict}")
+        if goal is None:
+            judged = "-"
+        else:
+            judged = f"< {goal:.0f} " + ("ok" if p95 < goal else "MISSED")
+            failed |= p95 >= goal
+        print(f"{label:<22} {p50:>8.2f} {p95:>8.2f}   {sql_text}   {judged}")
     if failed:
         sys.exit(1)
 

@@ -8,7 +8,6 @@ from leads.lifecycle import Stage
 from leads.models import Campaign, Channel, Company, Grade, Lead, Temperature
 from leads.selectors import assignable_owners
 
-
 # A prefix that matches more companies than this is too vague to search by company.
 MAX_SEARCH_COMPANIES = 500
 

@@ -113,17 +113,20 @@ def test_it_shows_each_role_its_navigation(client, marketer, sales_rep, admin_us
 # List
 
 
-def test_it_lists_leads_with_their_columns(client, marketer, sales_rep):
-    LeadFactory(
+def grace_hopper(**fields):
+    """An SQL lead at "Navy Labs"; tests add what they look for."""
+    return LeadFactory(
         email="grace@example.com",
         first_name="Grace",
         last_name="Hopper",
         company=CompanyFactory(name="Navy Labs"),
         stage=Stage.SQL,
-        rank="A1",
-        temperature=Temperature.HOT,
-        owner=sales_rep,
+        **fields,
     )
+
+
+def test_it_lists_leads_with_their_columns(client, marketer, sales_rep):
+    grace_hopper(rank="A1", temperature=Temperature.HOT, owner=sales_rep)
     client.force_login(marketer)
 
     page = client.get(LIST_URL).content.decode()
@@ -176,16 +179,7 @@ def test_it_filters_my_queue_by_owner(client, sales_rep):
 )
 def test_it_filters_and_searches_the_list(client, marketer, sales_rep, params, expected):
     march = dt.datetime(2026, 3, 10, 12, tzinfo=dt.UTC)
-    LeadFactory(
-        email="grace@example.com",
-        first_name="Grace",
-        last_name="Hopper",
-        company=CompanyFactory(name="Navy Labs"),
-        stage=Stage.SQL,
-        grade="A",
-        owner=sales_rep,
-        created_at=march,
-    )
+    grace_hopper(grade="A", owner=sales_rep, created_at=march)
     LeadFactory(
         email="alan@example.com",
         first_name="Alan",

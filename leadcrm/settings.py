@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "scoring",
     "nurturing",
     "reporting",
+    "demo",
 ]
 
 MIDDLEWARE = [

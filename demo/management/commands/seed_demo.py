@@ -1,0 +1,266 @@
+"""Load the demo business: users for each role, campaigns with costs, companies and leads in every
+stage with their stage history, events, activities, consents and opportunities.
+
+The rows come from ``demo.generator`` (shared with ``bench.generate``); this command only writes
+them with the ORM, in one transaction. Reproducible (``--seed``) and idempotent: a second run only
+makes sure the demo users exist.
+"""
+
+from collections import Counter
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from demo.content import CAMPAIGNS, DEMO_TLD, MQL_RULE
+from demo.generator import Generator
+from leadcrm.roles import Role
+from leads.lifecycle import Stage
+from leads.models import (
+    Activity,
+    Campaign,
+    CampaignCost,
+    Company,
+    Consent,
+    Event,
+    Lead,
+    Opportunity,
+    StageTransition,
+)
+
+DEMO_PASSWORD = "demo-password"
+DEMO_USERS: list[tuple[str, str, str, str]] = [
+    # username, first name, last name, role
+    ("marketer", "Mara", "Keller", Role.MARKETER),
+    ("rep", "Rafael", "Brandt", Role.SALES_REP),
+    ("rep2", "Rita", "Okafor", Role.SALES_REP),
+    ("manager", "Moritz", "Hahn", Role.SALES_MANAGER),
+    ("admin", "Ada", "Winter", Role.ADMIN),
+]
+REPS = ["rep", "rep2"]
+
+
+class Command(BaseCommand):
+    help = "Load demo users and realistic demo data (once; a second run changes nothing)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--leads", type=int, default=3000, help="Number of leads (3000).")
+        parser.add_argument("--seed", type=int, default=42, help="Random seed (42).")
+
+    def handle(self, *args: Any, leads: int, seed: int, **options: Any) -> None:
+        with transaction.atomic():
+            users = ensure_users()
+            if Campaign.objects.filter(name=CAMPAIGNS[0].name).exists():
+                self.stdout.write(_("Demo data already present; demo users checked."))
+                return
+            counts = load(Generator(seed=seed, reps=len(REPS)), users=users, lead_count=leads)
+        for label, count in counts.items():
+            self.stdout.write(f"{label:<22} {count:>8}")
+        message = _("Demo data loaded; password: %(password)s") % {"password": DEMO_PASSWORD}
+        self.stdout.write(self.style.SUCCESS(message))
+
+
+def ensure_users() -> dict[str, Any]:
+    user_model = get_user_model()
+    users: dict[str, Any] = {}
+    for username, first_name, last_name, role in DEMO_USERS:
+        is_admin = role == Role.ADMIN
+        user, created = user_model.objects.get_or_create(
+            username=username,
+            defaults={
+                "first_name": first_name,
+                "last_name": last_name,
+                "email": f"{username}@leadcrm.{DEMO_TLD}",
+                "is_staff": is_admin,
+                "is_superuser": is_admin,
+            },
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        user.groups.add(Group.objects.get(name=role))
+        users[username] = user
+    return users
+
+
+def load(generator: Generator, *, users: dict[str, Any], lead_count: int) -> dict[str, int]:
+    reps = [users[name] for name in REPS]
+    marketer = users["marketer"]
+    campaigns = Campaign.objects.bulk_create(
+        Campaign(
+            name=row.name,
+            channel=row.channel,
+            direction=row.direction,
+            starts_on=row.starts_on,
+            ends_on=row.ends_on,
+            created_at=row.created_at,
+        )
+        for row in generator.campaigns()
+    )
+    costs = CampaignCost.objects.bulk_create(
+        CampaignCost(
+            campaign=campaigns[row.campaign],
+            incurred_on=row.incurred_on,
+            amount=row.amount,
+            note=row.note,
+        )
+        for row in generator.costs()
+    )
+    companies = Company.objects.bulk_create(
+        Company(
+            name=row.name,
+            domain=row.domain,
+            industry=row.industry,
+            size_band=row.size_band,
+            annual_revenue=row.annual_revenue,
+            revenue_currency=row.revenue_currency,
+            created_at=row.created_at,
+        )
+        for row in generator.companies(max(10, lead_count // 10))
+    )
+    rows = list(generator.leads(lead_count))
+    leads = Lead.objects.bulk_create(
+        (
+            Lead(
+                email=row.email,
+                email_key=row.email_key,
+                first_name=row.first_name,
+                last_name=row.last_name,
+                phone=row.phone,
+                job_title=row.job_title,
+                seniority=row.seniority,
+                country=row.country,
+                city=row.city,
+                language=row.language,
+                company=None if row.company is None else companies[row.company],
+                stage=row.stage,
+                stage_changed_at=row.stage_changed_at,
+                owner=None if row.owner is None else reps[row.owner],
+                grade=row.grade,
+                fit_points=row.fit_points,
+                behaviour_score=row.behaviour_score,
+                rank=row.rank,
+                temperature=row.temperature,
+                source_channel=row.source_channel,
+                first_campaign=None
+                if row.first_campaign is None
+                else campaigns[row.first_campaign],
+                last_campaign=None if row.last_campaign is None else campaigns[row.last_campaign],
+                utm_source=row.utm_source,
+                utm_medium=row.utm_medium,
+                utm_campaign=row.utm_campaign,
+                utm_term=row.utm_term,
+                utm_content=row.utm_content,
+                created_at=row.created_at,
+                updated_at=row.stage_changed_at,
+            )
+            for row in rows
+        ),
+        batch_size=500,
+    )
+    actors = {"rule": None, "marketer": marketer}
+    transitions = StageTransition.objects.bulk_create(
+        (
+            StageTransition(
+                lead=lead,
+                from_stage=step.from_stage,
+                to_stage=step.to_stage,
+                at=step.at,
+                by_user=lead.owner if step.actor == "owner" else actors[step.actor],
+                by_rule=MQL_RULE if step.actor == "rule" else "",
+                reason=step.reason,
+            )
+            for lead, row in zip(leads, rows, strict=True)
+            for step in row.transitions
+        ),
+        batch_size=1000,
+    )
+    events = Event.objects.bulk_create(
+        (
+            Event(
+                lead=lead,
+                kind=event.kind,
+                url=event.url,
+                asset=event.asset,
+                campaign=None if event.campaign is None else campaigns[event.campaign],
+                occurred_at=event.occurred_at,
+                properties=event.properties,
+            )
+            for lead, row in zip(leads, rows, strict=True)
+            for event in row.events
+        ),
+        batch_size=1000,
+    )
+    opportunities = Opportunity.objects.bulk_create(
+        (
+            Opportunity(
+                lead=lead,
+                owner=lead.owner,
+                name=opp.name,
+                amount=opp.amount,
+                currency=opp.currency,
+                expected_margin=opp.expected_margin,
+                probability=opp.probability,
+                expected_close_on=opp.expected_close_on,
+                status=opp.status,
+                lost_reason=opp.lost_reason,
+                closed_at=opp.closed_at,
+                created_at=opp.created_at,
+            )
+            for lead, row in zip(leads, rows, strict=True)
+            if (opp := row.opportunity) is not None
+        ),
+        batch_size=1000,
+    )
+    activities = Activity.objects.bulk_create(
+        (
+            Activity(
+                lead=lead,
+                author=lead.owner,
+                kind=activity.kind,
+                subject=activity.subject,
+                body=activity.body,
+                due_at=activity.due_at,
+                done_at=activity.done_at,
+                created_at=activity.created_at,
+            )
+            for lead, row in zip(leads, rows, strict=True)
+            for activity in row.activities
+        ),
+        batch_size=1000,
+    )
+    consents = Consent.objects.bulk_create(
+        (
+            Consent(
+                lead=lead,
+                purpose=consent.purpose,
+                status=consent.status,
+                source=consent.source,
+                recorded_at=consent.recorded_at,
+                ip_address=consent.ip_address,
+                confirmed_at=consent.confirmed_at,
+            )
+            for lead, row in zip(leads, rows, strict=True)
+            for consent in row.consents
+        ),
+        batch_size=1000,
+    )
+    counts = {
+        "campaigns": len(campaigns),
+        "campaign costs": len(costs),
+        "companies": len(companies),
+        "leads": len(leads),
+    }
+    stage_counts = Counter(lead.stage for lead in leads)
+    for stage in Stage:
+        counts[f"  {stage.value}"] = stage_counts[stage.value]
+    return counts | {
+        "stage transitions": len(transitions),
+        "events": len(events),
+        "opportunities": len(opportunities),
+        "activities": len(activities),
+        "consents": len(consents),
+    }

@@ -1,0 +1,341 @@
+import itertools
+import re
+import statistics
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from io import StringIO
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+
+from leadcrm.roles import Role
+from leads.lifecycle import Stage, is_allowed
+from leads.models import (
+    Activity,
+    Campaign,
+    CampaignCost,
+    Company,
+    Consent,
+    Event,
+    Industry,
+    Lead,
+    Opportunity,
+    StageTransition,
+)
+
+pytestmark = pytest.mark.django_db
+
+BERLIN = ZoneInfo("Europe/Berlin")
+TODAY = date(2026, 6, 17)
+MODELS = [
+    Campaign,
+    CampaignCost,
+    Company,
+    Lead,
+    StageTransition,
+    Event,
+    Opportunity,
+    Activity,
+    Consent,
+]
+GERMAN_TOWNS = {
+    "Berlin", "Hamburg", "München", "Köln", "Frankfurt am Main", "Stuttgart", "Düsseldorf",
+    "Leipzig", "Dortmund", "Essen", "Bremen", "Dresden", "Hannover", "Nürnberg", "Bielefeld",
+    "Bonn", "Münster", "Mannheim", "Karlsruhe", "Augsburg", "Freiburg im Breisgau", "Aachen",
+    "Kiel", "Regensburg", "Ulm", "Paderborn", "Ingolstadt", "Wolfsburg", "Heidelberg", "Jena",
+}  # fmt: skip
+GERMAN_WORDS = {"der", "die", "das", "den", "dem", "und", "mit", "für", "nach", "ist", "zum", "zur"}
+ENGLISH_WORDS = {"the", "and", "with", "for", "to", "of", "is", "a", "after", "they"}
+
+
+@pytest.fixture(autouse=True)
+def frozen_time():
+    with time_machine.travel(datetime(2026, 6, 17, 10, 30, tzinfo=UTC), tick=False):
+        yield
+
+
+def seed(*extra: str) -> str:
+    out = StringIO()
+    call_command("seed_demo", "--leads", "300", "--seed", "7", *extra, stdout=out)
+    return out.getvalue()
+
+
+def histories() -> dict[int, list[StageTransition]]:
+    by_lead: dict[int, list[StageTransition]] = {}
+    for transition in StageTransition.objects.order_by("lead_id", "at", "id"):
+        by_lead.setdefault(transition.lead_id, []).append(transition)
+    return by_lead
+
+
+def words(text: str) -> set[str]:
+    return set(re.findall(r"\w+", text.lower()))
+
+
+def test_it_creates_leads_in_every_stage():
+    output = seed()
+
+    assert Lead.objects.count() == 300
+    assert set(Lead.objects.values_list("stage", flat=True)) == set(Stage.values)
+    assert "leads" in output
+
+
+def test_it_follows_the_lifecycle_in_every_history():
+    seed()
+
+    leads = {lead.id: lead for lead in Lead.objects.all()}
+    by_lead = histories()
+
+    assert set(by_lead) == set(leads)
+    for lead_id, rows in by_lead.items():
+        lead = leads[lead_id]
+        assert rows[0].from_stage == ""
+        assert rows[0].to_stage == Stage.UNQUALIFIED
+        assert rows[0].at == lead.created_at
+        assert rows[-1].to_stage == lead.stage
+        assert rows[-1].at == lead.stage_changed_at
+        for previous, row in itertools.pairwise(rows):
+            assert row.from_stage == previous.to_stage
+            assert is_allowed(row.from_stage, row.to_stage)
+            assert row.at > previous.at
+            assert row.by_user_id is not None or row.by_rule == "mql_threshold"
+
+
+def test_it_takes_days_to_weeks_between_stages():
+    seed()
+
+    gaps = [
+        later.at - earlier.at
+        for rows in histories().values()
+        for earlier, later in itertools.pairwise(rows)
+    ]
+    to_customer = [
+        lead.stage_changed_at - lead.created_at
+        for lead in Lead.objects.filter(stage=Stage.CUSTOMER)
+    ]
+
+    assert min(gaps) >= timedelta(hours=12)
+    assert timedelta(days=2) <= statistics.median(gaps) <= timedelta(days=45)
+    assert min(to_customer) >= timedelta(days=14)
+    assert timedelta(weeks=4) <= statistics.median(to_customer) <= timedelta(weeks=26)
+
+
+def test_it_creates_leads_within_their_first_campaigns_run():
+    seed()
+
+    leads = Lead.objects.filter(first_campaign__isnull=False).select_related("first_campaign")
+
+    assert leads.count() >= 250
+    for lead in leads:
+        campaign = lead.first_campaign
+        created_on = lead.created_at.astimezone(BERLIN).date()
+        assert campaign.starts_on <= created_on <= (campaign.ends_on or TODAY), lead.email
+
+
+def test_it_creates_most_leads_on_weekdays_in_business_hours():
+    seed()
+
+    local = [at.astimezone(BERLIN) for at in Lead.objects.values_list("created_at", flat=True)]
+    in_hours = [at for at in local if at.weekday() < 5 and 8 <= at.hour < 18]
+
+    assert len(in_hours) >= 0.8 * len(local)
+    assert len(in_hours) < len(local)
+
+
+def test_it_draws_more_leads_from_content_and_referrals_than_from_lists_and_cold_calls():
+    seed()
+
+    by_channel = Counter(Lead.objects.values_list("source_channel", flat=True))
+
+    for many in ["seo", "newsletter", "webinar", "referral"]:
+        for few in ["purchased_list", "cold_call"]:
+            assert by_channel[many] > by_channel[few] > 0, (many, few, by_channel)
+
+
+def test_it_grades_few_leads_a():
+    seed()
+
+    grades = Counter(Lead.objects.values_list("grade", flat=True))
+
+    assert 0 < grades["A"] <= 0.10 * 300
+    assert grades["A"] < grades["B"] < grades["C"]
+
+
+def test_it_keeps_rank_and_temperature_consistent():
+    seed()
+
+    for grade, rank, temperature in Lead.objects.values_list("grade", "rank", "temperature"):
+        assert rank[0] == grade
+        assert rank[1] in "1234"
+        if rank in {"A1", "A2", "B1"}:
+            assert temperature == "hot"
+        elif rank in {"A3", "B2", "B3", "C1", "C2"}:
+            assert temperature == "warm"
+        else:
+            assert temperature == "cold"
+
+
+def test_it_promotes_only_good_fits_with_the_mql_rule():
+    seed()
+
+    promoted = Lead.objects.filter(transitions__by_rule="mql_threshold").distinct()
+    waiting = Lead.objects.filter(stage=Stage.UNQUALIFIED, grade__in=["A", "B"])
+
+    assert promoted.exists()
+    assert set(promoted.values_list("grade", flat=True)) <= {"A", "B"}
+    assert waiting.exists()
+    assert not waiting.filter(behaviour_score__gte=50).exists()
+
+
+def test_it_asks_purchased_list_leads_before_mailing_them():
+    seed()
+
+    consents = Consent.objects.filter(
+        lead__source_channel="purchased_list", purpose="marketing_email"
+    )
+
+    assert consents.filter(status="pending").exists()
+    assert not consents.filter(status="granted", confirmed_at__isnull=True).exists()
+    assert set(consents.values_list("source", flat=True)) == {"import"}
+
+
+def test_it_gives_de_leads_german_towns_and_phone_numbers():
+    seed()
+
+    german = Lead.objects.filter(country="DE")
+    phones = [phone for phone in german.values_list("phone", flat=True) if phone]
+
+    assert german.count() >= 150
+    assert set(german.values_list("city", flat=True)) <= GERMAN_TOWNS
+    assert len(phones) >= 0.6 * german.count()
+    for phone in phones:
+        assert re.fullmatch(r"\+49 \d{2,4} \d{5,8}", phone), phone
+
+
+def test_it_writes_notes_in_the_leads_language():
+    seed()
+
+    notes = Activity.objects.values_list("lead__language", "body")
+    german = [words(body) for language, body in notes if language == "de"]
+    english = [words(body) for language, body in notes if language == "en"]
+
+    assert german
+    assert english
+    for body in german:
+        assert body & GERMAN_WORDS
+        assert not body & ENGLISH_WORDS
+    for body in english:
+        assert body & ENGLISH_WORDS
+        assert not body & GERMAN_WORDS
+
+
+def test_it_uses_valid_codes():
+    seed()
+
+    assert set(Lead.objects.values_list("country", flat=True)) <= {
+        "DE", "AT", "CH", "GB", "IE", "US", "CA",
+    }  # fmt: skip
+    assert set(Lead.objects.values_list("language", flat=True)) == {"de", "en"}
+    assert Lead.objects.filter(country="DE", language="de").count() >= 0.8 * (
+        Lead.objects.filter(country="DE").count()
+    )
+    assert set(Company.objects.values_list("industry", flat=True)) <= set(Industry.values)
+    assert set(Consent.objects.values_list("source", flat=True)) <= set(Consent.Source.values)
+
+
+def test_it_keys_every_lead_by_its_lower_case_email():
+    seed()
+
+    emails = list(Lead.objects.values_list("email", "email_key"))
+
+    assert all(key == email.lower() for email, key in emails)
+    assert any(key != email for email, key in emails)
+    assert len({key for _email, key in emails}) == 300
+    assert all(key.endswith(".example") for _email, key in emails)
+
+
+def test_it_gives_companies_unique_normalised_domains():
+    seed()
+
+    domains = list(Company.objects.values_list("domain", flat=True))
+
+    assert len(domains) == 30
+    assert len(set(domains)) == 30
+    for domain in domains:
+        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*\.example", domain), domain
+
+
+def test_it_gives_every_customer_a_won_opportunity():
+    seed()
+
+    customers = set(Lead.objects.filter(stage=Stage.CUSTOMER).values_list("id", flat=True))
+    won = set(
+        Opportunity.objects.filter(status=Opportunity.Status.WON, amount__gt=0).values_list(
+            "lead_id", flat=True
+        )
+    )
+
+    assert customers
+    assert won == customers
+    assert set(
+        Opportunity.objects.filter(status=Opportunity.Status.OPEN).values_list("lead_id", flat=True)
+    ) == set(Lead.objects.filter(stage=Stage.OPPORTUNITY).values_list("id", flat=True))
+
+
+def test_it_assigns_sales_reps_to_leads_sales_worked_on():
+    seed()
+
+    worked = Lead.objects.filter(stage__in=[Stage.SQL, Stage.OPPORTUNITY, Stage.CUSTOMER])
+
+    assert worked.exists()
+    assert not worked.filter(owner__isnull=True).exists()
+    assert set(worked.values_list("owner__username", flat=True)) == {"rep", "rep2"}
+
+
+def test_it_changes_nothing_when_run_twice():
+    seed()
+    before = Counter({model.__name__: model.objects.count() for model in MODELS})
+
+    output = seed()
+
+    assert "Demo data already present" in output
+    assert Counter({model.__name__: model.objects.count() for model in MODELS}) == before
+
+
+def test_it_is_reproducible_by_seed():
+    seed()
+    first = list(Lead.objects.order_by("id").values_list("email", "stage", "rank", "created_at"))
+    Lead.objects.all().delete()
+    Campaign.objects.all().delete()
+    Company.objects.all().delete()
+
+    seed()
+
+    assert (
+        list(Lead.objects.order_by("id").values_list("email", "stage", "rank", "created_at"))
+        == first
+    )
+
+
+@pytest.mark.parametrize(
+    ("username", "role", "is_staff"),
+    [
+        ("marketer", Role.MARKETER, False),
+        ("rep", Role.SALES_REP, False),
+        ("rep2", Role.SALES_REP, False),
+        ("manager", Role.SALES_MANAGER, False),
+        ("admin", Role.ADMIN, True),
+    ],
+)
+def test_it_creates_demo_users_who_can_log_in(username, role, is_staff):
+    seed()
+    seed()
+
+    user = authenticate(username=username, password="demo-password")
+
+    assert user is not None
+    assert list(user.groups.values_list("name", flat=True)) == [role]
+    assert user.is_staff is is_staff
+    assert user.is_superuser is is_staff

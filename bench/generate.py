@@ -3,24 +3,24 @@
     DATABASE_URL=postgres://... .venv/bin/python -m bench.generate --leads 1000000 \\
         --events-per-lead 3 --seed 42 [--truncate]
 
-Makes sales-rep users, campaigns with monthly costs, one company per ten leads, the leads in the
-demo's funnel mix (see ``leads/management/commands/seed_demo.py``), each lead's stage history along
-the allowed moves, and ``--events-per-lead`` events per lead. Rows are written with
-psycopg2's ``copy_expert`` from in-memory buffers, chunk by chunk, all in one transaction; ids are
-assigned here (continuing after the highest existing id) so histories and events can point at their
-lead without a round trip. With ``--truncate`` the secondary indexes of leads, transitions and
-events are dropped first and rebuilt after the load, and rows are copied FREEZE (no VACUUM needed).
+The rows are the demo business's (``demo.generator``, the generator ``seed_demo`` uses): sales-rep
+users, the demo campaigns with monthly costs, one company per ten leads, the leads with their stage
+histories, ``--events-per-lead`` events each, opportunities, activities and consents, all with the
+demo's shapes (funnel, channel mix, grades, business hours, towns and phone formats). Rows are
+written with psycopg2's ``copy_expert`` from in-memory buffers, chunk by chunk, all in one
+transaction; ids are assigned here (continuing after the highest existing id) so related rows can
+point at their lead without a round trip. With ``--truncate`` the secondary indexes of the lead
+tables are dropped first and rebuilt after the load, and rows are copied FREEZE (no VACUUM needed).
 The same seed on an empty database gives the same rows. ANALYZE runs at the end.
 """
 
 import argparse
 import io
+import json
 import os
-import random
 import sys
 import time
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
 import django
@@ -32,40 +32,23 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.contrib.auth.models import Group  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
-from faker import Faker  # noqa: E402
 
+from demo.content import DEMO_TLD, MQL_RULE  # noqa: E402
+from demo.generator import Generator, LeadRow  # noqa: E402
 from leadcrm.roles import Role  # noqa: E402
-from leads.lifecycle import Stage  # noqa: E402
-from leads.management.commands.seed_demo import (  # noqa: E402
-    _UTM,
-    DEMO_TLD,
-    INDUSTRIES,
-    MQL_RULE,
-    _ascii_slug,
-    anchor_now,
-    pick_stage,
-    scores_for,
-    stage_path,
-    step_actor,
-    step_reason,
-)
 from leads.models import (  # noqa: E402
     Activity,
     Campaign,
     CampaignCost,
-    Channel,
     Company,
-    CompanySize,
     Consent,
     Event,
-    EventKind,
     Lead,
     Opportunity,
     StageTransition,
 )
 
 CHUNK = 50_000
-CAMPAIGNS = 40
 BENCH_REP_PREFIX = "bench-rep-"
 BENCH_MARKETER = "bench-marketer"
 LEAD_COLUMNS = [
@@ -112,23 +95,39 @@ EVENT_COLUMNS = [
     "occurred_at",
     "properties",
 ]
-# Leads before sales touched them browse and read mail; worked leads look at prices.
-EVENT_KINDS = [
-    EventKind.PAGE_VIEW,
-    EventKind.PRICING_PAGE_VIEW,
-    EventKind.DOWNLOAD,
-    EventKind.WEBINAR_REGISTERED,
-    EventKind.WEBINAR_ATTENDED,
-    EventKind.EMAIL_OPEN,
-    EventKind.EMAIL_CLICK,
-    EventKind.FORM_SUBMIT,
-    EventKind.DEMO_REQUEST,
+OPPORTUNITY_COLUMNS = [
+    "lead_id",
+    "owner_id",
+    "name",
+    "amount",
+    "currency",
+    "expected_margin",
+    "probability",
+    "expected_close_on",
+    "status",
+    "lost_reason",
+    "closed_at",
+    "created_at",
 ]
-EVENT_WEIGHTS = [40, 6, 6, 3, 2, 25, 8, 3, 1]
-EVENT_CUM_WEIGHTS = [sum(EVENT_WEIGHTS[: i + 1]) for i in range(len(EVENT_WEIGHTS))]
-JOBS = ["Marketing Manager", "Head of Marketing", "CEO", "Geschäftsführer", "Einkäufer", "VP Sales"]
-CITIES = ["Berlin", "München", "Hamburg", "Köln", "Wien", "Zürich", "London", "New York", "Austin"]
-COUNTRIES = ["DE", "DE", "DE", "AT", "CH", "US", "US", "GB"]
+ACTIVITY_COLUMNS = [
+    "lead_id",
+    "author_id",
+    "kind",
+    "subject",
+    "body",
+    "due_at",
+    "done_at",
+    "created_at",
+]
+CONSENT_COLUMNS = [
+    "lead_id",
+    "purpose",
+    "status",
+    "source",
+    "recorded_at",
+    "ip_address",
+    "confirmed_at",
+]
 LEAD_TABLES = [
     Event,
     StageTransition,
@@ -140,27 +139,29 @@ LEAD_TABLES = [
     CampaignCost,
     Campaign,
 ]
+# Tables whose secondary indexes are rebuilt after a load into truncated tables.
+REBUILT = [Lead, StageTransition, Event, Activity, Consent, Opportunity]
 NULL = "\\N"
+# COPY's text format: a backslash, tab or line break inside a value must be escaped.
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return NULL
+    if isinstance(value, str):
+        return value.translate(_ESCAPES)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def _line(values: Iterable[Any]) -> str:
+    return "\t".join(map(_value, values)) + "\n"
 
 
 def _table(model: Any) -> str:
     return connection.ops.quote_name(model._meta.db_table)
-
-
-class Timestamps:
-    """Formats whole seconds since the epoch as PostgreSQL timestamptz text, fast."""
-
-    def __init__(self) -> None:
-        self._days: dict[int, str] = {}
-
-    def __call__(self, seconds: int) -> str:
-        day, rest = divmod(seconds, 86400)
-        text = self._days.get(day)
-        if text is None:
-            text = self._days[day] = datetime.fromtimestamp(day * 86400, tz=UTC).strftime(
-                "%Y-%m-%d"
-            )
-        return f"{text} {rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}+00"
 
 
 def _copy(
@@ -169,14 +170,6 @@ def _copy(
     buffer.seek(0)
     options = " WITH (FREEZE)" if freeze else ""
     cursor.copy_expert(f"COPY {_table(model)} ({', '.join(columns)}) FROM STDIN{options}", buffer)
-
-
-def _rows_buffer(rows: Iterable[Sequence[Any]]) -> io.StringIO:
-    buffer = io.StringIO()
-    buffer.writelines(
-        "\t".join(NULL if value is None else str(value) for value in row) + "\n" for row in rows
-    )
-    return buffer
 
 
 def _next_id(cursor: Any, model: Any) -> int:
@@ -251,21 +244,17 @@ def _bench_users(reps: int) -> tuple[int, list[int]]:
     return users[BENCH_MARKETER], [users[name] for name in names[1:]]
 
 
-class Generator:
-    def __init__(self, *, seed: int, events_per_lead: int, out: TextIO) -> None:
-        self.rng = random.Random(seed)
-        self.events_per_lead = events_per_lead
-        self.out = out
-        self.now = int(anchor_now().timestamp())
-        self.ts = Timestamps()
-        self.counts: dict[str, int] = {}
-        fake = Faker(["de_DE", "en_US"])
-        fake.seed_instance(seed)
-        self.first_names = sorted({fake.first_name() for _ in range(600)})
-        self.last_names = sorted({fake.last_name() for _ in range(900)})
-        self.slugs = {n: _ascii_slug(n, sep=".") or "x" for n in self.first_names + self.last_names}
+class BenchWriter:
+    """Writes ``demo.generator`` rows through COPY; maps their positions to database ids."""
 
-    def run(self, *, leads: int, truncate: bool, reps: int) -> dict[str, int]:
+    def __init__(self, *, seed: int, events_per_lead: int, reps: int, out: TextIO) -> None:
+        self.seed = seed
+        self.events_per_lead = events_per_lead
+        self.reps = reps
+        self.out = out
+        self.counts: dict[str, int] = {}
+
+    def run(self, *, leads: int, truncate: bool) -> dict[str, int]:
         # Rows copied into a table truncated in the same transaction can be written frozen and
         # all-visible: no VACUUM needed for index-only scans afterwards.
         self.freeze = truncate and not connection.in_atomic_block
@@ -278,10 +267,18 @@ class Generator:
                 # Every foreign key points at a row written just before; skipping the per-row
                 # trigger checks roughly halves the time COPY takes.
                 cursor.execute("SET LOCAL session_replication_role = replica")
-            self.marketer_id, self.rep_ids = _bench_users(reps)
+            self.marketer_id, self.rep_ids = _bench_users(self.reps)
+            started = time.perf_counter()
+            self.generator = Generator(
+                seed=self.seed,
+                reps=len(self.rep_ids),
+                taken_domains=Company.objects.exclude(domain="").values_list("domain", flat=True),
+                taken_emails=Lead.objects.values_list("email_key", flat=True),
+            )
+            self.out.write(f"generator ready in {time.perf_counter() - started:.1f} s\n")
             self._campaigns(cursor)
             self._companies(cursor, max(1, leads // 10))
-            indexes = _drop_indexes(cursor, [Lead, StageTransition, Event]) if self.freeze else []
+            indexes = _drop_indexes(cursor, REBUILT) if self.freeze else []
             self._leads(cursor, leads)
             started = time.perf_counter()
             cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
@@ -304,183 +301,233 @@ class Generator:
         return self.counts
 
     def _campaigns(self, cursor: Any) -> None:
-        rng, today = self.rng, anchor_now().date()
-        first_id = _next_id(cursor, Campaign)
-        channels = [c for c in Channel.values if c not in (Channel.DIRECT, Channel.OTHER)]
-        outbound = {Channel.COLD_EMAIL, Channel.COLD_CALL, Channel.PURCHASED_LIST}
-        campaigns, costs = [], []
-        for n in range(CAMPAIGNS):
-            campaign_id, channel = first_id + n, channels[n % len(channels)]
-            starts_on = today - timedelta(days=rng.randint(30, 400))
-            ends_on = starts_on + timedelta(days=rng.randint(1, 180)) if n % 3 else None
-            created = self.ts(int(datetime(*starts_on.timetuple()[:3], tzinfo=UTC).timestamp()))
-            name = f"Bench {Channel(channel).label} {campaign_id}"
-            direction = "outbound" if channel in outbound else "inbound"
-            campaigns.append((campaign_id, name, channel, direction, starts_on, ends_on, created))
-            day = starts_on
-            while day <= min(ends_on or today, today):
-                costs.append((campaign_id, day, f"{rng.uniform(200, 20000):.2f}", "EUR", ""))
-                day += timedelta(days=30)
-        _copy(
-            cursor,
-            Campaign,
-            ["id", "name", "channel", "direction", "starts_on", "ends_on", "created_at"],
-            _rows_buffer(campaigns),
+        """The demo campaigns, once: a second run without --truncate reuses them."""
+        rows = self.generator.campaigns()
+        existing = dict(
+            Campaign.objects.filter(name__in=[row.name for row in rows]).values_list("name", "id")
         )
-        _copy(
-            cursor,
-            CampaignCost,
-            ["campaign_id", "incurred_on", "amount", "currency", "note"],
-            _rows_buffer(costs),
-        )
-        self.campaigns = [(row[0], row[1], row[2]) for row in campaigns]
-        self.counts["campaigns"] = len(campaigns)
-        self.counts["campaign costs"] = len(costs)
+        next_id = _next_id(cursor, Campaign)
+        self.campaign_ids, campaigns = [], io.StringIO()
+        for row in rows:
+            if row.name in existing:
+                self.campaign_ids.append(existing[row.name])
+                continue
+            self.campaign_ids.append(next_id)
+            values = (next_id, row.name, row.channel, row.direction, row.starts_on, row.ends_on)
+            campaigns.write(_line((*values, row.created_at)))
+            next_id += 1
+        costs = io.StringIO()
+        cost_rows = [
+            cost for cost in self.generator.costs() if rows[cost.campaign].name not in existing
+        ]
+        for cost in cost_rows:
+            costs.write(
+                _line(
+                    (
+                        self.campaign_ids[cost.campaign],
+                        cost.incurred_on,
+                        cost.amount,
+                        "EUR",
+                        cost.note,
+                    )
+                )
+            )
+        columns = ["id", "name", "channel", "direction", "starts_on", "ends_on", "created_at"]
+        _copy(cursor, Campaign, columns, campaigns)
+        columns = ["campaign_id", "incurred_on", "amount", "currency", "note"]
+        _copy(cursor, CampaignCost, columns, costs)
+        self.counts["campaigns"] = len(rows) - len(existing)
+        self.counts["campaign costs"] = len(cost_rows)
 
     def _companies(self, cursor: Any, count: int) -> None:
-        rng, started = self.rng, time.perf_counter()
-        first_id = _next_id(cursor, Company)
-        sizes = [s for s in CompanySize.values if s]
-        legal = ["GmbH", "AG", "GmbH & Co. KG", "SE", "Inc.", "Ltd", "LLC"]
-        rows = []
-        for company_id in range(first_id, first_id + count):
-            base = rng.choice(self.last_names)
-            industry = rng.choice(INDUSTRIES)
-            name = f"{base} {industry.label} {rng.choice(legal)} {company_id}"
-            revenue = f"{rng.randrange(200_000, 2_000_000_000, 1000)}.00"
-            rows.append(
-                (
-                    company_id,
-                    name,
-                    f"{self.slugs[base]}-{company_id}.{DEMO_TLD}",
-                    industry,
-                    rng.choice(sizes),
-                    revenue if rng.random() < 0.8 else None,
-                    "EUR",
-                    self.ts(self.now - rng.randint(400 * 86400, 900 * 86400)),
+        started = time.perf_counter()
+        self.first_company_id = _next_id(cursor, Company)
+        buffer = io.StringIO()
+        for company_id, row in enumerate(self.generator.companies(count), self.first_company_id):
+            buffer.write(
+                _line(
+                    (
+                        company_id,
+                        row.name,
+                        row.domain,
+                        row.industry,
+                        row.size_band,
+                        row.annual_revenue,
+                        row.revenue_currency,
+                        row.created_at,
+                    )
                 )
             )
         columns = ["id", "name", "domain", "industry", "size_band", "annual_revenue"]
-        _copy(cursor, Company, [*columns, "revenue_currency", "created_at"], _rows_buffer(rows))
-        self.company_ids = (first_id, first_id + count - 1)
+        _copy(cursor, Company, [*columns, "revenue_currency", "created_at"], buffer)
         self._report("companies", count, started)
 
     def _leads(self, cursor: Any, count: int) -> None:
         started = time.perf_counter()
-        totals = {"leads": 0, "stage transitions": 0, "events": 0}
+        names = ["leads", "stage transitions", "events", "opportunities", "activities", "consents"]
+        totals = dict.fromkeys(names, 0)
         next_id = _next_id(cursor, Lead)
+        rows = self.generator.leads(count, events_per_lead=self.events_per_lead)
         done = 0
         while done < count:
             size = min(CHUNK, count - done)
-            leads, transitions, events = io.StringIO(), io.StringIO(), io.StringIO()
+            buffers = {name: io.StringIO() for name in names}
             for lead_id in range(next_id, next_id + size):
-                totals["stage transitions"] += self._lead(lead_id, leads, transitions, events)
-            _copy(cursor, Lead, LEAD_COLUMNS, leads, freeze=self.freeze)
-            _copy(cursor, StageTransition, TRANSITION_COLUMNS, transitions, freeze=self.freeze)
-            _copy(cursor, Event, EVENT_COLUMNS, events, freeze=self.freeze)
+                self._lead(lead_id, next(rows), buffers, totals)
+            for name, model, columns in [
+                ("leads", Lead, LEAD_COLUMNS),
+                ("stage transitions", StageTransition, TRANSITION_COLUMNS),
+                ("events", Event, EVENT_COLUMNS),
+                ("opportunities", Opportunity, OPPORTUNITY_COLUMNS),
+                ("activities", Activity, ACTIVITY_COLUMNS),
+                ("consents", Consent, CONSENT_COLUMNS),
+            ]:
+                _copy(cursor, model, columns, buffers[name], freeze=self.freeze)
             next_id += size
             done += size
             self.out.write(f"  {done:>10,} leads written\n")
             self.out.flush()
-        totals["leads"] = count
-        totals["events"] = count * self.events_per_lead
-        for name, rows in totals.items():
-            self.counts[name] = rows
+        self.counts |= totals
         elapsed = time.perf_counter() - started
-        rows = sum(totals.values())
+        total = sum(totals.values())
         self.out.write(
-            f"leads, stage transitions, events: {rows:,} rows in {elapsed:.1f} s "
-            f"({rows / elapsed:,.0f} rows/s)\n"
+            f"leads and their rows: {total:,} rows in {elapsed:.1f} s "
+            f"({total / elapsed:,.0f} rows/s)\n"
         )
 
-    def _lead(self, lead_id: int, leads: TextIO, transitions: TextIO, events: TextIO) -> int:
-        rng, ts, now = self.rng, self.ts, self.now
-        stage = pick_stage(rng)
-        path = stage_path(rng, stage)
-        created = now - rng.randint(3600, 365 * 86400)
-        last = now - 300
-        offsets = sorted(rng.randint(created + 1, last) for _ in range(len(path) - 1))
-        times = [created]
-        for moment in offsets:
-            times.append(max(moment, times[-1] + 1))
-        if Stage.SQL in path or (stage == Stage.MQL and rng.random() < 0.5):
-            owner: int | None = rng.choice(self.rep_ids)
-        else:
-            owner = None
-        first = rng.choice(self.first_names)
-        last_name = rng.choice(self.last_names)
-        low, high = self.company_ids
-        company = rng.randint(low, high) if rng.random() < 0.9 else None
-        domain = f"c{company}.{DEMO_TLD}" if company else f"mail.{DEMO_TLD}"
-        campaign = rng.choice(self.campaigns) if rng.random() < 0.85 else None
-        if campaign is not None:
-            campaign_id, campaign_name, channel = campaign
-            utm_source, utm_medium = _UTM.get(channel, ("", ""))
-            utm_campaign = _ascii_slug(campaign_name) if utm_source else ""
-        else:
-            campaign_id, channel = None, Channel.DIRECT
-            utm_source = utm_medium = utm_campaign = ""
-        scores = scores_for(rng, stage)
-        changed = ts(times[-1])
-        leads.write(
-            "\t".join(
+    def _lead(
+        self, lead_id: int, row: LeadRow, buffers: dict[str, io.StringIO], totals: dict[str, int]
+    ) -> None:
+        owner = None if row.owner is None else self.rep_ids[row.owner]
+        campaign_ids = self.campaign_ids
+        buffers["leads"].write(
+            _line(
                 (
-                    str(lead_id),
-                    f"{self.slugs[first]}.{self.slugs[last_name]}.{lead_id}@{domain}",
-                    f"{self.slugs[first]}.{self.slugs[last_name]}.{lead_id}@{domain}",
-                    first,
-                    last_name,
+                    lead_id,
+                    row.email,
+                    row.email_key,
+                    row.first_name,
+                    row.last_name,
+                    row.phone,
+                    row.job_title,
+                    row.seniority,
+                    row.country,
+                    row.city,
+                    row.language,
                     "",
-                    rng.choice(JOBS),
-                    "",
-                    rng.choice(COUNTRIES),
-                    rng.choice(CITIES),
-                    "de" if rng.random() < 0.6 else "en",
-                    "",
-                    NULL if company is None else str(company),
-                    stage,
-                    changed,
-                    NULL if owner is None else str(owner),
-                    scores.grade,
-                    str(scores.fit_points),
-                    str(scores.behaviour_score),
-                    scores.rank,
-                    scores.temperature,
-                    channel,
-                    NULL if campaign_id is None else str(campaign_id),
-                    NULL if campaign_id is None else str(campaign_id),
-                    utm_source,
-                    utm_medium,
-                    utm_campaign,
-                    "",
-                    "",
-                    ts(created),
-                    changed,
+                    None if row.company is None else self.first_company_id + row.company,
+                    row.stage,
+                    row.stage_changed_at,
+                    owner,
+                    row.grade,
+                    row.fit_points,
+                    row.behaviour_score,
+                    row.rank,
+                    row.temperature,
+                    row.source_channel,
+                    None if row.first_campaign is None else campaign_ids[row.first_campaign],
+                    None if row.last_campaign is None else campaign_ids[row.last_campaign],
+                    row.utm_source,
+                    row.utm_medium,
+                    row.utm_campaign,
+                    row.utm_term,
+                    row.utm_content,
+                    row.created_at,
+                    row.stage_changed_at,
                 )
             )
-            + "\n"
         )
-        previous = ""
-        for step, at in zip(path, times, strict=True):
-            actor = step_actor(previous, step)
-            if actor == MQL_RULE:
-                by_user, by_rule = NULL, MQL_RULE
-            elif actor == "marketing":
-                by_user, by_rule = str(self.marketer_id), ""
-            else:
-                by_user, by_rule = str(owner or rng.choice(self.rep_ids)), ""
-            reason = step_reason(rng, previous, step)
+        transitions = buffers["stage transitions"]
+        for step in row.transitions:
+            by_user = {"rule": None, "marketer": self.marketer_id, "owner": owner}[step.actor]
+            by_rule = MQL_RULE if step.actor == "rule" else ""
             transitions.write(
-                f"{lead_id}\t{previous}\t{step}\t{ts(at)}\t{by_user}\t{by_rule}\t{reason}\n"
+                _line(
+                    (
+                        lead_id,
+                        step.from_stage,
+                        step.to_stage,
+                        step.at,
+                        by_user,
+                        by_rule,
+                        step.reason,
+                    )
+                )
             )
-            previous = step
-        campaign_text = NULL if campaign_id is None else str(campaign_id)
-        for _ in range(self.events_per_lead):
-            kind = rng.choices(EVENT_KINDS, cum_weights=EVENT_CUM_WEIGHTS)[0]
-            at = ts(rng.randint(created, now))
-            url = f"https://www.leadcrm.{DEMO_TLD}/{kind.replace('_', '-')}"
-            events.write(f"{lead_id}\t\t{kind}\t{url}\t\t{campaign_text}\t{at}\t{{}}\n")
-        return len(path)
+        events = buffers["events"]
+        for event in row.events:
+            campaign = None if event.campaign is None else campaign_ids[event.campaign]
+            properties = json.dumps(event.properties, ensure_ascii=False)
+            events.write(
+                _line(
+                    (
+                        lead_id,
+                        "",
+                        event.kind,
+                        event.url,
+                        event.asset,
+                        campaign,
+                        event.occurred_at,
+                        properties,
+                    )
+                )
+            )
+        if (opp := row.opportunity) is not None:
+            buffers["opportunities"].write(
+                _line(
+                    (
+                        lead_id,
+                        owner,
+                        opp.name,
+                        opp.amount,
+                        opp.currency,
+                        opp.expected_margin,
+                        opp.probability,
+                        opp.expected_close_on,
+                        opp.status,
+                        opp.lost_reason,
+                        opp.closed_at,
+                        opp.created_at,
+                    )
+                )
+            )
+            totals["opportunities"] += 1
+        activities = buffers["activities"]
+        for act in row.activities:
+            activities.write(
+                _line(
+                    (
+                        lead_id,
+                        owner,
+                        act.kind,
+                        act.subject,
+                        act.body,
+                        act.due_at,
+                        act.done_at,
+                        act.created_at,
+                    )
+                )
+            )
+        consents = buffers["consents"]
+        for consent in row.consents:
+            consents.write(
+                _line(
+                    (
+                        lead_id,
+                        consent.purpose,
+                        consent.status,
+                        consent.source,
+                        consent.recorded_at,
+                        consent.ip_address,
+                        consent.confirmed_at,
+                    )
+                )
+            )
+        totals["leads"] += 1
+        totals["stage transitions"] += len(row.transitions)
+        totals["events"] += len(row.events)
+        totals["activities"] += len(row.activities)
+        totals["consents"] += len(row.consents)
 
     def _report(self, name: str, rows: int, started: float) -> None:
         elapsed = max(time.perf_counter() - started, 1e-9)
@@ -500,8 +547,8 @@ def generate(
     """Write the benchmark data on Django's default connection (PostgreSQL); returns row counts."""
     if connection.vendor != "postgresql":
         raise SystemExit("bench.generate needs PostgreSQL: set DATABASE_URL")
-    generator = Generator(seed=seed, events_per_lead=events_per_lead, out=out)
-    return generator.run(leads=leads, truncate=truncate, reps=reps)
+    writer = BenchWriter(seed=seed, events_per_lead=events_per_lead, reps=reps, out=out)
+    return writer.run(leads=leads, truncate=truncate)
 
 
 def main(argv: list[str] | None = None) -> None:

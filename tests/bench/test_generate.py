@@ -2,15 +2,35 @@
 fixture (one transaction, rolled back) sees and then discards everything it wrote."""
 
 import itertools
+import re
+from datetime import UTC, datetime
 from io import StringIO
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 from bench.generate import generate
 from leads.lifecycle import Stage, is_allowed
-from leads.models import Campaign, Company, Event, Lead, StageTransition
+from leads.models import (
+    Activity,
+    Campaign,
+    CampaignCost,
+    Company,
+    Consent,
+    Event,
+    Lead,
+    Opportunity,
+    StageTransition,
+)
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def frozen_time():
+    with time_machine.travel(datetime(2026, 6, 17, 10, 30, tzinfo=UTC), tick=False):
+        yield
 
 
 def run(seed: int = 3) -> dict[str, int]:
@@ -32,8 +52,47 @@ def test_it_writes_the_requested_rows():
     assert Event.objects.count() == counts["events"] == 600
     assert StageTransition.objects.count() == counts["stage transitions"]
     assert Company.objects.count() == counts["companies"] == 30
-    assert Campaign.objects.count() == counts["campaigns"]
+    assert Campaign.objects.count() == counts["campaigns"] == 12
+    assert CampaignCost.objects.count() == counts["campaign costs"]
+    assert Opportunity.objects.count() == counts["opportunities"]
+    assert Activity.objects.count() == counts["activities"]
+    assert Consent.objects.count() == counts["consents"]
     assert Event.objects.filter(lead__isnull=True).count() == 0
+
+
+def test_it_writes_the_demo_shapes():
+    run()
+
+    leads = list(Lead.objects.select_related("first_campaign"))
+    german = [lead for lead in leads if lead.country == "DE"]
+
+    assert {lead.country for lead in leads} <= {"DE", "AT", "CH", "GB", "IE", "US", "CA"}
+    assert {lead.language for lead in leads} == {"de", "en"}
+    assert all(lead.email_key == lead.email.lower() for lead in leads)
+    assert all(re.fullmatch(r"(\+49 \d{2,4} \d{5,8})?", lead.phone) for lead in german)
+    for lead in leads:
+        if lead.first_campaign is not None:
+            created_on = lead.created_at.astimezone(ZoneInfo("Europe/Berlin")).date()
+            assert lead.first_campaign.starts_on <= created_on
+            assert created_on <= (lead.first_campaign.ends_on or created_on)
+    assert not Lead.objects.filter(stage__in=["sql", "opportunity"], owner__isnull=True).exists()
+    assert not Consent.objects.filter(
+        lead__source_channel="purchased_list",
+        purpose="marketing_email",
+        status="granted",
+        confirmed_at__isnull=True,
+    ).exists()
+
+
+def test_it_appends_without_clashing_with_earlier_rows():
+    run()
+
+    counts = generate(leads=100, events_per_lead=1, seed=3, reps=4, out=StringIO())
+
+    assert counts["campaigns"] == 0
+    assert Lead.objects.count() == 400
+    assert Company.objects.count() == 40
+    assert Campaign.objects.count() == 12
 
 
 def test_it_writes_consistent_stage_histories():

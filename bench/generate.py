@@ -20,7 +20,9 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, TextIO
 
 import django
@@ -146,14 +148,22 @@ NULL = "\\N"
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
+_FORMATS: dict[type, Callable[[Any], str]] = {
+    str: lambda value: value.translate(_ESCAPES),
+    type(None): lambda _value: NULL,
+    datetime: datetime.isoformat,
+    date: date.isoformat,
+    int: str,
+    float: str,
+    Decimal: str,
+}
+
+
 def _value(value: Any) -> str:
-    if value is None:
-        return NULL
-    if isinstance(value, str):
-        return value.translate(_ESCAPES)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
+    kind = type(value)
+    if kind not in _FORMATS and isinstance(value, str):  # a choices enum member
+        _FORMATS[kind] = _FORMATS[str]
+    return _FORMATS[kind](value)
 
 
 def _line(values: Iterable[Any]) -> str:

@@ -216,6 +216,14 @@ class Generator:
         self.domains = set(taken_domains)
         self.emails = set(taken_emails)
         self.campaign_rows = self._campaign_rows()
+        # Each campaign's run in UTC: from its first day's midnight to its last day's end (Berlin).
+        self._runs = [
+            (
+                berlin_time(row.starts_on, 0),
+                berlin_time(row.ends_on + DAY, 0) if row.ends_on else None,
+            )
+            for row in self.campaign_rows
+        ]
         self.by_channel: dict[str, list[int]] = {}
         for index, campaign in enumerate(self.campaign_rows):
             self.by_channel.setdefault(campaign.channel, []).append(index)
@@ -510,9 +518,8 @@ class Generator:
     def _active(self, campaign: int | None, moment: datetime) -> bool:
         if campaign is None:
             return False
-        row = self.campaign_rows[campaign]
-        day = moment.astimezone(BERLIN).date()
-        return row.starts_on <= day and (row.ends_on is None or day <= row.ends_on)
+        starts, ends = self._runs[campaign]
+        return starts <= moment and (ends is None or moment < ends)
 
     def _campaign_between(self, start: datetime, end: datetime) -> int | None:
         """A campaign running at some moment between ``start`` and ``end``."""

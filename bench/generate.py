@@ -36,7 +36,8 @@ from django.contrib.auth.models import Group  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
 from demo.content import DEMO_TLD, MQL_RULE  # noqa: E402
-from demo.generator import Generator, LeadRow  # noqa: E402
+from demo.generator import Generator  # noqa: E402
+from demo.rows import LeadRow  # noqa: E402
 from leadcrm.roles import Role  # noqa: E402
 from leads.models import (  # noqa: E402
     Activity,

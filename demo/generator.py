@@ -3,7 +3,8 @@
 ``seed_demo`` writes these rows with the ORM (a few thousand leads) and ``bench.generate`` with
 COPY (a million): both get the same shapes from here. Nothing here touches the database. Related
 rows point at each other by position (a lead's ``company`` is an index into ``companies()``, its
-``owner`` an index into the sales reps the caller has); the writer maps positions to ids.
+``owner`` an index into the sales reps the caller has); the writer maps positions to ids. The row
+types are in ``demo.rows``.
 
 Scores and owners come from ``demo.rules``, the one place that stands in for the product's scoring
 and assignment rules until they exist.
@@ -14,7 +15,6 @@ import itertools
 import random
 import unicodedata
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -22,6 +22,17 @@ from zoneinfo import ZoneInfo
 from faker import Faker
 
 from demo import content, rules
+from demo.rows import (
+    ActivityRow,
+    CampaignRow,
+    CompanyRow,
+    ConsentRow,
+    CostRow,
+    EventRow,
+    LeadRow,
+    OpportunityRow,
+    TransitionRow,
+)
 from leads.lifecycle import Stage
 from leads.models import Activity, Channel, Consent, EventKind
 from leads.normalize import normalize_email
@@ -31,128 +42,6 @@ HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 # Share of leads created on a weekday in business hours; the rest come in evenings and weekends.
 BUSINESS_HOURS_SHARE = 0.9
-
-
-@dataclass(slots=True)
-class CampaignRow:
-    name: str
-    channel: str
-    direction: str
-    starts_on: date
-    ends_on: date | None
-    created_at: datetime
-    monthly_cost: int
-
-
-@dataclass(slots=True)
-class CostRow:
-    campaign: int
-    incurred_on: date
-    amount: Decimal
-    note: str
-
-
-@dataclass(slots=True)
-class CompanyRow:
-    name: str
-    domain: str
-    industry: str
-    size_band: str
-    annual_revenue: Decimal | None
-    revenue_currency: str
-    created_at: datetime
-    country: str
-    town: tuple[str, str]
-
-
-@dataclass(slots=True)
-class TransitionRow:
-    from_stage: str
-    to_stage: str
-    at: datetime
-    actor: str  # "rule" (by_rule = MQL_RULE), "marketer" or "owner" (the lead's owner)
-    reason: str
-
-
-@dataclass(slots=True)
-class EventRow:
-    kind: str
-    url: str
-    asset: str
-    campaign: int | None
-    occurred_at: datetime
-    properties: dict[str, str]
-
-
-@dataclass(slots=True)
-class ActivityRow:
-    kind: str
-    subject: str
-    body: str
-    due_at: datetime | None
-    done_at: datetime | None
-    created_at: datetime
-
-
-@dataclass(slots=True)
-class ConsentRow:
-    purpose: str
-    status: str
-    source: str
-    recorded_at: datetime
-    ip_address: str | None
-    confirmed_at: datetime | None
-
-
-@dataclass(slots=True)
-class OpportunityRow:
-    name: str
-    amount: Decimal
-    currency: str
-    expected_margin: Decimal
-    probability: int
-    expected_close_on: date | None
-    status: str
-    lost_reason: str
-    closed_at: datetime | None
-    created_at: datetime
-
-
-@dataclass(slots=True)
-class LeadRow:
-    email: str
-    email_key: str
-    first_name: str
-    last_name: str
-    phone: str
-    job_title: str
-    seniority: str
-    country: str
-    city: str
-    language: str
-    company: int | None
-    stage: str
-    stage_changed_at: datetime
-    owner: int | None
-    grade: str
-    fit_points: int
-    behaviour_score: float
-    rank: str
-    temperature: str
-    source_channel: str
-    first_campaign: int | None
-    last_campaign: int | None
-    utm_source: str
-    utm_medium: str
-    utm_campaign: str
-    utm_term: str
-    utm_content: str
-    created_at: datetime
-    transitions: list[TransitionRow] = field(default_factory=list)
-    events: list[EventRow] = field(default_factory=list)
-    activities: list[ActivityRow] = field(default_factory=list)
-    consents: list[ConsentRow] = field(default_factory=list)
-    opportunity: OpportunityRow | None = None
 
 
 def anchor_now() -> datetime:

@@ -92,28 +92,7 @@ class StageTransitionInline(admin.TabularInline):
         return False
 
 
-EDITABLE_IN_ADMIN = [
-    "email",
-    "first_name",
-    "last_name",
-    "phone",
-    "job_title",
-    "seniority",
-    "country",
-    "city",
-    "language",
-    "age_band",
-    "company",
-    "owner",
-    "source_channel",
-    "first_campaign",
-    "last_campaign",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_term",
-    "utm_content",
-]
+EDITABLE_IN_ADMIN = list(services.LEAD_EDITABLE_FIELDS)
 
 
 class LeadAdminForm(forms.ModelForm):

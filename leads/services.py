@@ -307,6 +307,12 @@ def lead_update(
     except IntegrityError as exc:
         raise _constraint_error(exc) from exc
     _record_changes(lead=lead, before=before, by_user=by_user, at=now)
+    changed_fields = sorted(before)
+    transaction.on_commit(
+        lambda: signals.lead_fields_changed.send(
+            sender=Lead, lead_id=lead.pk, fields=changed_fields
+        )
+    )
     return lead
 
 

@@ -27,6 +27,7 @@ def received():
         signals.lead_created: listener("lead_created"),
         signals.lead_stage_changed: listener("lead_stage_changed"),
         signals.event_recorded: listener("event_recorded"),
+        signals.lead_fields_changed: listener("lead_fields_changed"),
     }
     for signal, receiver in receivers.items():
         signal.connect(receiver)
@@ -55,6 +56,25 @@ def test_it_announces_a_new_lead_and_a_stage_change_once_committed(
                 "transition_id": transition.pk,
             },
         ),
+    ]
+
+
+def test_it_announces_which_fields_changed_once_committed(
+    received, marketer, django_capture_on_commit_callbacks
+):
+    lead = LeadFactory(job_title="Engineer", city="Köln")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.lead_update(
+            lead_id=lead.pk,
+            by_user=marketer,
+            job_title="CTO",
+            city="Bonn",
+            last_name=lead.last_name,
+        )
+
+    assert received == [
+        ("lead_fields_changed", {"lead_id": lead.pk, "fields": ["city", "job_title"]})
     ]
 
 

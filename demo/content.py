@@ -92,6 +92,12 @@ LOCALES: dict[str, str] = {
     "US": "en_US",
     "CA": "en_US",
 }
+# Legal forms of company names by Faker locale, with weights.
+LEGAL_FORMS: dict[str, dict[str, int]] = {
+    "de_DE": {"GmbH": 60, "GmbH & Co. KG": 15, "AG": 10, "KG": 6, "SE": 3, "e.K.": 6},
+    "en_GB": {"Ltd": 70, "PLC": 8, "LLP": 8, "Group": 14},
+    "en_US": {"Inc.": 50, "LLC": 30, "Corp.": 10, "Group": 10},
+}
 CURRENCIES: dict[str, str] = {"GB": "GBP", "US": "USD", "CA": "CAD", "CH": "CHF"}
 # Share of leads in a German-speaking country who want English (international teams).
 ENGLISH_IN_DACH = 0.08

@@ -95,7 +95,6 @@ class Generator:
         self.today = self.now.date()
         fake = Faker(sorted(set(content.LOCALES.values())))
         fake.seed_instance(seed)
-        self.fake = fake
         self.first_names = {
             loc: sorted({fake[loc].first_name() for _ in range(500)}) for loc in fake.locales
         }
@@ -124,6 +123,9 @@ class Generator:
             for channel, countries in content.CHANNEL_COUNTRIES.items()
         }
         self._all_countries = _weighted(content.COUNTRY_WEIGHTS)
+        self._legal_forms = {
+            locale: _weighted(forms) for locale, forms in content.LEGAL_FORMS.items()
+        }
         self._jobs = (
             list(range(len(content.JOBS))),
             list(itertools.accumulate(job[3] for job in content.JOBS)),
@@ -182,7 +184,7 @@ class Generator:
         rows = []
         for _ in range(count):
             country = _pick(rng, self._all_countries)
-            name = self.fake[content.LOCALES[country]].company()
+            name = self._company_name(content.LOCALES[country])
             base = ascii_slug(name) or "company"
             domain, suffix = f"{base}.{content.DEMO_TLD}", 1
             while domain in self.domains:
@@ -209,6 +211,14 @@ class Generator:
             self.company_rows.append(row)
             rows.append(row)
         return rows
+
+    def _company_name(self, locale: str) -> str:
+        """A family-name firm, as the Mittelstand and its peers abroad are often called."""
+        rng, names = self.rng, self.last_names[locale]
+        base = rng.choice(names)
+        if rng.random() < 0.25:
+            base = f"{base} & {rng.choice(names)}"
+        return f"{base} {_pick(rng, self._legal_forms[locale])}"
 
     def _town(self, country: str) -> tuple[str, str]:
         return _pick(self.rng, self._towns[country])

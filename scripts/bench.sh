@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every benchmark on fresh throw-away servers: generate BENCH_LEADS leads, then measure.
-#   make bench                 (1,000,000 leads; about 6 to 8 minutes to generate)
+#   make bench                 (1,000,000 leads; about 7 to 9 minutes to generate)
 #   BENCH_LEADS=100000 make bench
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -8,6 +8,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -212,6 +213,10 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {
     "worker-heartbeat": {"task": "leadcrm.tasks.worker_heartbeat", "schedule": 30.0},
     "event-keys-prune": {"task": "leads.tasks.event_keys_prune", "schedule": 6 * 3600.0},
+    "scoring-refresh-decay": {
+        "task": "scoring.tasks.leads_refresh_decay",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
 # How long a retried pixel, click or API batch is recognised by its idempotency key.
 LEADCRM_EVENT_KEY_RETENTION_DAYS = env_int("LEADCRM_EVENT_KEY_RETENTION_DAYS", 7)

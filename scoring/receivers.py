@@ -20,3 +20,7 @@ def on_lead_fields_changed(sender, *, lead_id: int, fields: list[str], **kwargs)
 def on_event_recorded(sender, *, event_id: int, lead_id: int | None, **kwargs) -> None:
     if lead_id is not None:
         transaction.on_commit(lambda: tasks.event_score.delay(event_id))
+
+
+def on_visitor_linked(sender, *, lead_id: int, event_ids: list[int], **kwargs) -> None:
+    transaction.on_commit(lambda: tasks.events_score.delay(event_ids))

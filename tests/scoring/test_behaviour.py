@@ -222,3 +222,27 @@ def test_it_scores_a_recorded_event_through_the_worker_queue(django_capture_on_c
         celery_app.conf.task_always_eager = False
 
     assert state(lead)[0] == 40.0
+
+
+@time_machine.travel(MONDAY, tick=False)
+def test_it_scores_a_visitors_earlier_events_once_the_visitor_is_known(
+    django_capture_on_commit_callbacks,
+):
+    lead = grade_b_lead()
+    for hours in (0, 1):
+        lead_services.event_record(
+            visitor_id="v-42", kind="pricing_page_view", occurred_at=MONDAY - timedelta(hours=hours)
+        )
+    lead_services.event_record(visitor_id="v-42", kind="demo_request", occurred_at=MONDAY)
+    lead_services.event_record(visitor_id="someone-else", kind="demo_request")
+    celery_app.conf.task_always_eager = True
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            linked = lead_services.visitor_link(visitor_id="v-42", lead_id=lead.pk)
+    finally:
+        celery_app.conf.task_always_eager = False
+
+    assert len(linked) == 3
+    # The pricing page counts once that day, the earlier visit (an hour old: 15 * 0.5^(1/720) =
+    # 14.986), plus the demo request (40): 54.99, so a grade B lead becomes an MQL.
+    assert state(lead) == (54.99, "B2", "warm", "mql")

@@ -1,9 +1,13 @@
 import logging
+import os
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core.cache import cache
 
 from leadcrm import health
@@ -161,3 +165,22 @@ def test_it_is_ok_once_a_real_worker_ran_the_heartbeat(client, celery_worker_pro
     assert response.status_code == 200
     assert response.json()["status"] == "ok"
     assert response.json()["checks"]["heartbeat"]["status"] == "ok"
+
+
+@pytest.mark.parametrize(("value", "expected"), [("45", "45"), (None, "120")])
+def test_it_reads_the_threshold_from_the_environment(tmp_path, value, expected):
+    env = {k: v for k, v in os.environ.items() if k != "LEADCRM_HEARTBEAT_MAX_AGE"}
+    if value is not None:
+        env["LEADCRM_HEARTBEAT_MAX_AGE"] = value
+    code = "from django.conf import settings; print(settings.HEARTBEAT_MAX_AGE)"
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
+        cwd=settings.BASE_DIR,
+        env={**env, "LEADCRM_VAR_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.stdout.strip() == expected, result.stderr

@@ -251,6 +251,7 @@ SPECTACULAR_SETTINGS = {
 # Logging: JSON lines in production (one object per line: time, level, logger, message and any
 # fields such as a request's method, path, status and duration_ms), readable text in development.
 LOG_FORMAT = env_choice("LOG_FORMAT", ["json", "text"], "text" if DEBUG else "json")
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -271,10 +272,10 @@ LOGGING = {
             "filters": ["celery_task"],
         }
     },
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         # Through the root handler in the chosen format, instead of Django's own text handlers.
-        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
         # runserver's access lines repeat leadcrm.request's; keep its warnings and errors.
         "django.server": {"handlers": [], "level": "WARNING", "propagate": True},
     },

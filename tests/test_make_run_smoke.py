@@ -62,9 +62,9 @@ def alive(pids: set[int]) -> set[int]:
 
 
 @pytest.fixture
-def make_run(tmp_path) -> Iterator[tuple[str, Path]]:
-    """The app as `make run` starts it; yields its base URL and its output log. Stops every
-    process it started, also when the test fails."""
+def make_run(tmp_path) -> Iterator[tuple[str, Path, subprocess.Popen]]:
+    """The app as `make run` starts it; yields its base URL, its output log and the process.
+    Stops every process it started, also when the test fails."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(SERVER_ENV_PREFIXES)}
     env |= {
@@ -85,7 +85,7 @@ def make_run(tmp_path) -> Iterator[tuple[str, Path]]:
             start_new_session=True,
         )
     try:
-        yield f"http://127.0.0.1:{port}", log
+        yield f"http://127.0.0.1:{port}", log, process
     finally:
         family = descendants(process.pid) | {process.pid}
         process.send_signal(signal.SIGINT)  # Ctrl-C: honcho stops web, worker and beat
@@ -107,11 +107,13 @@ def get_json(url: str) -> dict:
         return json.load(error)
 
 
-def wait_for_health(base_url: str, log: Path, timeout: float) -> dict:
+def wait_for_health(base_url: str, log: Path, process: subprocess.Popen, timeout: float) -> dict:
     """The first /healthz report whose heartbeat is ok (beat sends one when it starts)."""
     deadline = time.monotonic() + timeout
     report: dict = {}
     while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"make run exited with {process.returncode}:\n{log.read_text()[-3000:]}")
         try:
             report = get_json(f"{base_url}/healthz")
         except (urllib.error.URLError, ConnectionError, TimeoutError):
@@ -124,9 +126,9 @@ def wait_for_health(base_url: str, log: Path, timeout: float) -> dict:
 
 
 def test_it_serves_health_login_and_leads_the_make_run_way(make_run):
-    base_url, log = make_run
+    base_url, log, process = make_run
 
-    report = wait_for_health(base_url, log, timeout=80)
+    report = wait_for_health(base_url, log, process, timeout=80)
 
     assert report["status"] == "ok"
     assert {name: check["status"] for name, check in report["checks"].items()} == {

@@ -93,7 +93,7 @@ def test_it_answers_at_once_without_any_worker_running(client, no_heartbeat):
 
     response = client.get("/healthz")
 
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 1.5
     assert response.json()["status"] == "ok"
 
 

@@ -35,9 +35,10 @@ from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.contrib.auth.models import Group  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
-from demo.content import DEMO_TLD, MQL_RULE  # noqa: E402
+from demo.content import DEMO_TLD  # noqa: E402
 from demo.generator import Generator  # noqa: E402
 from demo.rows import LeadRow  # noqa: E402
+from demo.rules import MQL_RULE, Scoring  # noqa: E402
 from leadcrm.roles import Role  # noqa: E402
 from leads.models import (  # noqa: E402
     Activity,
@@ -283,6 +284,7 @@ class BenchWriter:
             self.generator = Generator(
                 seed=self.seed,
                 reps=len(self.rep_ids),
+                scoring=Scoring.load(),
                 taken_domains=Company.objects.exclude(domain="").values_list("domain", flat=True),
                 taken_emails=Lead.objects.values_list("email_key", flat=True),
             )

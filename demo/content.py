@@ -199,18 +199,18 @@ COUNTRY_CALLING_CODES: dict[str, str] = {
 }
 
 INDUSTRY_WEIGHTS: dict[str, int] = {
-    Industry.MANUFACTURING: 12,
-    Industry.MECHANICAL_ENGINEERING: 10,
-    Industry.SOFTWARE: 10,
-    Industry.IT_SERVICES: 8,
+    Industry.MANUFACTURING: 9,
+    Industry.MECHANICAL_ENGINEERING: 12,
+    Industry.SOFTWARE: 8,
+    Industry.IT_SERVICES: 6,
     Industry.LOGISTICS: 7,
     Industry.AUTOMOTIVE: 5,
-    Industry.RETAIL: 7,
-    Industry.FINANCIAL_SERVICES: 5,
+    Industry.RETAIL: 9,
+    Industry.FINANCIAL_SERVICES: 4,
     Industry.INSURANCE: 3,
-    Industry.HEALTHCARE: 5,
+    Industry.HEALTHCARE: 6,
     Industry.ENERGY: 3,
-    Industry.CONSTRUCTION: 5,
+    Industry.CONSTRUCTION: 7,
     Industry.CONSULTING: 6,
     Industry.EDUCATION: 3,
     Industry.TELECOMMUNICATIONS: 2,
@@ -220,32 +220,32 @@ INDUSTRY_WEIGHTS: dict[str, int] = {
 }
 # size band: (weight, revenue low, revenue high), revenue in the company's currency
 SIZES: dict[str, tuple[int, int, int]] = {
-    CompanySize.S1_10: (14, 200_000, 2_000_000),
-    CompanySize.S11_50: (26, 1_000_000, 10_000_000),
-    CompanySize.S51_200: (27, 8_000_000, 50_000_000),
-    CompanySize.S201_1000: (18, 40_000_000, 300_000_000),
-    CompanySize.S1001_5000: (8, 250_000_000, 2_000_000_000),
-    CompanySize.S5001_PLUS: (3, 1_500_000_000, 30_000_000_000),
-    CompanySize.UNKNOWN: (4, 0, 0),
+    CompanySize.S1_10: (25, 200_000, 2_000_000),
+    CompanySize.S11_50: (34, 1_000_000, 10_000_000),
+    CompanySize.S51_200: (18, 8_000_000, 50_000_000),
+    CompanySize.S201_1000: (8, 40_000_000, 300_000_000),
+    CompanySize.S1001_5000: (6, 250_000_000, 2_000_000_000),
+    CompanySize.S5001_PLUS: (2, 1_500_000_000, 30_000_000_000),
+    CompanySize.UNKNOWN: (5, 0, 0),
 }
 
 # (German title, English title, seniority, weight)
 JOBS: list[tuple[str, str, str, int]] = [
-    ("Marketing-Referentin", "Marketing Specialist", Seniority.STAFF, 12),
-    ("Online-Marketing-Manager", "Digital Marketing Executive", Seniority.STAFF, 8),
-    ("Vertriebsinnendienst", "Inside Sales Representative", Seniority.STAFF, 7),
-    ("Einkäufer", "Purchasing Agent", Seniority.STAFF, 5),
-    ("Marketing Manager", "Marketing Manager", Seniority.MANAGER, 14),
-    ("Teamleiter Vertrieb", "Sales Team Lead", Seniority.MANAGER, 9),
-    ("Produktmanagerin", "Product Manager", Seniority.MANAGER, 6),
-    ("Leiterin Marketing", "Head of Marketing", Seniority.DIRECTOR, 8),
-    ("Vertriebsleiter", "Sales Director", Seniority.DIRECTOR, 6),
-    ("IT-Leiter", "Head of IT", Seniority.DIRECTOR, 4),
-    ("Bereichsleiterin Vertrieb", "VP Sales", Seniority.VP, 3),
-    ("Bereichsleiter Marketing", "VP Marketing", Seniority.VP, 2),
-    ("Geschäftsführerin", "Managing Director", Seniority.C_LEVEL, 4),
-    ("Geschäftsführer", "CEO", Seniority.C_LEVEL, 3),
-    ("", "", Seniority.UNKNOWN, 4),
+    ("Marketing-Referentin", "Marketing Specialist", Seniority.STAFF, 18),
+    ("Online-Marketing-Manager", "Digital Marketing Executive", Seniority.STAFF, 10),
+    ("Vertriebsinnendienst", "Inside Sales Representative", Seniority.STAFF, 9),
+    ("Einkäufer", "Purchasing Agent", Seniority.STAFF, 6),
+    ("Marketing Manager", "Marketing Manager", Seniority.MANAGER, 16),
+    ("Teamleiter Vertrieb", "Sales Team Lead", Seniority.MANAGER, 7),
+    ("Produktmanagerin", "Product Manager", Seniority.MANAGER, 7),
+    ("Leiterin Marketing", "Head of Marketing", Seniority.DIRECTOR, 4),
+    ("Vertriebsleiter", "Sales Director", Seniority.DIRECTOR, 3),
+    ("IT-Leiter", "Head of IT", Seniority.DIRECTOR, 2),
+    ("Bereichsleiterin Vertrieb", "VP Sales", Seniority.VP, 1),
+    ("Bereichsleiter Marketing", "VP Marketing", Seniority.VP, 1),
+    ("Geschäftsführerin", "Managing Director", Seniority.C_LEVEL, 2),
+    ("Geschäftsführer", "CEO", Seniority.C_LEVEL, 2),
+    ("", "", Seniority.UNKNOWN, 6),
 ]
 
 # UTM source and medium a campaign's links carry.
@@ -332,8 +332,6 @@ OTHER_JOURNEYS: list[tuple[tuple[str, ...], int]] = [
     ((U, D, U), 3),
     ((U, N, D), 1),
 ]
-
-MQL_RULE = "mql_threshold"
 
 # Reasons for moves, by language: (to stage) or (from stage, to stage).
 REASONS: dict[str, dict[tuple[str, ...], list[str]]] = {

@@ -6,8 +6,8 @@ rows point at each other by position (a lead's ``company`` is an index into ``co
 ``owner`` an index into the sales reps the caller has); the writer maps positions to ids. The row
 types are in ``demo.rows``.
 
-Scores and owners come from ``demo.rules``, the one place that stands in for the product's scoring
-and assignment rules until they exist.
+Scores come from the product's scoring profile and owners from a stand-in for assignment rules,
+both through ``demo.rules``, the one place where the generator meets the product's rules.
 """
 
 import functools
@@ -86,11 +86,13 @@ class Generator:
         *,
         seed: int,
         reps: int,
+        scoring: rules.Scoring,
         taken_domains: Iterable[str] = (),
         taken_emails: Iterable[str] = (),
     ) -> None:
         self.rng = random.Random(seed)
         self.reps = reps
+        self.scoring = scoring
         self.now = anchor_now()
         self.today = self.now.date()
         fake = Faker(sorted(set(content.LOCALES.values())))
@@ -250,27 +252,34 @@ class Generator:
         language = "de" if german else "en"
         locale = content.LOCALES[country]
         company_index = None
-        if rng.random() < 0.9 and self.companies_by_country.get(country):
+        if rng.random() < 0.85 and self.companies_by_country.get(country):
             company_index = rng.choice(self.companies_by_country[country])
         company = self.company_rows[company_index] if company_index is not None else None
         title_de, title_en, seniority, _w = content.JOBS[_pick(rng, self._jobs)]
-        points = rules.fit_points(
-            seniority=seniority,
-            size_band=company.size_band if company else "",
-            industry=company.industry if company else "",
-            country=country,
+        job_title = title_de if german else title_en
+        town, area = company.town if company and rng.random() < 0.8 else self._town(country)
+        points = self.scoring.fit_points(
+            {
+                "job_title": job_title,
+                "seniority": seniority,
+                "company__industry": company.industry if company else None,
+                "company__size_band": company.size_band if company else None,
+                "company__annual_revenue": company.annual_revenue if company else None,
+                "country": country,
+                "city": town,
+                "age_band": "",
+            }
         )
         created = self._created(country, campaign)
-        steps = self._journey(rules.grade_for(points) in rules.MQL_GRADES, created, language)
+        steps = self._journey(self.scoring.can_become_mql(points), created, language)
         stage = steps[-1].to_stage
         picked_up = stage == Stage.MQL and rng.random() < 0.5
         owner = None
         if picked_up or any(step.actor == "owner" for step in steps):
             owner = rules.assign_owner(country=country, number=number, reps=self.reps)
-        scores = rules.scores(rng, points=points, stage=stage)
+        scores = self.scoring.scores(rng, points=points, stage=stage)
         first, last = rng.choice(self.first_names[locale]), rng.choice(self.last_names[locale])
         email = self._email(first, last, company.domain if company else None)
-        town, area = company.town if company and rng.random() < 0.8 else self._town(country)
         has_phone = channel == Channel.COLD_CALL or rng.random() < 0.75
         utm_source, utm_medium = (
             content.UTM.get(channel, ("", "")) if campaign is not None else ("", "")
@@ -284,7 +293,7 @@ class Generator:
             first_name=first,
             last_name=last,
             phone=self._phone(country, area) if has_phone else "",
-            job_title=title_de if german else title_en,
+            job_title=job_title,
             seniority=seniority,
             country=country,
             city=town,

@@ -43,7 +43,7 @@ class TransitionRow:
     from_stage: str
     to_stage: str
     at: datetime
-    actor: str  # "rule" (by_rule = MQL_RULE), "marketer" or "owner" (the lead's owner)
+    actor: str  # "rule" (by_rule = demo.rules.MQL_RULE), "marketer" or "owner" (the lead's owner)
     reason: str
 
 

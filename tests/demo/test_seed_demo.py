@@ -25,6 +25,7 @@ from leads.models import (
     Opportunity,
     StageTransition,
 )
+from scoring.services import leads_rescore_fit
 
 pytestmark = pytest.mark.django_db
 
@@ -100,7 +101,7 @@ def test_it_follows_the_lifecycle_in_every_history():
             assert row.from_stage == previous.to_stage
             assert is_allowed(row.from_stage, row.to_stage)
             assert row.at > previous.at
-            assert row.by_user_id is not None or row.by_rule == "mql_threshold"
+            assert row.by_user_id is not None or row.by_rule == "scoring:mql_threshold"
 
 
 def test_it_takes_days_to_weeks_between_stages():
@@ -163,6 +164,15 @@ def test_it_grades_few_leads_a():
     assert grades["A"] < grades["B"] < grades["C"]
 
 
+def test_it_scores_every_lead_as_the_scoring_profile_does():
+    seed()
+
+    changed = leads_rescore_fit()
+
+    assert changed == 0
+    assert Lead.objects.filter(fit_points__gt=0).count() >= 250
+
+
 def test_it_keeps_rank_and_temperature_consistent():
     seed()
 
@@ -180,7 +190,7 @@ def test_it_keeps_rank_and_temperature_consistent():
 def test_it_promotes_only_good_fits_with_the_mql_rule():
     seed()
 
-    promoted = Lead.objects.filter(transitions__by_rule="mql_threshold").distinct()
+    promoted = Lead.objects.filter(transitions__by_rule="scoring:mql_threshold").distinct()
     waiting = Lead.objects.filter(stage=Stage.UNQUALIFIED, grade__in=["A", "B"])
 
     assert promoted.exists()

@@ -15,8 +15,9 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from demo.content import CAMPAIGNS, DEMO_TLD, MQL_RULE
+from demo.content import CAMPAIGNS, DEMO_TLD
 from demo.generator import Generator
+from demo.rules import MQL_RULE, Scoring
 from leadcrm.roles import Role
 from leads.lifecycle import Stage
 from leads.models import (
@@ -56,7 +57,8 @@ class Command(BaseCommand):
             if Campaign.objects.filter(name=CAMPAIGNS[0].name).exists():
                 self.stdout.write(_("Demo data already present; demo users checked."))
                 return
-            counts = load(Generator(seed=seed, reps=len(REPS)), users=users, lead_count=leads)
+            generator = Generator(seed=seed, reps=len(REPS), scoring=Scoring.load())
+            counts = load(generator, users=users, lead_count=leads)
         for label, count in counts.items():
             self.stdout.write(f"{label:<22} {count:>8}")
         message = _("Demo data loaded; password: %(password)s") % {"password": DEMO_PASSWORD}

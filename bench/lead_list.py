@@ -252,6 +252,8 @@ def main(argv: list[str] | None = None) -> None:
     api_auth = {"Authorization": f"Token {token}"}
     n_api1, sql_api1, body = _capture(api_first, **api_auth)
     next_url = json.loads(body)["next"]
+    if next_url is None:
+        raise SystemExit(f"Rep {owner}'s {owner_sql} SQL leads fit on one page: generate more")
     split = urlsplit(next_url)
     api_next = f"{split.path}?{split.query}"
     n_api2, sql_api2, _body = _capture(api_next, **api_auth)

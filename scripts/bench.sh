@@ -14,5 +14,9 @@ source "$data_dir/env"
 export LEADCRM_VAR_DIR="$data_dir/var"
 
 .venv/bin/python manage.py migrate --no-input -v0
-.venv/bin/python -m bench.generate --leads "${BENCH_LEADS:-1000000}" --events-per-lead 3 --seed 42 --truncate
+leads=${BENCH_LEADS:-1000000}
+# One sales rep per 5,000 leads (2 to 20), so even a small run gives the busiest rep more than one
+# page of SQL leads for the cursor line of bench.lead_list.
+reps=$((leads / 5000 < 2 ? 2 : leads / 5000 > 20 ? 20 : leads / 5000))
+.venv/bin/python -m bench.generate --leads "$leads" --reps "$reps" --events-per-lead 3 --seed 42 --truncate
 .venv/bin/python -m bench.lead_list --requests "${BENCH_REQUESTS:-200}"

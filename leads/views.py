@@ -69,16 +69,20 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     filterset = LeadFilter(
         request.GET or None, queryset=selectors.lead_list(user=request.user), request=request
     )
+    filter_form = _filter_form(filterset)
     sort = request.GET.get("sort", DEFAULT_SORT)
     if sort not in SORTS:
         sort = DEFAULT_SORT
-    leads = filterset.qs.order_by(*SORTS[sort][1])
-    page = Paginator(leads, PAGE_SIZE).get_page(request.GET.get("page"))
+    # A filter that does not validate is reported, as the API's 400 does, never silently dropped.
+    filter_invalid = filterset.is_bound and not filterset.is_valid()
+    leads = filterset.queryset.none() if filter_invalid else filterset.qs
+    page = Paginator(leads.order_by(*SORTS[sort][1]), PAGE_SIZE).get_page(request.GET.get("page"))
 
     params = request.GET.copy()
     params.pop("page", None)
     context = {
-        "filter_form": _filter_form(filterset),
+        "filter_form": filter_form,
+        "filter_invalid": filter_invalid,
         "page": page,
         "leads": page.object_list,
         "sort": sort,
@@ -87,7 +91,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
         "filtered": any(value for key, value in request.GET.items() if key not in {"page", "sort"}),
     }
     template = "leads/_lead_results.html" if _htmx_fragment(request) else "leads/lead_list.html"
-    response = render(request, template, context)
+    response = render(request, template, context, status=400 if filter_invalid else 200)
     patch_vary_headers(response, ["HX-Request"])
     return response
 

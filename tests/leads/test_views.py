@@ -598,3 +598,83 @@ def test_it_rejects_a_bad_country_code(client, marketer):
     assert "Enter a two-letter country code." in response.content.decode()
     assert not Lead.objects.exists()
     assert not Company.objects.exists()
+
+
+# Bad filters and error summaries
+
+
+def test_it_reports_bad_filters_as_the_api_does_instead_of_ignoring_them(client, marketer):
+    grace_hopper()
+    client.force_login(marketer)
+
+    page = client.get(LIST_URL, {"stage": "bogus", "created_after": "yesterday"})
+    api = client.get(reverse("api-lead-list"), {"stage": "bogus", "created_after": "yesterday"})
+
+    assert page.status_code == 400
+    assert api.status_code == 400
+    assert api.json() == {
+        "stage": ["Select a valid choice. bogus is not one of the available choices."],
+        "created_after": ["Enter a valid date."],
+    }
+    body = page.content.decode()
+    assert "These filters are not valid, so no leads are shown:" in body
+    assert "Stage: Select a valid choice. bogus is not one of the available choices." in body
+    assert "Created from: Enter a valid date." in body
+    assert "grace@example.com" not in body
+    assert list(page.context["leads"]) == []
+
+
+def test_it_answers_a_bad_filter_from_htmx_with_the_error_in_the_results(client, marketer):
+    client.force_login(marketer)
+
+    response = client.get(LIST_URL, {"owner": "999999"}, headers={"HX-Request": "true"})
+
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert 'id="lead-results"' in body
+    assert "<html" not in body
+    assert "Owner: Select a valid choice. That choice is not one of the available choices." in body
+
+
+def test_it_lists_with_a_fixed_number_of_queries(client, marketer, django_assert_num_queries):
+    LeadFactory.create_batch(3, owner=marketer, first_campaign=CampaignFactory())
+    client.force_login(marketer)
+
+    # session, user, user and group permissions, roles, count, page of leads, owners and
+    # campaigns for the filter selects
+    with django_assert_num_queries(9):
+        response = client.get(LIST_URL)
+
+    assert len(response.context["leads"]) == 3
+
+
+def test_it_reports_a_bad_filter_with_a_fixed_number_of_queries(
+    client, marketer, django_assert_num_queries
+):
+    client.force_login(marketer)
+
+    # session, user, user and group permissions, roles, the owner the filter names, owners and
+    # campaigns for the selects; no lead query
+    with django_assert_num_queries(8):
+        response = client.get(LIST_URL, {"owner": "999999"})
+
+    assert response.status_code == 400
+
+
+def test_it_sums_up_the_form_errors_at_the_top_with_links_to_the_fields(client, marketer):
+    client.force_login(marketer)
+
+    response = client.post(reverse("leads:create"), _lead_form_data(email="not-an-address"))
+
+    body = response.content.decode()
+    summary = body[
+        body.index('class="error-summary"') : body.index(
+            "</div>", body.index('class="error-summary"')
+        )
+    ]
+    assert 'role="alert"' in summary
+    assert 'tabindex="-1"' in summary
+    assert "data-error-summary" in summary
+    assert "Please correct the following:" in summary
+    assert '<a href="#id_email">E-mail: Enter a valid email address.</a>' in summary
+    assert body.index('class="error-summary"') < body.index('name="email"')

@@ -4,12 +4,19 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from leads.forms import OwnerChoiceField
 from leads.lifecycle import Stage
 from leads.models import Campaign, Channel, Company, Grade, Lead, Temperature
 from leads.selectors import assignable_owners
 
 # A prefix that matches more companies than this is too vague to search by company.
 MAX_SEARCH_COMPANIES = 500
+
+
+class OwnerFilter(django_filters.ModelChoiceFilter):
+    """Owners by full name, as everywhere else."""
+
+    field_class = OwnerChoiceField
 
 
 class LeadFilter(django_filters.FilterSet):
@@ -19,9 +26,7 @@ class LeadFilter(django_filters.FilterSet):
     stage = django_filters.MultipleChoiceFilter(
         choices=Stage.choices, distinct=False, label=_("Stage")
     )
-    owner = django_filters.ModelChoiceFilter(
-        queryset=lambda request: assignable_owners(), label=_("Owner")
-    )
+    owner = OwnerFilter(queryset=lambda request: assignable_owners(), label=_("Owner"))
     unassigned = django_filters.BooleanFilter(
         field_name="owner", lookup_expr="isnull", label=_("Unassigned")
     )

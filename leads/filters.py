@@ -26,17 +26,26 @@ class LeadFilter(django_filters.FilterSet):
     stage = django_filters.MultipleChoiceFilter(
         choices=Stage.choices, distinct=False, label=_("Stage")
     )
-    owner = OwnerFilter(queryset=lambda request: assignable_owners(), label=_("Owner"))
+    owner = OwnerFilter(
+        queryset=lambda request: assignable_owners(), label=_("Owner"), empty_label=_("All")
+    )
     unassigned = django_filters.BooleanFilter(
         field_name="owner", lookup_expr="isnull", label=_("Unassigned")
     )
     grade = django_filters.MultipleChoiceFilter(
         choices=Grade.choices, distinct=False, label=_("Grade")
     )
-    temperature = django_filters.ChoiceFilter(choices=Temperature.choices, label=_("Temperature"))
-    source_channel = django_filters.ChoiceFilter(choices=Channel.choices, label=_("Channel"))
+    temperature = django_filters.ChoiceFilter(
+        choices=Temperature.choices, label=_("Temperature"), empty_label=_("All")
+    )
+    source_channel = django_filters.ChoiceFilter(
+        choices=Channel.choices, label=_("Channel"), empty_label=_("All")
+    )
     campaign = django_filters.ModelChoiceFilter(
-        field_name="first_campaign", queryset=Campaign.objects.all(), label=_("Campaign")
+        field_name="first_campaign",
+        queryset=Campaign.objects.all(),
+        label=_("Campaign"),
+        empty_label=_("All"),
     )
     created_after = django_filters.DateFilter(
         field_name="created_at", lookup_expr="date__gte", label=_("Created from")

@@ -57,6 +57,9 @@ def _filter_form(filterset: LeadFilter) -> forms.Form:
         field.widget = forms.CheckboxSelectMultiple(choices=field.choices)
     for name in ("created_after", "created_before"):
         form.fields[name].widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    form.fields["unassigned"].widget = forms.Select(
+        choices=[("", _("All")), ("true", _("Yes")), ("false", _("No"))]
+    )
     form.fields["q"].widget.attrs.update(
         type="search", placeholder=_("Name, e-mail or company"), autocomplete="off"
     )

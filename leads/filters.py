@@ -26,8 +26,11 @@ class LeadFilter(django_filters.FilterSet):
     stage = django_filters.MultipleChoiceFilter(
         choices=Stage.choices, distinct=False, label=_("Stage")
     )
+    # A sales rep is offered (and may name) only themselves, as in the lead form.
     owner = OwnerFilter(
-        queryset=lambda request: assignable_owners(), label=_("Owner"), empty_label=_("All")
+        queryset=lambda request: assignable_owners(for_user=getattr(request, "user", None)),
+        label=_("Owner"),
+        empty_label=_("All"),
     )
     unassigned = django_filters.BooleanFilter(
         field_name="owner", lookup_expr="isnull", label=_("Unassigned")

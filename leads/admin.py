@@ -24,7 +24,7 @@ from leads.models import (
     Opportunity,
     StageTransition,
 )
-from leads.normalize import normalize_domain
+from leads.normalize import normalize_domain, normalize_email
 from leads.selectors import assignable_owners
 
 
@@ -92,28 +92,7 @@ class StageTransitionInline(admin.TabularInline):
         return False
 
 
-EDITABLE_IN_ADMIN = [
-    "email",
-    "first_name",
-    "last_name",
-    "phone",
-    "job_title",
-    "seniority",
-    "country",
-    "city",
-    "language",
-    "age_band",
-    "company",
-    "owner",
-    "source_channel",
-    "first_campaign",
-    "last_campaign",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_term",
-    "utm_content",
-]
+EDITABLE_IN_ADMIN = list(services.LEAD_EDITABLE_FIELDS)
 
 
 class LeadAdminForm(forms.ModelForm):
@@ -127,6 +106,13 @@ class LeadAdminForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = assignable_owners()
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip()
+        taken = Lead.objects.filter(email_key=normalize_email(email)).exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise ValidationError(_("A lead with this e-mail address already exists."))
+        return email
 
     def _post_clean(self) -> None:
         # The services validate and save; ModelForm's own instance validation would check the

@@ -62,7 +62,8 @@ class LeadFields(TypedDict, total=False):
     utm_content: str
 
 
-LEAD_EDITABLE_FIELDS = frozenset(LeadFields.__annotations__)
+# In declaration order, which is also the order forms (the admin's) show them in.
+LEAD_EDITABLE_FIELDS = tuple(LeadFields.__annotations__)
 
 # Which constraint failed decides which field the person must fix: constraint name, the columns
 # SQLite names instead for unique constraints, the field, the message.
@@ -174,7 +175,7 @@ def company_get_or_create(*, name: str, domain: str = "") -> Company:
 
 def _apply_fields(lead: Lead, fields: dict[str, Any]) -> dict[str, Any]:
     """Set ``fields`` on ``lead``; returns the changed field names with their old values."""
-    unknown = set(fields) - LEAD_EDITABLE_FIELDS
+    unknown = set(fields).difference(LEAD_EDITABLE_FIELDS)
     if unknown:
         raise ValidationError({name: _("This field cannot be set.") for name in sorted(unknown)})
     before = {}
@@ -306,6 +307,12 @@ def lead_update(
     except IntegrityError as exc:
         raise _constraint_error(exc) from exc
     _record_changes(lead=lead, before=before, by_user=by_user, at=now)
+    changed_fields = sorted(before)
+    transaction.on_commit(
+        lambda: signals.lead_fields_changed.send(
+            sender=Lead, lead_id=lead.pk, fields=changed_fields
+        )
+    )
     return lead
 
 

@@ -5,3 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class ScoringConfig(AppConfig):
     name = "scoring"
     verbose_name = _("Scoring")
+
+    def ready(self) -> None:
+        from leads import signals
+        from scoring import receivers
+
+        signals.lead_created.connect(receivers.on_lead_created, dispatch_uid="scoring.created")
+        signals.lead_fields_changed.connect(
+            receivers.on_lead_fields_changed, dispatch_uid="scoring.fields_changed"
+        )

@@ -26,9 +26,14 @@ def add_service_error(form: forms.Form, exc: ValidationError) -> None:
         form.add_error(field if field in form.fields else None, errors)
 
 
+def owner_label(user: AbstractBaseUser) -> str:
+    """How an owner is named in every select: full name, else the username."""
+    return user.get_full_name() or user.get_username()
+
+
 class OwnerChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj) -> str:
-        return obj.get_full_name() or obj.get_username()
+        return owner_label(obj)
 
 
 class LeadForm(forms.Form):

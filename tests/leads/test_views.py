@@ -1098,3 +1098,15 @@ def test_it_shows_the_detail_page_with_a_fixed_number_of_queries(
             {"timeline": "changes"},
             headers={"HX-Request": "true", "HX-Target": "timeline"},
         )
+
+
+def test_it_offers_owners_by_full_name_in_the_admin(client, admin_user, sales_rep):
+    sales_rep.first_name, sales_rep.last_name = "Rita", "Rep"
+    sales_rep.save()
+    admin_user.is_staff = admin_user.is_superuser = True
+    admin_user.save()
+    client.force_login(admin_user)
+
+    page = client.get(reverse("admin:leads_lead_add")).content.decode()
+
+    assert f'<option value="{sales_rep.pk}">Rita Rep</option>' in page

@@ -237,3 +237,23 @@ class ScoreEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lead_id}: {self.points:+d} @ {self.at:%Y-%m-%d}"
+
+
+class MqlReview(models.Model):
+    """An MQL whose score or grade fell below the MQL condition: not moved back silently, but
+    put in front of a person to decide (back to nurture, or keep)."""
+
+    lead = models.OneToOneField(
+        Lead, on_delete=models.CASCADE, related_name="mql_review", verbose_name=_("lead")
+    )
+    flagged_at = models.DateTimeField(_("flagged"), default=timezone.now)
+    behaviour_score = models.FloatField(_("behaviour score when flagged"))
+    grade = models.CharField(_("grade when flagged"), max_length=1)
+
+    class Meta:
+        verbose_name = _("MQL to review")
+        verbose_name_plural = _("MQLs to review")
+        ordering = ["-flagged_at"]
+
+    def __str__(self) -> str:
+        return f"{self.lead_id}: {self.grade} {self.behaviour_score:.0f}"

@@ -6,16 +6,25 @@ SQL expressions over a queryset of leads, and ``leads_rescore_fit`` writes the r
 million (a rule change). No lead is loaded into Python.
 """
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from fnmatch import fnmatchcase
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce, Concat
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from leads.models import Lead, Temperature
-from scoring.models import GradeRule, ScoringProfile
+from leads import services as lead_services
+from leads.lifecycle import Stage
+from leads.models import Event, Lead, Temperature
+from scoring.models import BehaviourRule, GradeRule, MqlReview, ScoreEntry, ScoringProfile
+
+MQL_RULE = "scoring:mql_threshold"
+# Leads the MQL rule may promote: new ones and recycled ones that engage again.
+PROMOTABLE = (Stage.UNQUALIFIED, Stage.NURTURE)
 
 GRADES = ("A", "B", "C", "D")
 
@@ -138,3 +147,132 @@ def leads_rescore_fit(*, leads: QuerySet[Lead] | None = None) -> int:
 def lead_rescore_fit(*, lead_id: int) -> bool:
     """Score one new or edited lead; True when its grade, rank or temperature changed."""
     return leads_rescore_fit(leads=Lead.objects.filter(pk=lead_id)) > 0
+
+
+def _decayed_sum_sql(*, half_life_days: int) -> tuple[str, list]:
+    """SQL of the sum of points * 0.5^(age in days / half-life) per lead, as of now."""
+    now = timezone.now()
+    table = connection.ops.quote_name(ScoreEntry._meta.db_table)
+    if connection.vendor == "postgresql":
+        age_days = 'EXTRACT(EPOCH FROM (%s::timestamptz - "at")) / 86400.0'
+        now_param = now
+    else:  # SQLite stores UTC as text; julianday() reads it.
+        age_days = 'julianday(%s) - julianday("at")'
+        now_param = now.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
+    sql = (
+        f'SELECT "lead_id", SUM("points" * POWER(0.5, ({age_days}) / %s)) AS "score" '
+        f'FROM {table} GROUP BY "lead_id"'
+    )
+    return sql, [now_param, float(half_life_days)]
+
+
+def _refresh_behaviour_scores(*, lead_id: int | None, half_life_days: int) -> None:
+    """Write the decayed ledger sum into ``Lead.behaviour_score`` for one lead or all."""
+    select_sql, params = _decayed_sum_sql(half_life_days=half_life_days)
+    table = connection.ops.quote_name(Lead._meta.db_table)
+    only_one = ""
+    if lead_id is not None:
+        select_sql = select_sql.replace(" GROUP BY", ' WHERE "lead_id" = %s GROUP BY')
+        params = [*params, lead_id]
+        only_one = f' AND {table}."id" = %s'
+        params.append(lead_id)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE {table} SET "behaviour_score" = ROUND(CAST(s."score" AS NUMERIC), 2)
+                FROM ({select_sql}) AS s
+                WHERE {table}."id" = s."lead_id"{only_one}
+                  AND {table}."behaviour_score" <> ROUND(CAST(s."score" AS NUMERIC), 2)""",
+            params,
+        )
+
+
+def _rule_matches(rule: BehaviourRule, event: Event) -> bool:
+    if rule.event_kind != event.kind:
+        return False
+    if not rule.pattern:
+        return True
+    pattern = rule.pattern.lower()
+    return any(fnmatchcase(value.lower(), pattern) for value in (event.url, event.asset) if value)
+
+
+def _points_allowed(*, rule: BehaviourRule, lead_id: int, at: datetime) -> int:
+    """The points ``rule`` may still give for an event at ``at``: 0 when it has fired as often as
+    it may, fewer than its points when the cap for the period is nearly reached."""
+    entries = ScoreEntry.objects.filter(lead_id=lead_id, rule=rule)
+    if rule.frequency == BehaviourRule.Frequency.ONCE_EVER and entries.exists():
+        return 0
+    if rule.frequency == BehaviourRule.Frequency.ONCE_PER_DAY:
+        day = timezone.localtime(at).replace(hour=0, minute=0, second=0, microsecond=0)
+        if entries.filter(at__gte=day, at__lt=day + timedelta(days=1)).exists():
+            return 0
+    if rule.cap_points is None or rule.points <= 0:
+        return rule.points
+    given = entries.filter(at__gt=at - timedelta(days=rule.cap_days), at__lte=at).aggregate(
+        total=Coalesce(Sum("points"), 0)
+    )["total"]
+    return max(0, min(rule.points, rule.cap_points - given))
+
+
+@transaction.atomic
+def event_score(*, event_id: int) -> list[ScoreEntry]:
+    """Apply the behaviour rules to one event of a known lead: ledger rows, decayed score, rank
+    and temperature, then the MQL rule. Idempotent (an event is scored once per rule) and
+    serialised per lead (the lead row is locked), so frequencies, caps and the MQL promotion
+    hold under concurrent events. A bounded number of queries, whatever the lead's history."""
+    event = Event.objects.filter(pk=event_id).first()
+    if event is None or event.lead_id is None:
+        return []
+    lead = Lead.objects.select_for_update().get(pk=event.lead_id)
+    profile = active_profile()
+    rules = [
+        rule
+        for rule in profile.behaviour_rules.filter(event_kind=event.kind)
+        if _rule_matches(rule, event)
+    ]
+    already = set(
+        ScoreEntry.objects.filter(event=event, rule__in=rules).values_list("rule_id", flat=True)
+    )
+    entries = []
+    for rule in rules:
+        if rule.pk in already:
+            continue
+        points = _points_allowed(rule=rule, lead_id=lead.pk, at=event.occurred_at)
+        if points:
+            entries.append(
+                ScoreEntry(lead=lead, rule=rule, event=event, points=points, at=event.occurred_at)
+            )
+    if not entries:
+        return []
+    ScoreEntry.objects.bulk_create(entries)
+    _refresh_behaviour_scores(lead_id=lead.pk, half_life_days=profile.half_life_days)
+    leads_rescore_fit(leads=Lead.objects.filter(pk=lead.pk))
+    _promote_if_qualified(lead_id=lead.pk, profile=profile)
+    return entries
+
+
+def _promote_if_qualified(*, lead_id: int, profile: ScoringProfile) -> None:
+    qualified = Lead.objects.filter(
+        pk=lead_id,
+        stage__in=PROMOTABLE,
+        grade__in=list(profile.mql_grades),
+        behaviour_score__gte=profile.mql_min_score,
+    ).exists()
+    if qualified:
+        lead_services.lead_transition(lead_id=lead_id, to_stage=Stage.MQL, by_rule=MQL_RULE)
+
+
+@transaction.atomic
+def leads_refresh_decay() -> dict[str, int]:
+    """Nightly, set-based: decayed scores as of now for every lead with a ledger, then ranks and
+    temperatures, then MQLs that fell below the MQL condition are flagged for review (not moved)."""
+    profile = active_profile()
+    _refresh_behaviour_scores(lead_id=None, half_life_days=profile.half_life_days)
+    changed = leads_rescore_fit()
+    below = Lead.objects.filter(stage=Stage.MQL, mql_review__isnull=True).exclude(
+        grade__in=list(profile.mql_grades), behaviour_score__gte=profile.mql_min_score
+    )
+    flagged = MqlReview.objects.bulk_create(
+        MqlReview(lead_id=lead_id, behaviour_score=score, grade=grade)
+        for lead_id, score, grade in below.values_list("id", "behaviour_score", "grade")
+    )
+    return {"ranks_changed": changed, "flagged": len(flagged)}

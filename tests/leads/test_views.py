@@ -1110,3 +1110,18 @@ def test_it_offers_owners_by_full_name_in_the_admin(client, admin_user, sales_re
     page = client.get(reverse("admin:leads_lead_add")).content.decode()
 
     assert f'<option value="{sales_rep.pk}">Rita Rep</option>' in page
+
+
+def test_it_shows_the_lead_forms_with_a_fixed_number_of_queries(
+    client, sales_manager, sales_rep, django_assert_num_queries
+):
+    CampaignFactory.create_batch(3)
+    lead = grace_hopper(owner=sales_rep)
+    client.force_login(sales_manager)
+
+    # session, user, user and group permissions, roles, owners, first and last campaigns
+    with django_assert_num_queries(8):
+        assert client.get(reverse("leads:create")).status_code == 200
+    # the same and the lead with its company
+    with django_assert_num_queries(9):
+        assert client.get(reverse("leads:edit", args=[lead.pk])).status_code == 200

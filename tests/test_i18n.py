@@ -114,3 +114,18 @@ def test_it_reports_a_bad_list_filter_in_german(client, marketer):
 
     assert "Diese Filter sind ungültig, daher werden keine Leads angezeigt:" in page
     assert "Erstellt ab: Bitte geben Sie ein gültiges Datum ein." in page
+
+
+@pytest.mark.django_db
+def test_it_refuses_a_wrong_password_in_formal_german(client, marketer):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "de"
+
+    page = client.post(
+        reverse("login"), {"username": "marketer", "password": "wrong"}
+    ).content.decode()
+
+    assert "Bitte korrigieren Sie Folgendes:" in page
+    assert (
+        "Benutzername oder Passwort ist falsch. Bitte beachten Sie, dass beide Felder zwischen "
+        "Groß- und Kleinschreibung unterscheiden."
+    ) in page

@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 
 import pytest
 from django.conf import settings
@@ -1125,3 +1126,31 @@ def test_it_shows_the_lead_forms_with_a_fixed_number_of_queries(
     # the same and the lead with its company
     with django_assert_num_queries(9):
         assert client.get(reverse("leads:edit", args=[lead.pk])).status_code == 200
+
+
+INLINE_CODE = re.compile(r"<script(?![^>]*\ssrc=)[^>]*>|\sstyle=|\son[a-z]+=", re.IGNORECASE)
+
+
+def test_it_renders_pages_without_inline_script_handlers_or_styles(
+    client, sales_manager, sales_rep
+):
+    """A Content-Security-Policy without 'unsafe-inline' must not break any page."""
+    lead = grace_hopper(owner=sales_rep)
+    pool = LeadFactory(owner=None, stage=Stage.MQL)
+    client.force_login(sales_manager)
+    pages = [
+        client.get(LIST_URL),
+        client.get(LIST_URL, {"stage": "bogus"}),
+        client.get(reverse("leads:detail", args=[lead.pk]), {"timeline": "changes"}),
+        client.get(reverse("leads:detail", args=[pool.pk])),
+        client.post(reverse("leads:create"), _lead_form_data(email="not-an-address")),
+        client.get(reverse("leads:delete", args=[lead.pk])),
+        client.get("/no-such-page/"),
+    ]
+
+    offenders = {
+        page.request["PATH_INFO"]: INLINE_CODE.findall(page.content.decode()) for page in pages
+    }
+
+    assert all(found == [] for found in offenders.values()), offenders
+    assert '<meta name="htmx-config"' in pages[0].content.decode()

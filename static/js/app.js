@@ -32,10 +32,28 @@
     }
   }
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", focusErrorSummary);
-  } else {
+  // On a phone the list's filters fold away unless some are set; without this script they
+  // simply stay open.
+  function foldFiltersOnSmallScreens() {
+    if (!window.matchMedia("(max-width: 960px)").matches) {
+      return;
+    }
+    document.querySelectorAll("details[data-collapse-on-small-screens]").forEach(function (panel) {
+      if (!panel.hasAttribute("data-filtered")) {
+        panel.open = false;
+      }
+    });
+  }
+
+  function ready() {
+    foldFiltersOnSmallScreens();
     focusErrorSummary();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", ready);
+  } else {
+    ready();
   }
   document.addEventListener("click", focusLinkedField);
 })();

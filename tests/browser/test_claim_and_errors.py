@@ -93,3 +93,16 @@ def test_it_filters_the_timeline_in_place_with_htmx(page: Page, live_server, mar
     assert page.evaluate("window.htmxMarker") == 1
     expect(page.get_by_role("link", name="Field changes")).to_be_focused()
     expect(page.get_by_role("link", name="Field changes")).to_have_attribute("aria-current", "true")
+
+
+def test_it_folds_the_filters_away_on_a_phone(page: Page, live_server, marketer):
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, live_server.url, "marketer")
+
+    search = page.get_by_role("searchbox", name="Search")
+    expect(search).to_be_hidden()
+    page.get_by_text("Filters", exact=True).click()
+    expect(search).to_be_visible()
+
+    page.goto(f"{live_server.url}/leads/?q=nobody")
+    expect(page.get_by_role("searchbox", name="Search")).to_be_visible()

@@ -209,10 +209,12 @@ def lead_transition(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             add_service_error(form, exc)
         else:
-            messages.success(
-                request,
-                _("Moved to stage “%(stage)s”.") % {"stage": transition.get_to_stage_display()},
-            )
+            message = _("Moved to stage “%(stage)s”.") % {
+                "stage": transition.get_to_stage_display()
+            }
+            if lead.owner_id is None and transition.lead.owner_id == request.user.pk:
+                message = f"{message} {_('You now own “%(lead)s”.') % {'lead': lead}}"
+            messages.success(request, message)
             return redirect("leads:detail", pk=lead.pk)
     return _detail_response(request, lead, form)
 

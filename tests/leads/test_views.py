@@ -856,7 +856,7 @@ def test_it_ignores_a_foreign_next_address_after_claiming(client, sales_rep):
 
 
 def test_it_claims_an_unassigned_mql_when_a_rep_qualifies_it(client, sales_rep):
-    pool = LeadFactory(owner=None, stage=Stage.MQL)
+    pool = LeadFactory(owner=None, stage=Stage.MQL, first_name="Alan", last_name="Turing")
     client.force_login(sales_rep)
 
     response = client.post(
@@ -867,7 +867,10 @@ def test_it_claims_an_unassigned_mql_when_a_rep_qualifies_it(client, sales_rep):
 
     pool.refresh_from_db()
     assert (pool.stage, pool.owner) == (Stage.SQL, sales_rep)
-    assert "Moved to stage “Sales-qualified (SQL)”." in response.content.decode()
+    assert (
+        "Moved to stage “Sales-qualified (SQL)”. You now own “Alan Turing”."
+        in response.content.decode()
+    )
 
 
 def test_it_explains_when_a_marketer_qualifies_a_lead_without_owner(client, marketer):

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from django import forms
 from django.contrib import messages
@@ -167,7 +168,7 @@ def lead_claim(request: HttpRequest, pk: int) -> HttpResponse:
             request, _("Someone was faster: this lead has just been claimed by someone else.")
         )
         # The lead is someone else's now; its page would be a 404 for a sales rep.
-        return redirect(reverse("leads:list") if back == detail_url else back)
+        return redirect(reverse("leads:list") if urlsplit(back).path == detail_url else back)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect(back)

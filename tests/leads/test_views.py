@@ -831,7 +831,7 @@ def test_it_tells_the_slower_rep_that_someone_was_faster(client, sales_rep, othe
 
     response = client.post(
         reverse("leads:claim", args=[pool.pk]),
-        {"next": reverse("leads:detail", args=[pool.pk])},
+        {"next": reverse("leads:detail", args=[pool.pk]) + "?timeline=changes"},
         follow=True,
     )
 

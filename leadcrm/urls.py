@@ -6,6 +6,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from leadcrm import views
 
+handler500 = "leadcrm.views.server_error"
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="leads:list", permanent=False), name="home"),
     path("healthz", views.healthz, name="healthz"),

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.utils.translation import gettext as _
 
 from leads import services
+from leads.forms import owner_label
 from leads.models import (
     Activity,
     AuditEntry,
@@ -106,6 +107,7 @@ class LeadAdminForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = assignable_owners()
+        self.fields["owner"].label_from_instance = owner_label
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip()

@@ -4,12 +4,19 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from leads.forms import OwnerChoiceField
 from leads.lifecycle import Stage
 from leads.models import Campaign, Channel, Company, Grade, Lead, Temperature
 from leads.selectors import assignable_owners
 
 # A prefix that matches more companies than this is too vague to search by company.
 MAX_SEARCH_COMPANIES = 500
+
+
+class OwnerFilter(django_filters.ModelChoiceFilter):
+    """Owners by full name, as everywhere else."""
+
+    field_class = OwnerChoiceField
 
 
 class LeadFilter(django_filters.FilterSet):
@@ -19,8 +26,11 @@ class LeadFilter(django_filters.FilterSet):
     stage = django_filters.MultipleChoiceFilter(
         choices=Stage.choices, distinct=False, label=_("Stage")
     )
-    owner = django_filters.ModelChoiceFilter(
-        queryset=lambda request: assignable_owners(), label=_("Owner")
+    # A sales rep is offered (and may name) only themselves, as in the lead form.
+    owner = OwnerFilter(
+        queryset=lambda request: assignable_owners(for_user=getattr(request, "user", None)),
+        label=_("Owner"),
+        empty_label=_("All"),
     )
     unassigned = django_filters.BooleanFilter(
         field_name="owner", lookup_expr="isnull", label=_("Unassigned")
@@ -28,10 +38,17 @@ class LeadFilter(django_filters.FilterSet):
     grade = django_filters.MultipleChoiceFilter(
         choices=Grade.choices, distinct=False, label=_("Grade")
     )
-    temperature = django_filters.ChoiceFilter(choices=Temperature.choices, label=_("Temperature"))
-    source_channel = django_filters.ChoiceFilter(choices=Channel.choices, label=_("Channel"))
+    temperature = django_filters.ChoiceFilter(
+        choices=Temperature.choices, label=_("Temperature"), empty_label=_("All")
+    )
+    source_channel = django_filters.ChoiceFilter(
+        choices=Channel.choices, label=_("Channel"), empty_label=_("All")
+    )
     campaign = django_filters.ModelChoiceFilter(
-        field_name="first_campaign", queryset=Campaign.objects.all(), label=_("Campaign")
+        field_name="first_campaign",
+        queryset=Campaign.objects.all(),
+        label=_("Campaign"),
+        empty_label=_("All"),
     )
     created_after = django_filters.DateFilter(
         field_name="created_at", lookup_expr="date__gte", label=_("Created from")

@@ -10,7 +10,6 @@ from django.utils.translation import gettext_lazy as _
 from leads import selectors
 from leads.lifecycle import Stage
 from leads.models import Campaign, Lead
-from leads.permissions import can_assign_owner
 
 
 def _model_field(name: str, **kwargs: Any) -> forms.Field:
@@ -27,9 +26,14 @@ def add_service_error(form: forms.Form, exc: ValidationError) -> None:
         form.add_error(field if field in form.fields else None, errors)
 
 
+def owner_label(user: AbstractBaseUser) -> str:
+    """How an owner is named in every select: full name, else the username."""
+    return user.get_full_name() or user.get_username()
+
+
 class OwnerChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj) -> str:
-        return obj.get_full_name() or obj.get_username()
+        return owner_label(obj)
 
 
 class LeadForm(forms.Form):
@@ -40,18 +44,13 @@ class LeadForm(forms.Form):
     job_title = _model_field("job_title")
     seniority = _model_field("seniority")
     phone = _model_field("phone")
-    country = forms.RegexField(
-        regex=r"^[A-Za-z]{2}$",
-        label=_("Country"),
-        required=False,
-        max_length=2,
-        help_text=_("Two-letter ISO code, e.g. DE"),
-        error_messages={"invalid": _("Enter a two-letter country code.")},
-    )
+    country = _model_field("country")
     city = _model_field("city")
     language = _model_field("language")
     age_band = _model_field("age_band")
-    owner = OwnerChoiceField(queryset=None, label=_("Owner"), required=False)
+    owner = OwnerChoiceField(
+        queryset=None, label=_("Owner"), required=False, empty_label=_("Unassigned")
+    )
     source_channel = _model_field("source_channel")
     first_campaign = forms.ModelChoiceField(
         queryset=Campaign.objects.order_by("name"), label=_("First campaign"), required=False
@@ -77,7 +76,13 @@ class LeadForm(forms.Form):
         if lead is not None and "initial" not in kwargs:
             kwargs["initial"] = self.initial_from(lead)
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = selectors.assignable_owners()
+        # A sales rep is offered only themselves; the service checks it again.
+        self.fields["owner"].queryset = selectors.assignable_owners(for_user=user)
+        # "Unknown" for an empty choice, as seniority and age band say (not "---------"); the
+        # country names come in the reader's language, sorted for it.
+        for name in ("country", "language"):
+            field = self.fields[name]
+            field.choices = [("", _("Unknown")), *(choice for choice in field.choices if choice[0])]
 
     @classmethod
     def initial_from(cls, lead: Lead) -> dict[str, Any]:
@@ -93,16 +98,6 @@ class LeadForm(forms.Form):
             last_campaign=lead.last_campaign_id,
         )
         return initial
-
-    def clean_country(self) -> str:
-        return self.cleaned_data["country"].upper()
-
-    def clean_owner(self):
-        owner = self.cleaned_data["owner"]
-        unchanged = self.lead is not None and self.lead.owner_id == (owner.pk if owner else None)
-        if not unchanged and not can_assign_owner(self.user, owner):
-            raise ValidationError(_("You may only assign leads to yourself."))
-        return owner
 
 
 class TransitionForm(forms.Form):

@@ -3,7 +3,7 @@
 from django.contrib.auth.models import AbstractBaseUser
 from rest_framework.permissions import DjangoModelPermissions
 
-from leadcrm.roles import sees_all_leads
+from leadcrm.roles import Role, has_role, sees_all_leads
 
 
 def can_assign_owner(user: AbstractBaseUser, owner: AbstractBaseUser | None) -> bool:
@@ -21,3 +21,9 @@ class LeadModelPermissions(DjangoModelPermissions):
         "GET": ["%(app_label)s.view_%(model_name)s"],
         "HEAD": ["%(app_label)s.view_%(model_name)s"],
     }
+
+
+def can_claim_leads(user: AbstractBaseUser) -> bool:
+    """Who gets the "Claim" button on unassigned MQLs: the people leads.services.lead_claim
+    accepts, sales reps and managers."""
+    return has_role(user, Role.SALES_REP, Role.SALES_MANAGER)

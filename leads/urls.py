@@ -10,6 +10,8 @@ urlpatterns = [
     path("<int:pk>/", views.lead_detail, name="detail"),
     path("<int:pk>/edit/", views.lead_edit, name="edit"),
     path("<int:pk>/transition/", views.lead_transition, name="transition"),
+    path("<int:pk>/claim/", views.lead_claim, name="claim"),
+    path("<int:pk>/delete/", views.lead_delete, name="delete"),
     path("companies/lookup/", views.company_lookup, name="company-lookup"),
     path("check-email/", views.check_email, name="check-email"),
 ]

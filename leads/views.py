@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from django import forms
 from django.contrib import messages
@@ -11,17 +12,21 @@ from django.core.paginator import Paginator
 from django.db.models.functions import Lower
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from leads import selectors, services
-from leads.exceptions import TransitionNotAllowed
+from leads.exceptions import LeadAlreadyClaimed, LeadChangedMeanwhile, TransitionNotAllowed
 from leads.filters import LeadFilter
 from leads.forms import LeadForm, TransitionForm, add_service_error
 from leads.lifecycle import Stage, allowed_next_stages
 from leads.models import Lead
+from leads.permissions import can_claim_leads
+from leads.selectors import TimelineFilter
 
 PAGE_SIZE = 50
 
@@ -50,6 +55,16 @@ def _htmx_fragment(request: HttpRequest) -> bool:
     return bool(request.htmx) and not request.htmx.history_restore_request
 
 
+def _next_url(request: HttpRequest, default: str) -> str:
+    """Where a form posted from several pages goes back to: its ``next`` field if it is ours."""
+    url = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return default
+
+
 def _filter_form(filterset: LeadFilter) -> forms.Form:
     form = filterset.form
     for name in ("stage", "grade"):
@@ -57,6 +72,9 @@ def _filter_form(filterset: LeadFilter) -> forms.Form:
         field.widget = forms.CheckboxSelectMultiple(choices=field.choices)
     for name in ("created_after", "created_before"):
         form.fields[name].widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    form.fields["unassigned"].widget = forms.Select(
+        choices=[("", _("All")), ("true", _("Yes")), ("false", _("No"))]
+    )
     form.fields["q"].widget.attrs.update(
         type="search", placeholder=_("Name, e-mail or company"), autocomplete="off"
     )
@@ -69,25 +87,30 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     filterset = LeadFilter(
         request.GET or None, queryset=selectors.lead_list(user=request.user), request=request
     )
+    filter_form = _filter_form(filterset)
     sort = request.GET.get("sort", DEFAULT_SORT)
     if sort not in SORTS:
         sort = DEFAULT_SORT
-    leads = filterset.qs.order_by(*SORTS[sort][1])
-    page = Paginator(leads, PAGE_SIZE).get_page(request.GET.get("page"))
+    # A filter that does not validate is reported, as the API's 400 does, never silently dropped.
+    filter_invalid = filterset.is_bound and not filterset.is_valid()
+    leads = filterset.queryset.none() if filter_invalid else filterset.qs
+    page = Paginator(leads.order_by(*SORTS[sort][1]), PAGE_SIZE).get_page(request.GET.get("page"))
 
     params = request.GET.copy()
     params.pop("page", None)
     context = {
-        "filter_form": _filter_form(filterset),
+        "filter_form": filter_form,
+        "filter_invalid": filter_invalid,
         "page": page,
         "leads": page.object_list,
         "sort": sort,
         "sorts": [(key, label) for key, (label, _order) in SORTS.items()],
         "query_string": params.urlencode(),
         "filtered": any(value for key, value in request.GET.items() if key not in {"page", "sort"}),
+        "can_claim": can_claim_leads(request.user),
     }
     template = "leads/_lead_results.html" if _htmx_fragment(request) else "leads/lead_list.html"
-    response = render(request, template, context)
+    response = render(request, template, context, status=400 if filter_invalid else 200)
     patch_vary_headers(response, ["HX-Request"])
     return response
 
@@ -95,18 +118,35 @@ def lead_list(request: HttpRequest) -> HttpResponse:
 def _detail_response(
     request: HttpRequest, lead: Lead, transition_form: TransitionForm | None = None
 ) -> HttpResponse:
+    kind = request.GET.get("timeline", TimelineFilter.ALL)
+    if kind not in TimelineFilter.values:
+        kind = TimelineFilter.ALL
+    timeline = {
+        "lead": lead,
+        "timeline": selectors.lead_timeline(lead=lead, kind=kind),
+        "timeline_kind": kind,
+        "timeline_filters": TimelineFilter.choices,
+    }
+    if _htmx_fragment(request) and request.htmx.target == "timeline":
+        response = render(request, "leads/_timeline.html", timeline)
+        patch_vary_headers(response, ["HX-Request"])
+        return response
     allowed = allowed_next_stages(lead.stage)
     if transition_form is None:
         transition_form = TransitionForm(allowed=allowed)
     context = {
-        "lead": lead,
-        "timeline": selectors.lead_timeline(lead=lead),
+        **timeline,
         "opportunities": selectors.lead_opportunities(lead=lead),
         "consents": selectors.lead_consents(lead=lead),
         "transition_form": transition_form,
         "allowed_stages": allowed,
+        "can_claim": lead.owner_id is None
+        and lead.stage == Stage.MQL
+        and can_claim_leads(request.user),
     }
-    return render(request, "leads/lead_detail.html", context)
+    response = render(request, "leads/lead_detail.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @require_GET
@@ -114,6 +154,41 @@ def _detail_response(
 def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
     lead = get_object_or_404(selectors.lead_detail(user=request.user), pk=pk)
     return _detail_response(request, lead)
+
+
+@require_POST
+@lead_permission("leads.change_lead")
+def lead_claim(request: HttpRequest, pk: int) -> HttpResponse:
+    detail_url = reverse("leads:detail", args=[pk])
+    back = _next_url(request, default=detail_url)
+    try:
+        lead = services.lead_claim(lead_id=pk, user=request.user)
+    except LeadAlreadyClaimed:
+        messages.error(
+            request, _("Someone was faster: this lead has just been claimed by someone else.")
+        )
+        # The lead is someone else's now; its page would be a 404 for a sales rep.
+        return redirect(reverse("leads:list") if urlsplit(back).path == detail_url else back)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(back)
+    messages.success(request, _("You now own “%(lead)s”.") % {"lead": lead})
+    return redirect(back)
+
+
+@require_http_methods(["GET", "POST"])
+@lead_permission("leads.delete_lead")
+def lead_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = get_object_or_404(selectors.lead_detail(user=request.user), pk=pk)
+    if request.method == "POST":
+        try:
+            services.lead_delete(lead_id=lead.pk, by_user=request.user)
+        except LeadChangedMeanwhile:
+            messages.error(request, _("“%(lead)s” was already deleted.") % {"lead": lead})
+        else:
+            messages.success(request, _("Lead “%(lead)s” deleted.") % {"lead": lead})
+        return redirect("leads:list")
+    return render(request, "leads/lead_confirm_delete.html", {"lead": lead})
 
 
 @require_POST
@@ -135,12 +210,20 @@ def lead_transition(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             add_service_error(form, exc)
         else:
-            messages.success(
-                request,
-                _("Moved to stage “%(stage)s”.") % {"stage": transition.get_to_stage_display()},
-            )
+            message = _("Moved to stage “%(stage)s”.") % {
+                "stage": transition.get_to_stage_display()
+            }
+            if lead.owner_id is None and transition.lead.owner_id == request.user.pk:
+                message = f"{message} {_('You now own “%(lead)s”.') % {'lead': lead}}"
+            messages.success(request, message)
             return redirect("leads:detail", pk=lead.pk)
     return _detail_response(request, lead, form)
+
+
+def _changed_meanwhile_message(lead: Lead) -> str:
+    return _(
+        "“%(lead)s” was reassigned or deleted in the meantime, so your changes were not saved."
+    ) % {"lead": lead}
 
 
 def _transition_refused_message(exc: TransitionNotAllowed) -> str:
@@ -186,10 +269,11 @@ def lead_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 company_name=fields.pop("company_name"),
                 **fields,
             )
+        except LeadChangedMeanwhile:
+            messages.error(request, _changed_meanwhile_message(lead))
+            return redirect("leads:list")
         except ValidationError as exc:
             add_service_error(form, exc)
-            # The service changed the instance before it refused; show the stored lead.
-            lead = selectors.lead_detail(user=request.user).get(pk=pk)
         else:
             messages.success(request, _("Lead “%(lead)s” saved.") % {"lead": lead})
             return redirect("leads:detail", pk=lead.pk)

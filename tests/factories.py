@@ -14,6 +14,7 @@ from leads.models import (
     Consent,
     Event,
     EventKind,
+    Industry,
     Lead,
     Opportunity,
     StageTransition,
@@ -49,7 +50,7 @@ class CompanyFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Company {n} GmbH")
     domain = factory.Sequence(lambda n: f"company{n}.example")
-    industry = "Software"
+    industry = Industry.SOFTWARE
     size_band = "51-200"
 
 
@@ -127,7 +128,7 @@ class ConsentFactory(factory.django.DjangoModelFactory):
     lead = factory.SubFactory(LeadFactory)
     purpose = Consent.Purpose.MARKETING_EMAIL
     status = Consent.Status.GRANTED
-    source = "web form"
+    source = Consent.Source.WEB_FORM
 
 
 class OpportunityFactory(factory.django.DjangoModelFactory):

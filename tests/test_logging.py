@@ -16,7 +16,11 @@ PRODUCTION_ENV = {
 }
 LOG_SOME_LINES = """
 import logging
+from django.core.management import call_command
 from django.test import Client
+# The 404 page is an HTML page in the app's layout: production serves its static files from
+# collectstatic's manifest.
+call_command("collectstatic", interactive=False, verbosity=0)
 logging.getLogger("leads.import").warning("imported %s leads", 3, extra={"campaign_id": 7})
 Client().get("/no-such-page/", HTTP_HOST="crm.example.com", secure=True)
 """
@@ -40,7 +44,9 @@ def run_shell(code: str, tmp_path, **env: str) -> subprocess.CompletedProcess:
 
 
 def test_it_logs_json_lines_in_production(tmp_path):
-    result = run_shell(LOG_SOME_LINES, tmp_path, **PRODUCTION_ENV)
+    result = run_shell(
+        LOG_SOME_LINES, tmp_path, **PRODUCTION_ENV, STATIC_ROOT=str(tmp_path / "static")
+    )
 
     lines = [json.loads(line) for line in result.stderr.splitlines()]
     for line in lines:

@@ -1,13 +1,27 @@
 import datetime as dt
+import re
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from leads import services
+from leads.forms import LeadForm
 from leads.lifecycle import Stage
-from leads.models import Channel, Company, Lead, StageTransition, Temperature
+from leads.models import (
+    AuditEntry,
+    Channel,
+    Company,
+    Consent,
+    Industry,
+    Lead,
+    LeadChange,
+    StageTransition,
+    Temperature,
+)
 from tests.factories import (
     ActivityFactory,
     CampaignFactory,
@@ -17,6 +31,7 @@ from tests.factories import (
     LeadFactory,
     OpportunityFactory,
     StageTransitionFactory,
+    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +52,7 @@ def _lead_form_data(**overrides) -> dict:
         "job_title": "CTO",
         "seniority": "c_level",
         "phone": "",
-        "country": "gb",
+        "country": "GB",
         "city": "London",
         "language": "en",
         "age_band": "",
@@ -299,7 +314,7 @@ def test_it_shows_the_lead_profile_scoring_source_and_timeline(client, marketer,
     lead = LeadFactory(
         first_name="Grace",
         last_name="Hopper",
-        company=CompanyFactory(name="Navy Labs", industry="Defence"),
+        company=CompanyFactory(name="Navy Labs", industry=Industry.PUBLIC_SECTOR),
         stage=Stage.MQL,
         grade="B",
         behaviour_score=42.5,
@@ -330,7 +345,7 @@ def test_it_shows_the_lead_profile_scoring_source_and_timeline(client, marketer,
     for text in [
         "Grace Hopper",
         "Navy Labs",
-        "Defence",
+        "Public sector",
         "42.5",
         "B2",
         "Warm",
@@ -523,19 +538,61 @@ def test_it_edits_a_lead(client, marketer):
     assert "Lead “Ada Lovelace” saved." in response.content.decode()
 
 
-def test_it_lets_a_sales_rep_assign_a_lead_only_to_themselves(client, sales_rep, other_rep):
+def test_it_offers_a_sales_rep_only_themselves_as_owner(client, sales_rep, other_rep):
     lead = LeadFactory(owner=None, stage=Stage.MQL, email="pool@example.com")
     client.force_login(sales_rep)
     data = _lead_form_data(email="pool@example.com")
 
+    form_page = client.get(reverse("leads:edit", args=[lead.pk]))
     refused = client.post(reverse("leads:edit", args=[lead.pk]), {**data, "owner": other_rep.pk})
-    assert "You may only assign leads to yourself." in refused.content.decode()
     lead.refresh_from_db()
     assert lead.owner is None
-
     client.post(reverse("leads:edit", args=[lead.pk]), {**data, "owner": sales_rep.pk})
     lead.refresh_from_db()
+
+    owner_choices = [
+        (str(value), label) for value, label in form_page.context["form"]["owner"].field.choices
+    ]
+    assert owner_choices == [("", "Unassigned"), (str(sales_rep.pk), sales_rep.get_full_name())]
+    assert refused.context["form"].errors["owner"] == [
+        "Select a valid choice. That choice is not one of the available choices."
+    ]
     assert lead.owner == sales_rep
+
+
+def test_it_offers_managers_every_rep_and_manager_by_full_name(
+    client, sales_manager, sales_rep, marketer
+):
+    sales_rep.first_name, sales_rep.last_name = "Rita", "Rep"
+    sales_rep.save()
+    sales_manager.first_name, sales_manager.last_name = "Max", "Manager"
+    sales_manager.save()
+    client.force_login(sales_manager)
+
+    form = client.get(reverse("leads:create")).context["form"]
+    filter_form = client.get(LIST_URL).context["filter_form"]
+
+    expected = [("", "Unassigned"), (sales_manager.pk, "Max Manager"), (sales_rep.pk, "Rita Rep")]
+    assert [
+        (value and value.value, str(label)) for value, label in form["owner"].field.choices
+    ] == (expected)
+    assert [
+        (value and value.value, str(label)) for value, label in filter_form["owner"].field.choices
+    ] == [("", "All"), *expected[1:]]
+
+
+def test_it_offers_a_sales_rep_only_themselves_in_the_owner_filter(client, sales_rep, other_rep):
+    client.force_login(sales_rep)
+
+    response = client.get(LIST_URL)
+    other = client.get(LIST_URL, {"owner": other_rep.pk})
+
+    choices = response.context["filter_form"]["owner"].field.choices
+    assert [(value and value.value, str(label)) for value, label in choices] == [
+        ("", "All"),
+        (sales_rep.pk, sales_rep.get_full_name()),
+    ]
+    assert other.status_code == 400
 
 
 # HTMX helpers
@@ -592,11 +649,511 @@ def test_it_says_nothing_for_a_free_email_or_the_lead_itself(client, marketer):
     )
 
 
-def test_it_rejects_a_bad_country_code(client, marketer):
+def test_it_accepts_only_iso_country_codes_and_supported_languages(client, marketer):
     client.force_login(marketer)
 
-    response = client.post(reverse("leads:create"), _lead_form_data(country="Germany"))
+    response = client.post(
+        reverse("leads:create"), _lead_form_data(country="Germany", language="fr")
+    )
 
-    assert "Enter a two-letter country code." in response.content.decode()
+    errors = response.context["form"].errors
+    assert errors["country"] == [
+        "Select a valid choice. Germany is not one of the available choices."
+    ]
+    assert errors["language"] == ["Select a valid choice. fr is not one of the available choices."]
     assert not Lead.objects.exists()
     assert not Company.objects.exists()
+
+
+def test_it_offers_countries_and_languages_by_name_in_the_readers_language(client, marketer):
+    client.force_login(marketer)
+    english = client.get(reverse("leads:create")).content.decode()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "de"
+    german = client.get(reverse("leads:create")).content.decode()
+    translation.activate(settings.LANGUAGE_CODE)
+
+    assert '<option value="DE">Germany</option>' in english
+    assert '<option value="GB">United Kingdom</option>' in english
+    assert '<option value="de">German</option>' in english
+    assert '<option value="DE">Deutschland</option>' in german
+    assert '<option value="GB">Vereinigtes Königreich</option>' in german
+    assert '<option value="de">Deutsch</option>' in german
+    assert '<option value="en">Englisch</option>' in german
+
+
+def test_it_shows_country_language_industry_and_consent_source_by_name(client, marketer):
+    lead = grace_hopper(
+        country="DE",
+        city="Berlin",
+        language="de",
+        owner=UserFactory(role="sales_rep"),
+    )
+    lead.company.industry = Industry.PUBLIC_SECTOR
+    lead.company.save()
+    ConsentFactory(lead=lead, source=Consent.Source.TRADE_FAIR)
+    client.force_login(marketer)
+    english = client.get(reverse("leads:detail", args=[lead.pk])).content.decode()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "de"
+    german = client.get(reverse("leads:detail", args=[lead.pk])).content.decode()
+    translation.activate(settings.LANGUAGE_CODE)
+
+    for text in ["Berlin, Germany", "<dd>German</dd>", "Public sector", "Trade fair"]:
+        assert text in english, text
+    for text in ["Berlin, Deutschland", "<dd>Deutsch</dd>", "Öffentlicher Sektor", "Messe"]:
+        assert text in german, text
+
+
+# Bad filters and error summaries
+
+
+def test_it_reports_bad_filters_as_the_api_does_instead_of_ignoring_them(client, marketer):
+    grace_hopper()
+    client.force_login(marketer)
+
+    page = client.get(LIST_URL, {"stage": "bogus", "created_after": "yesterday"})
+    api = client.get(reverse("api-lead-list"), {"stage": "bogus", "created_after": "yesterday"})
+
+    assert page.status_code == 400
+    assert api.status_code == 400
+    assert api.json() == {
+        "stage": ["Select a valid choice. bogus is not one of the available choices."],
+        "created_after": ["Enter a valid date."],
+    }
+    body = page.content.decode()
+    assert "These filters are not valid, so no leads are shown:" in body
+    assert "Stage: Select a valid choice. bogus is not one of the available choices." in body
+    assert "Created from: Enter a valid date." in body
+    assert "grace@example.com" not in body
+    assert list(page.context["leads"]) == []
+
+
+def test_it_answers_a_bad_filter_from_htmx_with_the_error_in_the_results(client, marketer):
+    client.force_login(marketer)
+
+    response = client.get(LIST_URL, {"owner": "999999"}, headers={"HX-Request": "true"})
+
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert 'id="lead-results"' in body
+    assert "<html" not in body
+    assert "Owner: Select a valid choice. That choice is not one of the available choices." in body
+
+
+def test_it_lists_with_a_fixed_number_of_queries(client, marketer, django_assert_num_queries):
+    LeadFactory.create_batch(3, owner=marketer, first_campaign=CampaignFactory())
+    client.force_login(marketer)
+
+    # session, user, user and group permissions, roles, count, page of leads, owners and
+    # campaigns for the filter selects
+    with django_assert_num_queries(9):
+        response = client.get(LIST_URL)
+
+    assert len(response.context["leads"]) == 3
+
+
+def test_it_reports_a_bad_filter_with_a_fixed_number_of_queries(
+    client, marketer, django_assert_num_queries
+):
+    client.force_login(marketer)
+
+    # session, user, user and group permissions, roles, the owner the filter names, owners and
+    # campaigns for the selects; no lead query
+    with django_assert_num_queries(8):
+        response = client.get(LIST_URL, {"owner": "999999"})
+
+    assert response.status_code == 400
+
+
+def test_it_sums_up_the_form_errors_at_the_top_with_links_to_the_fields(client, marketer):
+    client.force_login(marketer)
+
+    response = client.post(reverse("leads:create"), _lead_form_data(email="not-an-address"))
+
+    body = response.content.decode()
+    summary = body[
+        body.index('class="error-summary"') : body.index(
+            "</div>", body.index('class="error-summary"')
+        )
+    ]
+    assert 'role="alert"' in summary
+    assert 'tabindex="-1"' in summary
+    assert "data-error-summary" in summary
+    assert "Please correct the following:" in summary
+    assert '<a href="#id_email">E-mail: Enter a valid email address.</a>' in summary
+    assert body.index('class="error-summary"') < body.index('name="email"')
+
+
+# Claiming unassigned MQLs
+
+
+def test_it_offers_a_sales_rep_the_claim_button_on_an_unassigned_mql(client, sales_rep, marketer):
+    pool = LeadFactory(owner=None, stage=Stage.MQL, first_name="Alan", last_name="Turing")
+    claim_url = reverse("leads:claim", args=[pool.pk])
+    client.force_login(sales_rep)
+    detail = client.get(reverse("leads:detail", args=[pool.pk])).content.decode()
+    row = client.get(LIST_URL).content.decode()
+    client.force_login(marketer)
+    for_marketer = client.get(reverse("leads:detail", args=[pool.pk])).content.decode()
+
+    assert f'action="{claim_url}"' in detail
+    assert "This marketing-qualified lead has no owner yet." in detail
+    assert f'action="{claim_url}"' in row
+    assert 'aria-label="Claim Alan Turing"' in row
+    assert claim_url not in for_marketer
+
+
+def test_it_claims_an_unassigned_mql_and_returns_to_the_page(client, sales_rep):
+    pool = LeadFactory(owner=None, stage=Stage.MQL, first_name="Alan", last_name="Turing")
+    client.force_login(sales_rep)
+
+    response = client.post(
+        reverse("leads:claim", args=[pool.pk]), {"next": f"{LIST_URL}?stage=mql"}, follow=True
+    )
+
+    pool.refresh_from_db()
+    assert pool.owner == sales_rep
+    assert response.redirect_chain == [(f"{LIST_URL}?stage=mql", 302)]
+    assert "You now own “Alan Turing”." in response.content.decode()
+    change = LeadChange.objects.get(lead=pool)
+    assert (change.field, change.old_value, change.new_value, change.by_user) == (
+        "owner",
+        "",
+        sales_rep.get_full_name(),
+        sales_rep,
+    )
+
+
+def test_it_tells_the_slower_rep_that_someone_was_faster(client, sales_rep, other_rep):
+    pool = LeadFactory(owner=None, stage=Stage.MQL)
+    client.force_login(other_rep)
+    client.post(reverse("leads:claim", args=[pool.pk]))
+    client.force_login(sales_rep)
+
+    response = client.post(
+        reverse("leads:claim", args=[pool.pk]),
+        {"next": reverse("leads:detail", args=[pool.pk]) + "?timeline=changes"},
+        follow=True,
+    )
+
+    pool.refresh_from_db()
+    assert pool.owner == other_rep
+    assert response.redirect_chain == [(LIST_URL, 302)]
+    assert (
+        "Someone was faster: this lead has just been claimed by someone else."
+        in response.content.decode()
+    )
+
+
+def test_it_ignores_a_foreign_next_address_after_claiming(client, sales_rep):
+    pool = LeadFactory(owner=None, stage=Stage.MQL)
+    client.force_login(sales_rep)
+
+    response = client.post(
+        reverse("leads:claim", args=[pool.pk]), {"next": "https://evil.example/phish"}
+    )
+
+    assert response.url == reverse("leads:detail", args=[pool.pk])
+
+
+def test_it_claims_an_unassigned_mql_when_a_rep_qualifies_it(client, sales_rep):
+    pool = LeadFactory(owner=None, stage=Stage.MQL, first_name="Alan", last_name="Turing")
+    client.force_login(sales_rep)
+
+    response = client.post(
+        reverse("leads:transition", args=[pool.pk]),
+        {"to_stage": Stage.SQL, "reason": "Budget confirmed"},
+        follow=True,
+    )
+
+    pool.refresh_from_db()
+    assert (pool.stage, pool.owner) == (Stage.SQL, sales_rep)
+    assert (
+        "Moved to stage “Sales-qualified (SQL)”. You now own “Alan Turing”."
+        in response.content.decode()
+    )
+
+
+def test_it_explains_when_a_marketer_qualifies_a_lead_without_owner(client, marketer):
+    pool = LeadFactory(owner=None, stage=Stage.MQL)
+    client.force_login(marketer)
+
+    response = client.post(reverse("leads:transition", args=[pool.pk]), {"to_stage": Stage.SQL})
+
+    assert response.status_code == 200
+    assert "Assign an owner before moving the lead to this stage." in response.content.decode()
+    pool.refresh_from_db()
+    assert pool.stage == Stage.MQL
+
+
+# Editing a lead that changed meanwhile
+
+
+def test_it_says_so_when_the_lead_was_reassigned_while_the_rep_edited_it(
+    client, sales_rep, other_rep, sales_manager, monkeypatch
+):
+    lead = LeadFactory(owner=sales_rep, stage=Stage.SQL, email="mine@example.com")
+    client.force_login(sales_rep)
+    original_clean = LeadForm.clean
+
+    def clean_while_a_manager_reassigns(form):
+        # The manager's change lands between the rep's form check and the service's lock.
+        Lead.objects.filter(pk=lead.pk).update(owner=other_rep)
+        return original_clean(form)
+
+    monkeypatch.setattr(LeadForm, "clean", clean_while_a_manager_reassigns)
+
+    response = client.post(
+        reverse("leads:edit", args=[lead.pk]),
+        _lead_form_data(email="mine@example.com", owner=sales_rep.pk, city="Paris"),
+        follow=True,
+    )
+
+    assert response.redirect_chain == [(LIST_URL, 302)]
+    page = response.content.decode()
+    assert "was reassigned or deleted in the meantime, so your changes were not saved." in page
+    lead.refresh_from_db()
+    assert (lead.owner, lead.city) == (other_rep, "")
+
+
+# Deleting
+
+
+def test_it_shows_the_delete_button_only_to_managers(client, sales_manager, marketer, sales_rep):
+    lead = grace_hopper(owner=sales_rep)
+    delete_url = reverse("leads:delete", args=[lead.pk])
+    pages = {}
+    for user in (sales_manager, marketer, sales_rep):
+        client.force_login(user)
+        pages[user.username] = client.get(reverse("leads:detail", args=[lead.pk])).content
+    client.force_login(marketer)
+    refused = client.get(delete_url)
+
+    assert delete_url.encode() in pages["manager"]
+    assert delete_url.encode() not in pages["marketer"]
+    assert delete_url.encode() not in pages["rep"]
+    assert refused.status_code == 403
+
+
+def test_it_asks_before_deleting_and_names_the_lead(client, sales_manager, sales_rep):
+    lead = grace_hopper(owner=sales_rep)
+    client.force_login(sales_manager)
+
+    page = client.get(reverse("leads:delete", args=[lead.pk])).content.decode()
+
+    assert "Delete the lead “Grace Hopper”?" in page
+    assert "grace@example.com" in page
+    assert "Navy Labs" in page
+    assert 'name="csrfmiddlewaretoken"' in page
+    assert 'method="post"' in page
+    assert 'aria-label="Main navigation"' in page
+    assert Lead.objects.filter(pk=lead.pk).exists()
+
+
+def test_it_deletes_after_confirmation_and_returns_to_the_list(client, sales_manager, sales_rep):
+    lead = grace_hopper(owner=sales_rep)
+    client.force_login(sales_manager)
+
+    response = client.post(reverse("leads:delete", args=[lead.pk]), follow=True)
+
+    assert response.redirect_chain == [(LIST_URL, 302)]
+    assert "Lead “Grace Hopper” deleted." in response.content.decode()
+    assert not Lead.objects.filter(pk=lead.pk).exists()
+    audit = AuditEntry.objects.get()
+    assert (audit.action, audit.object_id, audit.by_user) == (
+        AuditEntry.Action.LEAD_DELETED,
+        lead.pk,
+        sales_manager,
+    )
+
+
+def test_it_requires_the_csrf_token_to_delete(client, sales_manager, sales_rep):
+    lead = grace_hopper(owner=sales_rep)
+    client.force_login(sales_manager)
+    client.handler.enforce_csrf_checks = True
+
+    response = client.post(reverse("leads:delete", args=[lead.pk]))
+
+    assert response.status_code == 403
+    assert Lead.objects.filter(pk=lead.pk).exists()
+
+
+def test_it_renders_the_delete_page_with_a_fixed_number_of_queries(
+    client, sales_manager, sales_rep, django_assert_num_queries
+):
+    lead = grace_hopper(owner=sales_rep)
+    client.force_login(sales_manager)
+
+    # session, user, user and group permissions, roles, the lead with company and owner
+    with django_assert_num_queries(6):
+        assert client.get(reverse("leads:delete", args=[lead.pk])).status_code == 200
+
+
+# Change history on the timeline
+
+
+def _lead_with_a_country_change(client, marketer) -> Lead:
+    lead = LeadFactory(
+        first_name="Ada", last_name="Lovelace", email="ada@example.com", country="DE"
+    )
+    client.force_login(marketer)
+    client.post(
+        reverse("leads:edit", args=[lead.pk]),
+        _lead_form_data(country="FR", language="de", company_name=""),
+    )
+    return lead
+
+
+def test_it_shows_who_changed_which_field_from_what_to_what(client, marketer):
+    lead = _lead_with_a_country_change(client, marketer)
+    ActivityFactory(lead=lead, subject="Discovery call", author=marketer)
+
+    page = client.get(reverse("leads:detail", args=[lead.pk]), {"timeline": "changes"})
+
+    body = page.content.decode()
+    assert page.context["timeline_kind"] == "changes"
+    assert '<del class="change-old">Germany</del>' in body
+    assert '<ins class="change-new">France</ins>' in body
+    assert '<div class="timeline-title">Country</div>' in body
+    assert '<div class="timeline-title">Language</div>' in body
+    assert '<ins class="change-new">German</ins>' in body
+    assert f"by {marketer.get_full_name()}" in body
+    assert "Discovery call" not in body
+    assert 'aria-current="true">Field changes</a>' in body
+
+
+def test_it_shows_field_changes_in_the_readers_language(client, marketer):
+    lead = _lead_with_a_country_change(client, marketer)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "de"
+
+    body = client.get(
+        reverse("leads:detail", args=[lead.pk]), {"timeline": "changes"}
+    ).content.decode()
+    translation.activate(settings.LANGUAGE_CODE)
+
+    assert '<div class="timeline-title">Land</div>' in body
+    assert '<del class="change-old">Deutschland</del>' in body
+    assert '<ins class="change-new">Frankreich</ins>' in body
+    assert '<div class="timeline-title">Sprache</div>' in body
+    assert '<ins class="change-new">Deutsch</ins>' in body
+
+
+@pytest.mark.parametrize(
+    ("kind", "shown", "hidden"),
+    [
+        ("all", ["Discovery call", "Download", "Created in", "Country"], []),
+        ("stage", ["Created in"], ["Discovery call", "Download", ">Country<"]),
+        ("activities", ["Discovery call", "Download"], ["Created in", ">Country<"]),
+        ("changes", [">Country<"], ["Discovery call", "Download", "Created in"]),
+        ("nonsense", ["Discovery call", "Download", "Created in", "Country"], []),
+    ],
+)
+def test_it_filters_the_timeline_by_links_without_javascript(client, marketer, kind, shown, hidden):
+    lead = services.lead_create(created_by=marketer, email="ada@example.com", country="DE")
+    services.lead_update(lead_id=lead.pk, by_user=marketer, country="FR")
+    ActivityFactory(lead=lead, subject="Discovery call", author=marketer)
+    EventFactory(lead=lead, kind="download")
+    client.force_login(marketer)
+
+    body = client.get(reverse("leads:detail", args=[lead.pk]), {"timeline": kind}).content
+    timeline = body.decode().split('id="timeline"')[1]
+
+    for text in shown:
+        assert text in timeline, text
+    for text in hidden:
+        assert text not in timeline, text
+    detail_url = reverse("leads:detail", args=[lead.pk])
+    assert f'href="{detail_url}?timeline=changes#timeline"' in timeline
+    assert f'href="{detail_url}#timeline"' in timeline
+
+
+def test_it_answers_the_timeline_filter_from_htmx_with_the_timeline_only(client, marketer):
+    lead = _lead_with_a_country_change(client, marketer)
+
+    response = client.get(
+        reverse("leads:detail", args=[lead.pk]),
+        {"timeline": "changes"},
+        headers={"HX-Request": "true", "HX-Target": "timeline"},
+    )
+
+    body = response.content.decode()
+    assert body.lstrip().startswith('<section class="card timeline-card" id="timeline"')
+    assert "<html" not in body
+    assert "France" in body
+    assert "HX-Request" in response["Vary"]
+
+
+def test_it_shows_the_detail_page_with_a_fixed_number_of_queries(
+    client, marketer, django_assert_num_queries
+):
+    lead = _lead_with_a_country_change(client, marketer)
+    ActivityFactory.create_batch(3, lead=lead, author=marketer)
+    EventFactory.create_batch(3, lead=lead, campaign=CampaignFactory())
+    ConsentFactory(lead=lead)
+    OpportunityFactory(lead=lead)
+
+    # session, user, user and group permissions, roles, the lead; transitions, events,
+    # activities and changes for the timeline; opportunities; consents
+    with django_assert_num_queries(12):
+        client.get(reverse("leads:detail", args=[lead.pk]))
+    # session, user, user and group permissions, roles, the lead, the changes
+    with django_assert_num_queries(7):
+        client.get(
+            reverse("leads:detail", args=[lead.pk]),
+            {"timeline": "changes"},
+            headers={"HX-Request": "true", "HX-Target": "timeline"},
+        )
+
+
+def test_it_offers_owners_by_full_name_in_the_admin(client, admin_user, sales_rep):
+    sales_rep.first_name, sales_rep.last_name = "Rita", "Rep"
+    sales_rep.save()
+    admin_user.is_staff = admin_user.is_superuser = True
+    admin_user.save()
+    client.force_login(admin_user)
+
+    page = client.get(reverse("admin:leads_lead_add")).content.decode()
+
+    assert f'<option value="{sales_rep.pk}">Rita Rep</option>' in page
+
+
+def test_it_shows_the_lead_forms_with_a_fixed_number_of_queries(
+    client, sales_manager, sales_rep, django_assert_num_queries
+):
+    CampaignFactory.create_batch(3)
+    lead = grace_hopper(owner=sales_rep)
+    client.force_login(sales_manager)
+
+    # session, user, user and group permissions, roles, owners, first and last campaigns
+    with django_assert_num_queries(8):
+        assert client.get(reverse("leads:create")).status_code == 200
+    # the same and the lead with its company
+    with django_assert_num_queries(9):
+        assert client.get(reverse("leads:edit", args=[lead.pk])).status_code == 200
+
+
+INLINE_CODE = re.compile(r"<script(?![^>]*\ssrc=)[^>]*>|\sstyle=|\son[a-z]+=", re.IGNORECASE)
+
+
+def test_it_renders_pages_without_inline_script_handlers_or_styles(
+    client, sales_manager, sales_rep
+):
+    """A Content-Security-Policy without 'unsafe-inline' must not break any page."""
+    lead = grace_hopper(owner=sales_rep)
+    pool = LeadFactory(owner=None, stage=Stage.MQL)
+    client.force_login(sales_manager)
+    pages = [
+        client.get(LIST_URL),
+        client.get(LIST_URL, {"stage": "bogus"}),
+        client.get(reverse("leads:detail", args=[lead.pk]), {"timeline": "changes"}),
+        client.get(reverse("leads:detail", args=[pool.pk])),
+        client.post(reverse("leads:create"), _lead_form_data(email="not-an-address")),
+        client.get(reverse("leads:delete", args=[lead.pk])),
+        client.get("/no-such-page/"),
+    ]
+
+    offenders = {
+        page.request["PATH_INFO"]: INLINE_CODE.findall(page.content.decode()) for page in pages
+    }
+
+    assert all(found == [] for found in offenders.values()), offenders
+    assert '<meta name="htmx-config"' in pages[0].content.decode()

@@ -1,0 +1,59 @@
+/* LeadCRM's own script. No inline script, handler attributes or styles anywhere: the
+   Content-Security-Policy forbids them; htmx is configured through its meta tag in base.html. */
+(function () {
+  "use strict";
+
+  // A page that comes back with errors moves the focus to its summary, so keyboard and screen
+  // reader users start there. Results swapped in by htmx announce themselves (role="alert")
+  // but leave the focus where the person is typing.
+  function focusErrorSummary() {
+    var summary = document.querySelector("[data-error-summary]");
+    if (summary) {
+      summary.focus();
+    }
+  }
+
+  // A link in the summary focuses its field (a fragment link alone only scrolls).
+  function focusLinkedField(event) {
+    var link = event.target.closest("[data-error-summary] a[href^='#']");
+    if (!link) {
+      return;
+    }
+    var target = document.getElementById(link.getAttribute("href").slice(1));
+    if (target) {
+      event.preventDefault();
+      // A group of checkboxes is a <div> with the field's id: focus its first box.
+      var field = target.matches("input, select, textarea")
+        ? target
+        : target.querySelector("input, select, textarea") || target;
+      field.focus();
+      var label = document.querySelector("label[for='" + field.id + "']");
+      (label || field).scrollIntoView({ block: "center" });
+    }
+  }
+
+  // On a phone the list's filters fold away unless some are set; without this script they
+  // simply stay open.
+  function foldFiltersOnSmallScreens() {
+    if (!window.matchMedia("(max-width: 960px)").matches) {
+      return;
+    }
+    document.querySelectorAll("details[data-collapse-on-small-screens]").forEach(function (panel) {
+      if (!panel.hasAttribute("data-filtered")) {
+        panel.open = false;
+      }
+    });
+  }
+
+  function ready() {
+    foldFiltersOnSmallScreens();
+    focusErrorSummary();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", ready);
+  } else {
+    ready();
+  }
+  document.addEventListener("click", focusLinkedField);
+})();

@@ -1,4 +1,9 @@
-from django.http import HttpRequest, JsonResponse
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -18,3 +23,34 @@ def healthz(request: HttpRequest) -> JsonResponse:
     else:
         overall, status = "ok", 200
     return JsonResponse({"status": overall, "checks": checks}, status=status)
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
+    """400, or 413 for a body over DATA_UPLOAD_MAX_MEMORY_SIZE; JSON under /api/, else a page."""
+    too_big = isinstance(exception, RequestDataTooBig)
+    status = 413 if too_big else 400
+    message = (
+        _("The request body is larger than %(size)d bytes.")
+        % {"size": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
+        if too_big
+        else _("The request could not be understood.")
+    )
+    if _is_api(request):
+        return JsonResponse({"detail": message}, status=status)
+    return render(request, "error.html", {"status": status, "message": message}, status=status)
+
+
+def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse({"detail": _("Not found.")}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse({"detail": _("Server error.")}, status=500)
+    return defaults.server_error(request)

@@ -3,15 +3,26 @@
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import filters, generics, permissions, serializers, status
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import generics, permissions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from leadcrm.api import (
+    StrictInputSerializer,
+    StrictPrimaryKeyRelatedField,
+    UniqueOrderingFilter,
+)
 from leads import selectors, services
-from leads.filters import LeadFilter
-from leads.lifecycle import Stage, allowed_next_stages
+from leads.filters import LeadApiFilter
+from leads.lifecycle import REASON_REQUIRED, Stage, allowed_next_stages
 from leads.models import Campaign, Company, Lead
 from leads.permissions import LeadModelPermissions, can_assign_owner
 
@@ -74,7 +85,7 @@ class LeadOutputSerializer(serializers.ModelSerializer):
         return allowed_next_stages(lead.stage)
 
 
-class LeadInputSerializer(serializers.Serializer):
+class LeadInputSerializer(StrictInputSerializer):
     """Fields a client may write. Stage is set only on create; later through /transition/."""
 
     email = serializers.EmailField(max_length=254)
@@ -91,20 +102,20 @@ class LeadInputSerializer(serializers.Serializer):
     age_band = serializers.ChoiceField(
         choices=Lead._meta.get_field("age_band").choices, required=False, allow_blank=True
     )
-    company = serializers.PrimaryKeyRelatedField(
+    company = StrictPrimaryKeyRelatedField(
         queryset=Company.objects.all(), required=False, allow_null=True
     )
     company_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    owner = serializers.PrimaryKeyRelatedField(
+    owner = StrictPrimaryKeyRelatedField(
         queryset=get_user_model().objects.filter(is_active=True), required=False, allow_null=True
     )
     source_channel = serializers.ChoiceField(
         choices=Lead._meta.get_field("source_channel").choices, required=False
     )
-    first_campaign = serializers.PrimaryKeyRelatedField(
+    first_campaign = StrictPrimaryKeyRelatedField(
         queryset=Campaign.objects.all(), required=False, allow_null=True
     )
-    last_campaign = serializers.PrimaryKeyRelatedField(
+    last_campaign = StrictPrimaryKeyRelatedField(
         queryset=Campaign.objects.all(), required=False, allow_null=True
     )
     utm_source = serializers.CharField(max_length=100, required=False, allow_blank=True)
@@ -147,8 +158,8 @@ class LeadListCreateApi(generics.ListAPIView):
 
     permission_classes = [permissions.IsAuthenticated, LeadModelPermissions]
     serializer_class = LeadOutputSerializer
-    filterset_class = LeadFilter
-    filter_backends = [*generics.ListAPIView.filter_backends, filters.OrderingFilter]
+    filterset_class = LeadApiFilter
+    filter_backends = [DjangoFilterBackend, UniqueOrderingFilter]
     ordering_fields = ["created_at", "updated_at", "stage_changed_at", "behaviour_score"]
     ordering = ["-created_at", "-id"]
 
@@ -209,14 +220,39 @@ class LeadDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class TransitionToStageSerializer(serializers.Serializer):
+    """For the schema: a move into the funnel, where a reason is optional."""
+
+    to_stage = serializers.ChoiceField(
+        choices=[choice for choice in Stage.choices if choice[0] not in REASON_REQUIRED]
+    )
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class TransitionOutOfFunnelSerializer(serializers.Serializer):
+    """For the schema: leaving the funnel (nurture, disqualified) needs a reason."""
+
+    to_stage = serializers.ChoiceField(
+        choices=[choice for choice in Stage.choices if choice[0] in REASON_REQUIRED]
+    )
+    reason = serializers.RegexField(r"\S", max_length=2000)
+
+
 class LeadTransitionApi(APIView):
     """Move a lead to another stage. 409 with the allowed next stages when the move is forbidden."""
 
     permission_classes = [permissions.IsAuthenticated]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(StrictInputSerializer):
         to_stage = serializers.ChoiceField(choices=Stage.choices)
         reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+        def validate(self, attrs: dict) -> dict:
+            if attrs["to_stage"] in REASON_REQUIRED and not attrs.get("reason", "").strip():
+                raise serializers.ValidationError(
+                    {"reason": _("Say why the lead leaves the funnel.")}
+                )
+            return attrs
 
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
@@ -232,7 +268,11 @@ class LeadTransitionApi(APIView):
             return allowed_next_stages(transition.to_stage)
 
     @extend_schema(
-        request=InputSerializer,
+        request=PolymorphicProxySerializer(
+            component_name="TransitionInput",
+            serializers=[TransitionToStageSerializer, TransitionOutOfFunnelSerializer],
+            resource_type_field_name=None,
+        ),
         responses={
             200: OutputSerializer,
             400: INVALID,

@@ -1,6 +1,8 @@
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -275,23 +277,316 @@ def test_it_lists_with_a_constant_number_of_queries(marketer, django_assert_num_
     assert len(response.json()["results"]) == count
 
 
-def test_it_publishes_an_openapi_schema_and_swagger_ui(client, marketer):
+def test_it_serves_schema_and_swagger_ui_to_signed_in_users_only(client, sales_rep):
+    anonymous_schema = client.get("/api/schema/", HTTP_ACCEPT="application/json")
+    anonymous_docs = client.get("/api/docs/")
+    client.force_login(sales_rep)
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/json")
-    client.force_login(marketer)
     docs = client.get("/api/docs/")
+    docs_script = client.get("/api/docs/", {"script": ""})
 
+    assert anonymous_schema.status_code == 401
+    assert anonymous_docs.status_code == 302
+    assert anonymous_docs["Location"] == "/login/?next=/api/docs/"
     assert schema.status_code == 200
     paths = schema.json()["paths"]
     assert {"/api/v1/leads/", "/api/v1/leads/{id}/", "/api/v1/leads/{id}/transition/"} <= set(paths)
     assert docs.status_code == 200
     assert b"swagger-ui" in docs.content
+    assert b"<script>" not in docs.content  # the start script is a file of its own (CSP)
+    assert docs_script.status_code == 200
+    assert docs_script["Content-Type"] == "application/javascript"
 
 
-def test_it_answers_a_garbled_cursor_with_400_naming_it(marketer):
-    response = api_as(marketer).get(LIST_URL, {"cursor": "not-a-cursor"})
+def test_it_shows_the_api_docs_link_to_every_signed_in_user(client, sales_rep):
+    client.force_login(sales_rep)
+
+    page = client.get(reverse("leads:list"))
+
+    assert b'href="/api/docs/"' in page.content
+
+
+def test_it_documents_the_errors_every_operation_can_answer_with(client, marketer):
+    client.force_login(marketer)
+
+    paths = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()["paths"]
+
+    statuses = {
+        f"{method.upper()} {path}": sorted(operation["responses"])
+        for path, operations in paths.items()
+        for method, operation in operations.items()
+    }
+    assert statuses == {
+        "GET /api/v1/leads/": ["200", "400", "401", "403", "406", "429"],
+        "POST /api/v1/leads/": ["201", "400", "401", "403", "406", "413", "415", "429"],
+        "GET /api/v1/leads/{id}/": ["200", "401", "403", "404", "406", "429"],
+        "PATCH /api/v1/leads/{id}/": [
+            "200", "400", "401", "403", "404", "406", "413", "415", "429",
+        ],
+        "DELETE /api/v1/leads/{id}/": ["204", "401", "403", "404", "406", "429"],
+        "POST /api/v1/leads/{id}/transition/": [
+            "200", "400", "401", "403", "404", "406", "409", "413", "415", "429",
+        ],
+    }  # fmt: skip
+    error = paths["/api/v1/leads/"]["get"]["responses"]["401"]["content"]["application/json"]
+    assert error["schema"] == {"$ref": "#/components/schemas/Error"}
+
+
+def test_it_documents_that_leaving_the_funnel_needs_a_reason(client, marketer):
+    client.force_login(marketer)
+
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+
+    operation = schema["paths"]["/api/v1/leads/{id}/transition/"]["post"]
+    assert operation["requestBody"]["required"] is True
+    components = schema["components"]["schemas"]
+
+    def component(ref: dict) -> dict:
+        return components[ref["$ref"].rsplit("/", 1)[1]]
+
+    by_stages = {
+        tuple(component(branch["properties"]["to_stage"])["enum"]): (
+            branch.get("required"),
+            branch["properties"]["reason"].get("pattern"),
+        )
+        for branch in map(component, components["TransitionInputRequest"]["oneOf"])
+    }
+    assert by_stages == {
+        ("unqualified", "mql", "sql", "opportunity", "customer"): (["to_stage"], None),
+        ("nurture", "disqualified"): (["reason", "to_stage"], "\\S"),
+    }
+
+
+@pytest.mark.parametrize("ordering", [None, "behaviour_score", "-updated_at", "stage_changed_at"])
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "not-a-cursor",
+        "cD1hYmM=",  # DRF's own format: p=abc
+        "eyJyIjpmYWxzZSwicCI6WyJhYmMiLCIxIl19",  # {"r":false,"p":["abc","1"]}
+        "eyJyIjpmYWxzZSwicCI6WyIxIl19",  # {"r":false,"p":["1"]}: too short
+        "eyJyIjoxLCJwIjpbIjEiLCIxIl19",  # {"r":1,"p":["1","1"]}: r is not a boolean
+        "W10=",  # []
+    ],
+)
+def test_it_answers_a_garbled_cursor_with_400_naming_it(marketer, ordering, cursor):
+    LeadFactory()
+    params = {"cursor": cursor} | ({"ordering": ordering} if ordering else {})
+
+    response = api_as(marketer).get(LIST_URL, params)
 
     assert response.status_code == 400
-    assert "cursor" in response.json()
+    assert response.json() == {"cursor": ["Invalid cursor: follow the next or previous link."]}
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"ordering": "email"}, "ordering"),
+        ({"ordering": "created_at,-password"}, "ordering"),
+        ({"page_size": "0"}, "page_size"),
+        ({"page_size": "201"}, "page_size"),
+        ({"page_size": "2.5"}, "page_size"),
+        ({"page_size": ""}, "page_size"),
+        ({"owner": "2.9"}, "owner"),
+        ({"owner": "1e400"}, "owner"),
+        ({"owner": "0"}, "owner"),
+        ({"owner": ""}, "owner"),
+        ({"campaign": "abc"}, "campaign"),
+        ({"unassigned": "null"}, "unassigned"),
+        ({"unassigned": ""}, "unassigned"),
+        ({"created_before": ""}, "created_before"),
+        ({"created_after": "2026-02-30"}, "created_after"),
+        ({"temperature": ""}, "temperature"),
+        ({"q": "nul\x00"}, "q"),
+    ],
+)
+def test_it_rejects_bad_list_parameters_naming_them(marketer, params, field):
+    response = api_as(marketer).get(LIST_URL, params)
+
+    assert response.status_code == 400
+    assert list(response.json()) == [field]
+
+
+def test_it_finds_nothing_for_an_owner_or_campaign_that_does_not_exist(marketer):
+    LeadFactory(owner=marketer)
+
+    by_owner = api_as(marketer).get(LIST_URL, {"owner": 9_223_372_036_854_775_807})
+    by_campaign = api_as(marketer).get(LIST_URL, {"campaign": 424242})
+
+    assert (by_owner.status_code, by_owner.json()["results"]) == (200, [])
+    assert (by_campaign.status_code, by_campaign.json()["results"]) == (200, [])
+
+
+def _walk(client, url, params, direction="next"):
+    ids, pages = [], 0
+    body = client.get(url, params).json()
+    while True:
+        pages += 1
+        ids.extend(lead["id"] for lead in body["results"])
+        if not body[direction] or pages > 50:
+            return ids, pages, body
+        body = client.get(body[direction]).json()
+
+
+@pytest.mark.parametrize(
+    ("ordering", "descending"),
+    [("behaviour_score", False), ("-behaviour_score", True), ("created_at", False)],
+)
+def test_it_walks_every_page_of_a_large_tied_set_exactly_once(marketer, ordering, descending):
+    """More leads than DRF's offset cutoff (1,000) tie on the ordering field (every new lead
+    scores 0): ``next`` visits each lead once and stops, ``previous`` leads back."""
+    same_time = timezone.now()
+    Lead.objects.bulk_create(
+        Lead(email=f"tied{n}@example.com", created_at=same_time, updated_at=same_time)
+        for n in range(1050)
+    )
+    expected = sorted(Lead.objects.values_list("id", flat=True), reverse=descending)
+    client = api_as(marketer)
+
+    forward, pages, last = _walk(client, LIST_URL, {"ordering": ordering, "page_size": 200})
+    back, back_pages, first = _walk(client, last["previous"], {}, direction="previous")
+
+    assert pages == 6
+    assert forward == expected
+    assert last["next"] is None
+    assert back_pages == 5
+    assert back == [
+        *expected[800:1000],
+        *expected[600:800],
+        *expected[400:600],
+        *expected[200:400],
+        *expected[:200],
+    ]
+    assert first["previous"] is None
+
+
+def test_it_pages_backwards_to_the_first_page(marketer):
+    leads = LeadFactory.create_batch(5)
+    client = api_as(marketer)
+
+    first = client.get(LIST_URL, {"page_size": 2}).json()
+    second = client.get(first["next"]).json()
+    back = client.get(second["previous"]).json()
+
+    newest_first = [lead.pk for lead in reversed(leads)]
+    assert [lead["id"] for lead in second["results"]] == newest_first[2:4]
+    assert [lead["id"] for lead in back["results"]] == newest_first[:2]
+    assert back["previous"] is None
+
+
+@pytest.mark.parametrize("field", ["owner", "company", "first_campaign", "last_campaign"])
+@pytest.mark.parametrize(
+    "raw_value",
+    ["1e400", "2.9", "2.0", "true", '"12a"', '"٣"', '""', "-1", "0", "99999999999999999999", "[1]"],
+)
+def test_it_refuses_ids_that_are_not_whole_numbers_naming_the_field(marketer, field, raw_value):
+    body = f'{{"email": "ids@example.com", "{field}": {raw_value}}}'
+
+    response = api_as(marketer).generic("POST", LIST_URL, body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert list(response.json()) == [field]
+    assert not Lead.objects.exists()
+    assert not Company.objects.exists()
+
+
+def test_it_takes_an_id_written_as_digits(sales_manager, sales_rep):
+    response = api_as(sales_manager).post(
+        LIST_URL, {"email": "digits@example.com", "owner": str(sales_rep.pk)}, format="json"
+    )
+
+    assert response.status_code == 201
+    assert response.json()["owner"]["id"] == sales_rep.pk
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"email": "t@example.com", "first_name": 0}, "first_name"),
+        ({"email": "t@example.com", "utm_content": 1.5}, "utm_content"),
+        ({"email": "t@example.com", "city": True}, "city"),
+        ({"email": 7}, "email"),
+        ({"email": "t@example.com", "company_name": ["Acme"]}, "company_name"),
+    ],
+)
+def test_it_refuses_text_fields_that_are_not_strings(marketer, payload, field):
+    response = api_as(marketer).post(LIST_URL, payload, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()) == [field]
+    assert not Lead.objects.exists()
+
+
+def test_it_answers_deeply_nested_json_with_400(marketer):
+    body = '{"email": "deep@example.com", "first_name": ' + "[" * 100_000 + "]" * 100_000 + "}"
+
+    response = api_as(marketer).generic("POST", LIST_URL, body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "JSON parse error - the document is nested too deeply."}
+    assert not Lead.objects.exists()
+
+
+def test_it_answers_a_10_mb_body_with_a_json_413(marketer):
+    body = '{"email": "big@example.com", "first_name": "' + "x" * 10_000_000 + '"}'
+
+    response = api_as(marketer).generic("POST", LIST_URL, body, content_type="application/json")
+
+    assert response.status_code == 413
+    assert response.json() == {"detail": "The request body is larger than 2621440 bytes."}
+    assert not Lead.objects.exists()
+
+
+def test_it_answers_a_10_mb_form_on_a_page_with_an_html_413(client):
+    response = client.post(
+        "/login/", "username=" + "x" * 10_000_000, content_type="application/x-www-form-urlencoded"
+    )
+
+    assert response.status_code == 413
+    assert response["Content-Type"] == "text/html; charset=utf-8"
+    assert b"The request body is larger than 2621440 bytes." in response.content
+
+
+def test_it_takes_json_bodies_only(marketer):
+    response = api_as(marketer).post(LIST_URL, {"email": "form@example.com"})
+
+    assert response.status_code == 415
+    assert not Lead.objects.exists()
+
+
+def test_it_answers_unknown_api_paths_with_json(marketer):
+    response = api_as(marketer).get("/api/v1/leads/not-a-number/")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_it_throttles_each_user_and_says_when_to_retry(settings, marketer, sales_manager):
+    settings.API_THROTTLE_RATES = {"anon": "100/minute", "user": "3/minute"}
+    cache.delete_many([f"throttle_user_{marketer.pk}", f"throttle_user_{sales_manager.pk}"])
+    client = api_as(marketer)
+
+    statuses = [client.get(LIST_URL).status_code for _ in range(4)]
+    other_user = api_as(sales_manager).get(LIST_URL)
+    refused = client.get(LIST_URL)
+
+    assert statuses == [200, 200, 200, 429]
+    assert other_user.status_code == 200
+    assert refused.status_code == 429
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    assert refused.json()["detail"].startswith("Request was throttled.")
+
+
+def test_it_throttles_token_clients_too(settings, marketer):
+    settings.API_THROTTLE_RATES = {"anon": "100/minute", "user": "2/minute"}
+    cache.delete(f"throttle_user_{marketer.pk}")
+    token = Token.objects.create(user=marketer)
+    client = APIClient(HTTP_AUTHORIZATION=f"Token {token.key}")
+
+    statuses = [client.get(LIST_URL).status_code for _ in range(3)]
+
+    assert statuses == [200, 200, 429]
 
 
 def test_it_searches_by_company_name_prefix_and_email(marketer):

@@ -5,6 +5,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.test import RequestFactory
 
 from leadcrm.roles import Role
 from leads.lifecycle import Stage, is_allowed
@@ -141,7 +142,8 @@ def test_it_creates_demo_users_who_can_log_in(username, role, is_staff):
     seed()
     seed()
 
-    user = authenticate(username=username, password=DEMO_PASSWORD)
+    # As the login form does: django-axes needs the request to count failures per address.
+    user = authenticate(RequestFactory().post("/login/"), username=username, password=DEMO_PASSWORD)
 
     assert user is not None
     assert list(user.groups.values_list("name", flat=True)) == [role]

@@ -71,6 +71,7 @@ BENCH_MARKETER = "bench-marketer"
 LEAD_COLUMNS = [
     "id",
     "email",
+    "email_key",
     "first_name",
     "last_name",
     "phone",
@@ -345,7 +346,7 @@ class Generator:
         for company_id in range(first_id, first_id + count):
             base = rng.choice(self.last_names)
             industry = rng.choice(INDUSTRIES)
-            name = f"{base} {industry} {rng.choice(legal)} {company_id}"
+            name = f"{base} {industry.label} {rng.choice(legal)} {company_id}"
             revenue = f"{rng.randrange(200_000, 2_000_000_000, 1000)}.00"
             rows.append(
                 (
@@ -425,6 +426,7 @@ class Generator:
             "\t".join(
                 (
                     str(lead_id),
+                    f"{self.slugs[first]}.{self.slugs[last_name]}.{lead_id}@{domain}",
                     f"{self.slugs[first]}.{self.slugs[last_name]}.{lead_id}@{domain}",
                     first,
                     last_name,

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "django_countries",
     "axes",
     "csp",
     "leadcrm",
@@ -256,7 +257,10 @@ CELERY_TIMEZONE = "UTC"
 # Every periodic task lives here, in one place.
 CELERY_BEAT_SCHEDULE: dict = {
     "worker-heartbeat": {"task": "leadcrm.tasks.worker_heartbeat", "schedule": 30.0},
+    "event-keys-prune": {"task": "leads.tasks.event_keys_prune", "schedule": 6 * 3600.0},
 }
+# How long a retried pixel, click or API batch is recognised by its idempotency key.
+LEADCRM_EVENT_KEY_RETENTION_DAYS = env_int("LEADCRM_EVENT_KEY_RETENTION_DAYS", 7)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 REST_FRAMEWORK = {

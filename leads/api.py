@@ -42,6 +42,7 @@ class LeadOutputSerializer(serializers.ModelSerializer):
     company = CompanyRefSerializer(allow_null=True)
     owner = OwnerRefSerializer(allow_null=True)
     full_name = serializers.CharField()
+    country = serializers.CharField(help_text="ISO 3166-1 alpha-2 code, or empty")
     allowed_next_stages = serializers.SerializerMethodField()
 
     class Meta:
@@ -211,12 +212,14 @@ class LeadDetailApi(APIView):
             data=request.data, partial=True, context={"request": request}
         )
         serializer.is_valid(raise_exception=True)
-        lead = services.lead_update(lead=lead, **serializer.validated_data)
+        lead = services.lead_update(
+            lead_id=lead.pk, by_user=request.user, **serializer.validated_data
+        )
         return _lead_output(request, lead)
 
     @extend_schema(responses={204: None, 404: NOT_FOUND})
     def delete(self, request: Request, pk: int) -> Response:
-        services.lead_delete(lead=self.get_object(pk))
+        services.lead_delete(lead_id=self.get_object(pk).pk, by_user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -19,3 +19,23 @@ class TransitionNotAllowed(Conflict):
             to_stage=to_stage,
             allowed=allowed,
         )
+
+
+class LeadChangedMeanwhile(Conflict):
+    """The lead was reassigned or deleted between the moment the user looked and the write."""
+
+    def __init__(self, *, lead_id: int) -> None:
+        super().__init__(
+            _("This lead was reassigned or deleted in the meantime; reload and check."),
+            lead_id=lead_id,
+        )
+
+
+class LeadAlreadyClaimed(Conflict):
+    """Another rep claimed the MQL first, or it is no longer an unassigned MQL."""
+
+    def __init__(self, *, lead_id: int) -> None:
+        super().__init__(
+            _("Someone else claimed this lead first, or it is no longer an unassigned MQL."),
+            lead_id=lead_id,
+        )

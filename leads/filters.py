@@ -53,7 +53,7 @@ class LeadFilter(django_filters.FilterSet):
         if not value:
             return queryset
         if "@" in value:
-            return queryset.filter(email__istartswith=value)
+            return queryset.filter(email_key__startswith=value.lower())
         # Company ids first: a join inside the OR would stop PostgreSQL from combining the
         # prefix indexes (BitmapOr) and make it scan every lead.
         company_ids = list(
@@ -62,7 +62,7 @@ class LeadFilter(django_filters.FilterSet):
             ]
         )
         condition = (
-            Q(email__istartswith=value)
+            Q(email_key__startswith=value.lower())
             | Q(last_name__istartswith=value)
             | Q(first_name__istartswith=value)
             | Q(company_id__in=company_ids)

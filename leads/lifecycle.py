@@ -34,6 +34,9 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 # Moving a lead into these stages needs a reason, so the history explains the exit.
 REASON_REQUIRED = frozenset({Stage.NURTURE, Stage.DISQUALIFIED})
 
+# Sales works these stages: a lead in them always has an owner (service check and DB constraint).
+OWNER_REQUIRED = frozenset({Stage.SQL, Stage.OPPORTUNITY})
+
 
 def allowed_next_stages(stage: str) -> list[str]:
     """The stages a lead in ``stage`` may move to, in the order of Stage."""

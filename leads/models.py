@@ -6,8 +6,9 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
 
-from leads.lifecycle import Stage
+from leads.lifecycle import OWNER_REQUIRED, Stage
 
 
 class Channel(models.TextChoices):
@@ -58,6 +59,40 @@ class CompanySize(models.TextChoices):
     S5001_PLUS = "5001+", _("More than 5,000 employees")
 
 
+class Industry(models.TextChoices):
+    UNKNOWN = "", _("Unknown")
+    SOFTWARE = "software", _("Software")
+    IT_SERVICES = "it_services", _("IT services")
+    TELECOMMUNICATIONS = "telecommunications", _("Telecommunications")
+    MANUFACTURING = "manufacturing", _("Manufacturing")
+    MECHANICAL_ENGINEERING = "mechanical_engineering", _("Mechanical engineering")
+    AUTOMOTIVE = "automotive", _("Automotive")
+    CHEMICALS = "chemicals", _("Chemicals")
+    ENERGY = "energy", _("Energy")
+    CONSTRUCTION = "construction", _("Construction")
+    LOGISTICS = "logistics", _("Logistics")
+    RETAIL = "retail", _("Retail and e-commerce")
+    FINANCIAL_SERVICES = "financial_services", _("Financial services")
+    INSURANCE = "insurance", _("Insurance")
+    HEALTHCARE = "healthcare", _("Healthcare")
+    PHARMA = "pharma", _("Pharmaceuticals")
+    CONSULTING = "consulting", _("Consulting")
+    EDUCATION = "education", _("Education")
+    PUBLIC_SECTOR = "public_sector", _("Public sector")
+    MEDIA = "media", _("Media and publishing")
+    HOSPITALITY = "hospitality", _("Hospitality and tourism")
+    REAL_ESTATE = "real_estate", _("Real estate")
+    NON_PROFIT = "non_profit", _("Non-profit")
+    OTHER = "other", _("Other")
+
+
+class Language(models.TextChoices):
+    """The languages LeadCRM speaks to a lead in (e-mails, landing pages): settings.LANGUAGES."""
+
+    ENGLISH = "en", _("English")
+    GERMAN = "de", _("German")
+
+
 class AgeBand(models.TextChoices):
     UNKNOWN = "", _("Unknown")
     A18_24 = "18-24", "18–24"
@@ -70,8 +105,10 @@ class AgeBand(models.TextChoices):
 
 class Company(models.Model):
     name = models.CharField(_("name"), max_length=200)
+    # Normalised by leads.normalize.normalize_domain: the key companies deduplicate on. Two
+    # companies may share a name, never a domain.
     domain = models.CharField(_("web domain"), max_length=253, blank=True)
-    industry = models.CharField(_("industry"), max_length=100, blank=True)
+    industry = models.CharField(_("industry"), max_length=30, choices=Industry.choices, blank=True)
     size_band = models.CharField(
         _("company size"), max_length=10, choices=CompanySize.choices, blank=True
     )
@@ -86,9 +123,10 @@ class Company(models.Model):
         verbose_name_plural = _("companies")
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(Lower("name"), name="company_name_ci_unique"),
+            models.UniqueConstraint(
+                fields=["domain"], condition=~models.Q(domain=""), name="company_domain_unique"
+            ),
         ]
-        indexes = [models.Index(Lower("domain"), name="company_domain_ci")]
 
     def __str__(self) -> str:
         return self.name
@@ -146,8 +184,14 @@ class CampaignCost(models.Model):
         return f"{self.campaign} {self.incurred_on}: {self.amount} {self.currency}"
 
 
+RANKS = [f"{grade}{band}" for grade in "ABCD" for band in "1234"]
+
+
 class Lead(models.Model):
     email = models.EmailField(_("e-mail"), max_length=254)
+    # leads.normalize.normalize_email(email): trimmed, lower-cased, domain IDNA-encoded. Its unique
+    # index serves dedup, upserts (ON CONFLICT) and the prefix search of the lead list.
+    email_key = models.CharField(_("normalised e-mail"), max_length=254, editable=False)
     first_name = models.CharField(_("first name"), max_length=100, blank=True)
     last_name = models.CharField(_("last name"), max_length=100, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
@@ -155,9 +199,9 @@ class Lead(models.Model):
     seniority = models.CharField(
         _("seniority"), max_length=10, choices=Seniority.choices, blank=True
     )
-    country = models.CharField(_("country"), max_length=2, blank=True, help_text=_("ISO code"))
+    country = CountryField(_("country"), blank=True)
     city = models.CharField(_("city"), max_length=100, blank=True)
-    language = models.CharField(_("language"), max_length=8, blank=True)
+    language = models.CharField(_("language"), max_length=8, choices=Language.choices, blank=True)
     age_band = models.CharField(_("age band"), max_length=5, choices=AgeBand.choices, blank=True)
     company = models.ForeignKey(
         Company,
@@ -172,9 +216,10 @@ class Lead(models.Model):
         _("stage"), max_length=12, choices=Stage.choices, default=Stage.UNQUALIFIED
     )
     stage_changed_at = models.DateTimeField(_("stage changed"), default=timezone.now)
+    # PROTECT: an SQL or opportunity must keep its owner; deactivate users instead of deleting them.
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="owned_leads",
@@ -224,9 +269,28 @@ class Lead(models.Model):
         ordering = ["-created_at", "-id"]
         permissions = [("transition_lead", _("Can move a lead to another stage"))]
         constraints = [
-            models.UniqueConstraint(Lower("email"), name="lead_email_ci_unique"),
+            # varchar_pattern_ops (PostgreSQL; ignored elsewhere) lets the same index serve
+            # `email_key LIKE 'prefix%'` under any collation, so one index does all three jobs.
+            models.UniqueConstraint(
+                fields=["email_key"],
+                opclasses=["varchar_pattern_ops"],
+                name="lead_email_key_unique",
+            ),
             models.CheckConstraint(
                 condition=models.Q(stage__in=Stage.values), name="lead_stage_valid"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(stage__in=sorted(OWNER_REQUIRED))
+                | models.Q(owner__isnull=False),
+                name="lead_owner_required",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(grade__in=Grade.values), name="lead_grade_valid"
+            ),
+            models.CheckConstraint(condition=models.Q(rank__in=RANKS), name="lead_rank_valid"),
+            models.CheckConstraint(
+                condition=models.Q(temperature__in=Temperature.values),
+                name="lead_temperature_valid",
             ),
         ]
         indexes = [
@@ -234,7 +298,6 @@ class Lead(models.Model):
             models.Index(fields=["stage", "owner", "-created_at", "-id"], name="lead_stage_owner"),
             models.Index(fields=["owner", "-created_at", "-id"], name="lead_owner_created"),
             models.Index(fields=["-created_at", "-id"], name="lead_created"),
-            models.Index(fields=["stage", "rank", "-behaviour_score"], name="lead_stage_rank"),
             models.Index(Lower("last_name"), name="lead_last_name_ci"),
         ]
 
@@ -293,6 +356,10 @@ class EventKind(models.TextChoices):
 
 
 class Event(models.Model):
+    """One behaviour fact. The biggest table: see docs/architecture.md, "Events at scale", for
+    its indexes and how it is partitioned by id range (ids grow with time) when it grows."""
+
+    # db_index=False: the composite indexes below start with these columns and serve the joins.
     lead = models.ForeignKey(
         Lead,
         on_delete=models.CASCADE,
@@ -300,6 +367,7 @@ class Event(models.Model):
         blank=True,
         related_name="events",
         verbose_name=_("lead"),
+        db_index=False,
     )
     visitor_id = models.CharField(_("visitor id"), max_length=64, blank=True)
     kind = models.CharField(_("kind"), max_length=20, choices=EventKind.choices)
@@ -312,6 +380,7 @@ class Event(models.Model):
         blank=True,
         related_name="events",
         verbose_name=_("campaign"),
+        db_index=False,
     )
     occurred_at = models.DateTimeField(_("occurred"), default=timezone.now)
     properties = models.JSONField(_("properties"), default=dict, blank=True)
@@ -327,13 +396,112 @@ class Event(models.Model):
             )
         ]
         indexes = [
+            # A lead's timeline and "did this lead do X since Y" (scoring, sequence branches).
             models.Index(fields=["lead", "-occurred_at"], name="event_lead_at"),
-            models.Index(fields=["visitor_id"], name="event_visitor"),
+            # Linking a visitor's anonymous events to the lead who identified: only those rows.
+            models.Index(
+                fields=["visitor_id", "occurred_at"],
+                condition=models.Q(lead__isnull=True),
+                name="event_anonymous_visitor",
+            ),
+            # Reports per campaign and period.
             models.Index(fields=["campaign", "occurred_at"], name="event_campaign_at"),
+            # "kind X in the last N days" (decay jobs, reports, segments).
+            models.Index(fields=["kind", "occurred_at"], name="event_kind_at"),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} @ {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class EventKey(models.Model):
+    """An idempotency key already stored: a retried pixel, click or API batch item whose key is
+    here is not stored again. A table of its own, because a unique index on the event table
+    could not survive partitioning (it would have to include the partition key); keys are
+    pruned after a retention period by a periodic task."""
+
+    key = models.CharField(_("idempotency key"), max_length=100, primary_key=True)
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="+", verbose_name=_("event")
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("event idempotency key")
+        verbose_name_plural = _("event idempotency keys")
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class LeadChange(models.Model):
+    """One field of a lead changed: who, when, from what to what.
+
+    Values are stored as text at the time of the change: choice codes for choice fields (shown
+    with their label in the reader's language) and the display text for related objects, so the
+    history stays readable when the related object is renamed or deleted.
+    """
+
+    lead = models.ForeignKey(
+        Lead,
+        on_delete=models.CASCADE,
+        related_name="changes",
+        verbose_name=_("lead"),
+        db_index=False,
+    )
+    field = models.CharField(_("field"), max_length=50)
+    old_value = models.TextField(_("old value"), blank=True)
+    new_value = models.TextField(_("new value"), blank=True)
+    by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by user"),
+    )
+    by_rule = models.CharField(_("by rule"), max_length=100, blank=True)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("lead change")
+        verbose_name_plural = _("lead changes")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["lead", "-at"], name="leadchange_lead_at")]
+
+    def __str__(self) -> str:
+        return f"{self.lead_id}.{self.field}: {self.old_value!r} → {self.new_value!r}"
+
+
+class AuditEntry(models.Model):
+    """Things that leave no other trace, such as a deleted lead. Holds no personal data: a
+    deleted lead's e-mail is kept only as a SHA-256 of its normalised form, enough to answer
+    "was this address deleted, and by whom?" for someone who knows the address."""
+
+    class Action(models.TextChoices):
+        LEAD_DELETED = "lead_deleted", _("Lead deleted")
+
+    action = models.CharField(_("action"), max_length=30, choices=Action.choices)
+    object_id = models.BigIntegerField(_("object id"))
+    email_sha256 = models.CharField(_("e-mail (SHA-256)"), max_length=64, blank=True)
+    by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by user"),
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["action", "-at"], name="audit_action_at")]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} #{self.object_id}"
 
 
 class Activity(models.Model):
@@ -379,6 +547,16 @@ class Consent(models.Model):
         PHONE = "phone", _("Phone calls")
         TRACKING = "tracking", _("Website tracking")
 
+    class Source(models.TextChoices):
+        WEB_FORM = "web_form", _("Web form")
+        LANDING_PAGE = "landing_page", _("Landing page")
+        API = "api", _("API")
+        IMPORT = "import", _("Import")
+        MANUAL = "manual", _("Entered by staff")
+        TRADE_FAIR = "trade_fair", _("Trade fair")
+        COOKIE_BANNER = "cookie_banner", _("Cookie banner")
+        UNSUBSCRIBE_LINK = "unsubscribe_link", _("Unsubscribe link")
+
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending confirmation")
         GRANTED = "granted", _("Granted")
@@ -389,7 +567,7 @@ class Consent(models.Model):
     )
     purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose.choices)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices)
-    source = models.CharField(_("source"), max_length=100, blank=True)
+    source = models.CharField(_("source"), max_length=20, choices=Source.choices)
     recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     confirmed_at = models.DateTimeField(_("double opt-in confirmed"), null=True, blank=True)

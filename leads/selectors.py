@@ -5,13 +5,32 @@ from datetime import datetime
 from itertools import chain
 
 from django.contrib.auth import get_user_model
+from django.db import models
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from leadcrm.roles import Role, has_role, sees_all_leads
 from leads.lifecycle import Stage
-from leads.models import Activity, Company, Consent, Event, Lead, Opportunity, StageTransition
+from leads.models import (
+    Activity,
+    Company,
+    Consent,
+    Event,
+    Lead,
+    LeadChange,
+    Opportunity,
+    StageTransition,
+)
+from leads.normalize import normalize_email
 
 TIMELINE_LIMIT = 100
+
+
+class TimelineFilter(models.TextChoices):
+    ALL = "all", _("All")
+    STAGE = "stage", _("Stage changes")
+    ACTIVITIES = "activities", _("Activities")
+    CHANGES = "changes", _("Field changes")
 
 
 def lead_visible_to(user) -> QuerySet[Lead]:
@@ -39,25 +58,41 @@ def lead_detail(*, user) -> QuerySet[Lead]:
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime
-    kind: str  # "transition", "event" or "activity": picks the template snippet
-    item: StageTransition | Event | Activity
+    kind: str  # "transition", "event", "activity" or "change": picks the template snippet
+    item: StageTransition | Event | Activity | LeadChange
 
 
-def lead_timeline(*, lead: Lead, limit: int = TIMELINE_LIMIT) -> list[TimelineEntry]:
-    """The newest ``limit`` stage changes, events and activities of a lead, newest first."""
-    transitions = lead.transitions.select_related("by_user").order_by("-at", "-id")[:limit]
-    events = lead.events.select_related("campaign").order_by("-occurred_at", "-id")[:limit]
-    activities = lead.activities.select_related("author").order_by("-created_at", "-id")[:limit]
-    entries = chain(
-        (TimelineEntry(t.at, "transition", t) for t in transitions),
-        (TimelineEntry(e.occurred_at, "event", e) for e in events),
-        (TimelineEntry(a.created_at, "activity", a) for a in activities),
-    )
-    return sorted(entries, key=lambda entry: entry.at, reverse=True)[:limit]
+def lead_timeline(
+    *, lead: Lead, kind: str = TimelineFilter.ALL, limit: int = TIMELINE_LIMIT
+) -> list[TimelineEntry]:
+    """The newest ``limit`` entries of a lead's history, newest first; ``kind`` narrows it to
+    stage changes, activities (with events: what the lead and the team did) or field changes."""
+    wanted = {
+        TimelineFilter.ALL: {"transition", "event", "activity", "change"},
+        TimelineFilter.STAGE: {"transition"},
+        TimelineFilter.ACTIVITIES: {"event", "activity"},
+        TimelineFilter.CHANGES: {"change"},
+    }[TimelineFilter(kind)]
+    sources = []
+    if "transition" in wanted:
+        rows = lead.transitions.select_related("by_user").order_by("-at", "-id")[:limit]
+        sources.append(TimelineEntry(t.at, "transition", t) for t in rows)
+    if "event" in wanted:
+        rows = lead.events.select_related("campaign").order_by("-occurred_at", "-id")[:limit]
+        sources.append(TimelineEntry(e.occurred_at, "event", e) for e in rows)
+    if "activity" in wanted:
+        rows = lead.activities.select_related("author").order_by("-created_at", "-id")[:limit]
+        sources.append(TimelineEntry(a.created_at, "activity", a) for a in rows)
+    if "change" in wanted:
+        rows = lead.changes.select_related("by_user").order_by("-at", "-id")[:limit]
+        sources.append(TimelineEntry(c.at, "change", c) for c in rows)
+    return sorted(chain(*sources), key=lambda entry: entry.at, reverse=True)[:limit]
 
 
-def lead_find_by_email(*, email: str, exclude_pk: int | None = None) -> Lead | None:
-    leads = Lead.objects.filter(email__iexact=email.strip())
+def lead_find_by_email(*, user, email: str, exclude_pk: int | None = None) -> Lead | None:
+    """The lead with this address among those ``user`` may see: the duplicate warning must not
+    reveal leads (or their ids) the user is not allowed to know about."""
+    leads = lead_visible_to(user).filter(email_key=normalize_email(email))
     if exclude_pk is not None:
         leads = leads.exclude(pk=exclude_pk)
     return leads.only("pk", "email", "first_name", "last_name").first()
@@ -67,14 +102,18 @@ def company_search(*, query: str, limit: int = 10) -> QuerySet[Company]:
     return Company.objects.filter(name__icontains=query.strip()).order_by("name")[:limit]
 
 
-def assignable_owners() -> QuerySet:
-    """Users a lead can be assigned to: sales reps and sales managers."""
-    return (
+def assignable_owners(*, for_user=None) -> QuerySet:
+    """Users a lead can be assigned to: active sales reps and sales managers. ``for_user`` narrows
+    it to whom that user may assign: a sales rep only to themselves."""
+    users = (
         get_user_model()
         .objects.filter(is_active=True, groups__name__in=[Role.SALES_REP, Role.SALES_MANAGER])
         .distinct()
         .order_by("first_name", "last_name", "username")
     )
+    if for_user is not None and not sees_all_leads(for_user):
+        users = users.filter(pk=for_user.pk)
+    return users
 
 
 def lead_opportunities(*, lead: Lead) -> QuerySet[Opportunity]:

@@ -1,85 +1,201 @@
 """Every write to leads, companies and their history goes through these functions."""
 
-from typing import Any
+import hashlib
+from datetime import datetime
+from typing import Any, TypedDict, Unpack
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from leads import signals
-from leads.exceptions import TransitionNotAllowed
-from leads.lifecycle import REASON_REQUIRED, Stage, allowed_next_stages, is_allowed
-from leads.models import Company, Lead, StageTransition
-
-# Fields a person or an API client may set directly. Stage changes only through lead_transition;
-# scoring fields only through the scoring app's services.
-LEAD_EDITABLE_FIELDS = frozenset(
-    {
-        "email",
-        "first_name",
-        "last_name",
-        "phone",
-        "job_title",
-        "seniority",
-        "country",
-        "city",
-        "language",
-        "age_band",
-        "company",
-        "owner",
-        "source_channel",
-        "first_campaign",
-        "last_campaign",
-        "utm_source",
-        "utm_medium",
-        "utm_campaign",
-        "utm_term",
-        "utm_content",
-    }
+from leadcrm.roles import Role, has_role
+from leads import selectors, signals
+from leads.exceptions import LeadAlreadyClaimed, LeadChangedMeanwhile, TransitionNotAllowed
+from leads.lifecycle import (
+    OWNER_REQUIRED,
+    REASON_REQUIRED,
+    Stage,
+    allowed_next_stages,
+    is_allowed,
 )
+from leads.models import (
+    AuditEntry,
+    Campaign,
+    Company,
+    Event,
+    EventKey,
+    Lead,
+    LeadChange,
+    StageTransition,
+)
+from leads.normalize import normalize_domain, normalize_email
+from leads.permissions import can_assign_owner
+
+IMPORT_RULE = "import"
 
 
-def company_get_or_create(*, name: str) -> Company:
-    """The company with this name (case-insensitive), created when there is none yet."""
+class LeadFields(TypedDict, total=False):
+    """The fields a person or an API client may set on a lead. Stage changes only through
+    lead_transition; scoring fields only through the scoring app's services."""
+
+    email: str
+    first_name: str
+    last_name: str
+    phone: str
+    job_title: str
+    seniority: str
+    country: str
+    city: str
+    language: str
+    age_band: str
+    company: Company | None
+    owner: AbstractBaseUser | None
+    source_channel: str
+    first_campaign: Campaign | None
+    last_campaign: Campaign | None
+    utm_source: str
+    utm_medium: str
+    utm_campaign: str
+    utm_term: str
+    utm_content: str
+
+
+# In declaration order, which is also the order forms (the admin's) show them in.
+LEAD_EDITABLE_FIELDS = tuple(LeadFields.__annotations__)
+
+# Which constraint failed decides which field the person must fix: constraint name, the columns
+# SQLite names instead for unique constraints, the field, the message.
+CONSTRAINT_FIELDS = [
+    ("lead_email_key_unique", "leads_lead.email_key", "email"),
+    ("lead_owner_required", "", "owner"),
+    ("company_domain_unique", "leads_company.domain", "domain"),
+]
+
+
+def _constraint_message(field: str) -> str:
+    return {
+        "email": _("A lead with this e-mail address already exists."),
+        "owner": _("A lead in this stage needs an owner."),
+        "domain": _("A company with this domain already exists."),
+    }[field]
+
+
+def _constraint_error(exc: IntegrityError) -> ValidationError:
+    """The ValidationError naming the field behind the constraint ``exc`` reports; re-raises
+    ``exc`` for a constraint no person can fix.
+
+    PostgreSQL names the constraint (psycopg's ``diag``); SQLite names a check constraint or the
+    columns of a unique one in its message.
+    """
+    cause = exc.__cause__
+    name = getattr(getattr(cause, "diag", None), "constraint_name", None) or ""
+    message = str(cause or exc)
+    for constraint, sqlite_columns, field in CONSTRAINT_FIELDS:
+        if (
+            name == constraint
+            or constraint in message
+            or (sqlite_columns and message.endswith(sqlite_columns))
+        ):
+            return ValidationError({field: _constraint_message(field)})
+    raise exc
+
+
+def _is_assignable(user: AbstractBaseUser) -> bool:
+    return user.is_active and has_role(user, Role.SALES_REP, Role.SALES_MANAGER)
+
+
+def _check_owner(*, by_user: AbstractBaseUser | None, owner: AbstractBaseUser | None) -> None:
+    if owner is None:
+        return
+    if not _is_assignable(owner):
+        raise ValidationError(
+            {"owner": _("Leads can only be assigned to sales reps and managers.")}
+        )
+    if by_user is not None and not can_assign_owner(by_user, owner):
+        raise ValidationError({"owner": _("You may only assign leads to yourself.")})
+
+
+def _display(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, AbstractBaseUser):
+        return value.get_full_name() or value.get_username()
+    if isinstance(value, models.Model):
+        return str(value)
+    return str(value)
+
+
+def _record_changes(
+    *,
+    lead: Lead,
+    before: dict[str, Any],
+    by_user: AbstractBaseUser | None,
+    by_rule: str = "",
+    at: datetime,
+) -> None:
+    LeadChange.objects.bulk_create(
+        LeadChange(
+            lead=lead,
+            field=name,
+            old_value=_display(old),
+            new_value=_display(getattr(lead, name)),
+            by_user=by_user,
+            by_rule=by_rule,
+            at=at,
+        )
+        for name, old in before.items()
+    )
+
+
+def company_get_or_create(*, name: str, domain: str = "") -> Company:
+    """The company with this domain, else the oldest with this name (case-insensitive), else a
+    new one. Companies deduplicate by domain; names may repeat (two "Müller GmbH")."""
     name = " ".join(name.split())
-    if not name:
+    domain = normalize_domain(domain)
+    if not name and not domain:
         raise ValidationError({"company_name": _("Enter a company name.")})
-    company = Company.objects.filter(name__iexact=name).first()
+    if domain:
+        company = Company.objects.filter(domain=domain).first()
+    else:
+        company = Company.objects.filter(name__iexact=name).order_by("id").first()
     if company is not None:
         return company
     try:
         with transaction.atomic():
-            company = Company(name=name)
+            company = Company(name=name or domain, domain=domain)
             company.full_clean(validate_constraints=False)
             company.save()
             return company
     except IntegrityError:
-        # Someone created it between our read and our insert.
-        return Company.objects.get(name__iexact=name)
+        # Someone created the same domain between our read and our insert.
+        return Company.objects.get(domain=domain)
 
 
-def _check_email_free(email: str, *, exclude_pk: int | None = None) -> None:
-    duplicates = Lead.objects.filter(email__iexact=email)
-    if exclude_pk is not None:
-        duplicates = duplicates.exclude(pk=exclude_pk)
-    if duplicates.exists():
-        raise ValidationError({"email": _("A lead with this e-mail address already exists.")})
-
-
-def _apply_fields(lead: Lead, fields: dict[str, Any]) -> list[str]:
-    unknown = set(fields) - LEAD_EDITABLE_FIELDS
+def _apply_fields(lead: Lead, fields: dict[str, Any]) -> dict[str, Any]:
+    """Set ``fields`` on ``lead``; returns the changed field names with their old values."""
+    unknown = set(fields).difference(LEAD_EDITABLE_FIELDS)
     if unknown:
         raise ValidationError({name: _("This field cannot be set.") for name in sorted(unknown)})
-    changed = []
+    before = {}
     for name, value in fields.items():
         if name == "email":
             value = value.strip()
-        if getattr(lead, name) != value:
+        if name == "country":
+            value = (value or "").upper()
+        old = getattr(lead, name)
+        if old != value:
+            before[name] = old
             setattr(lead, name, value)
-            changed.append(name)
-    return changed
+    if "email" in before:
+        lead.email_key = normalize_email(lead.email)
+    return before
+
+
+def _check_email_free(lead: Lead) -> None:
+    if Lead.objects.filter(email_key=lead.email_key).exclude(pk=lead.pk).exists():
+        raise ValidationError({"email": _("A lead with this e-mail address already exists.")})
 
 
 @transaction.atomic
@@ -88,17 +204,35 @@ def lead_create(
     created_by: AbstractBaseUser | None,
     company_name: str = "",
     stage: str = Stage.UNQUALIFIED,
-    **fields: Any,
+    stage_reason: str = "",
+    **fields: Unpack[LeadFields],
 ) -> Lead:
-    """Create a lead and the first entry of its stage history."""
+    """Create a lead and the first entry of its stage history.
+
+    A lead starts unqualified. Only an import of existing contacts (customers moved over from
+    another system) may start elsewhere, and says why in ``stage_reason``; the history records it
+    as made by the import rule.
+    """
     if stage not in Stage.values:
         raise ValidationError({"stage": _("Unknown stage.")})
+    stage_reason = stage_reason.strip()
+    if stage != Stage.UNQUALIFIED and not stage_reason:
+        raise ValidationError(
+            {
+                "stage": _(
+                    "A new lead starts unqualified; an import that sets another stage says why."
+                )
+            }
+        )
     lead = Lead(stage=stage)
-    _apply_fields(lead, fields)
+    _apply_fields(lead, {"email": "", **fields})
     if company_name and lead.company is None:
         lead.company = company_get_or_create(name=company_name)
+    _check_owner(by_user=created_by, owner=lead.owner)
+    if stage in OWNER_REQUIRED and lead.owner is None:
+        raise ValidationError({"owner": _("A lead in this stage needs an owner.")})
     lead.full_clean(validate_constraints=False)
-    _check_email_free(lead.email)
+    _check_email_free(lead)
     now = timezone.now()
     lead.created_at = lead.updated_at = lead.stage_changed_at = now
     try:
@@ -106,56 +240,109 @@ def lead_create(
             lead.save(force_insert=True)
     except IntegrityError as exc:
         # A concurrent create of the same address won the race.
-        raise ValidationError(
-            {"email": _("A lead with this e-mail address already exists.")}
-        ) from exc
+        raise _constraint_error(exc) from exc
     StageTransition.objects.create(
         lead=lead,
         from_stage="",
         to_stage=stage,
         at=now,
         by_user=created_by,
-        by_rule="" if created_by else "system",
+        by_rule=IMPORT_RULE if stage != Stage.UNQUALIFIED else ("" if created_by else "system"),
+        reason=stage_reason,
     )
     transaction.on_commit(lambda: signals.lead_created.send(sender=Lead, lead_id=lead.pk))
     return lead
 
 
-@transaction.atomic
-def lead_update(*, lead: Lead, company_name: str | None = None, **fields: Any) -> Lead:
-    """Change a lead's editable fields; returns it unchanged when nothing differs.
-
-    ``company_name`` links the named company (found or created); an empty one unlinks the company;
-    ``None`` leaves it alone.
-    """
-    changed = _apply_fields(lead, fields)
-    if company_name is not None and not company_name.strip():
-        if lead.company_id is not None:
-            lead.company = None
-            changed.append("company")
-    elif company_name:
-        company = company_get_or_create(name=company_name)
-        if lead.company_id != company.pk:
-            lead.company = company
-            changed.append("company")
-    if not changed:
-        return lead
-    lead.full_clean(validate_constraints=False)
-    if "email" in changed:
-        _check_email_free(lead.email, exclude_pk=lead.pk)
-    lead.updated_at = timezone.now()
-    try:
-        with transaction.atomic():
-            lead.save(update_fields=[*changed, "updated_at"])
-    except IntegrityError as exc:
-        raise ValidationError(
-            {"email": _("A lead with this e-mail address already exists.")}
-        ) from exc
+def _lock_for(*, lead_id: int, by_user: AbstractBaseUser | None) -> Lead:
+    """The lead row, locked; ``by_user`` must still be allowed to see it once the lock is held
+    (a manager may have reassigned it, or someone deleted it, since the caller looked)."""
+    lead = Lead.objects.select_for_update().filter(pk=lead_id).first()
+    if lead is None or (
+        by_user is not None and not selectors.lead_is_visible_to(user=by_user, lead_id=lead_id)
+    ):
+        raise LeadChangedMeanwhile(lead_id=lead_id)
     return lead
 
 
 @transaction.atomic
-def lead_delete(*, lead: Lead) -> None:
+def lead_update(
+    *,
+    lead_id: int,
+    by_user: AbstractBaseUser | None,
+    company_name: str | None = None,
+    **fields: Unpack[LeadFields],
+) -> Lead:
+    """Change a lead's editable fields and record each change; no write when nothing differs.
+
+    ``company_name`` links the named company (found or created); an empty one unlinks the company;
+    ``None`` leaves it alone.
+    """
+    lead = _lock_for(lead_id=lead_id, by_user=by_user)
+    before = _apply_fields(lead, dict(fields))
+    if company_name is not None and not company_name.strip():
+        if lead.company_id is not None:
+            before.setdefault("company", lead.company)
+            lead.company = None
+    elif company_name:
+        company = company_get_or_create(name=company_name)
+        if lead.company_id != company.pk:
+            before.setdefault("company", lead.company)
+            lead.company = company
+    if not before:
+        return lead
+    if "owner" in before:
+        _check_owner(by_user=by_user, owner=lead.owner)
+        if lead.stage in OWNER_REQUIRED and lead.owner is None:
+            raise ValidationError({"owner": _("A lead in this stage needs an owner.")})
+    lead.full_clean(validate_constraints=False)
+    if "email" in before:
+        _check_email_free(lead)
+    now = timezone.now()
+    lead.updated_at = now
+    changed = [*before, "email_key"] if "email" in before else list(before)
+    try:
+        with transaction.atomic():
+            lead.save(update_fields=[*changed, "updated_at"])
+    except IntegrityError as exc:
+        raise _constraint_error(exc) from exc
+    _record_changes(lead=lead, before=before, by_user=by_user, at=now)
+    changed_fields = sorted(before)
+    transaction.on_commit(
+        lambda: signals.lead_fields_changed.send(
+            sender=Lead, lead_id=lead.pk, fields=changed_fields
+        )
+    )
+    return lead
+
+
+@transaction.atomic
+def lead_claim(*, lead_id: int, user: AbstractBaseUser) -> Lead:
+    """A sales rep takes an unassigned MQL. A conditional UPDATE: of two reps claiming at once,
+    exactly one gets the lead and the other hears that someone was faster."""
+    if not _is_assignable(user):
+        raise ValidationError({"owner": _("Only sales reps and managers can claim leads.")})
+    now = timezone.now()
+    claimed = Lead.objects.filter(pk=lead_id, owner__isnull=True, stage=Stage.MQL).update(
+        owner=user, updated_at=now
+    )
+    if not claimed:
+        raise LeadAlreadyClaimed(lead_id=lead_id)
+    lead = Lead.objects.select_related("owner", "company").get(pk=lead_id)
+    _record_changes(lead=lead, before={"owner": None}, by_user=user, at=now)
+    return lead
+
+
+@transaction.atomic
+def lead_delete(*, lead_id: int, by_user: AbstractBaseUser | None) -> None:
+    """Delete a lead with its history, leaving an audit entry that holds no personal data."""
+    lead = _lock_for(lead_id=lead_id, by_user=by_user)
+    AuditEntry.objects.create(
+        action=AuditEntry.Action.LEAD_DELETED,
+        object_id=lead.pk,
+        email_sha256=hashlib.sha256(lead.email_key.encode()).hexdigest(),
+        by_user=by_user,
+    )
     lead.delete()
 
 
@@ -171,7 +358,8 @@ def lead_transition(
     """Move a lead to another stage if the lifecycle table allows it, and record who and why.
 
     The lead row is locked first, so two concurrent moves of one lead are serialised and the second
-    is judged against the stage the first one left.
+    is judged against the stage the first one left. Sales stages need an owner: a rep or manager
+    who qualifies an unassigned MQL takes it; anyone else must assign it first.
     """
     if by_user is None and not by_rule:
         raise ValueError("A transition is made either by a user or by a named rule.")
@@ -188,10 +376,22 @@ def lead_transition(
             from_stage=from_stage, to_stage=to_stage, allowed=allowed_next_stages(from_stage)
         )
     now = timezone.now()
+    update_fields = ["stage", "stage_changed_at", "updated_at"]
+    claimed = False
+    if to_stage in OWNER_REQUIRED and lead.owner_id is None:
+        if by_user is None or not _is_assignable(by_user):
+            raise ValidationError(
+                {"owner": _("Assign an owner before moving the lead to this stage.")}
+            )
+        lead.owner = by_user
+        update_fields.append("owner")
+        claimed = True
     lead.stage = to_stage
     lead.stage_changed_at = now
     lead.updated_at = now
-    lead.save(update_fields=["stage", "stage_changed_at", "updated_at"])
+    lead.save(update_fields=update_fields)
+    if claimed:
+        _record_changes(lead=lead, before={"owner": None}, by_user=by_user, at=now)
     transition = StageTransition.objects.create(
         lead=lead,
         from_stage=from_stage,
@@ -211,3 +411,56 @@ def lead_transition(
         )
     )
     return transition
+
+
+@transaction.atomic
+def event_record(
+    *,
+    kind: str,
+    lead: Lead | None = None,
+    visitor_id: str = "",
+    url: str = "",
+    asset: str = "",
+    campaign: Campaign | None = None,
+    occurred_at: datetime | None = None,
+    properties: dict | None = None,
+    idempotency_key: str = "",
+) -> Event | None:
+    """Store one behaviour event; None when an event with this idempotency key is already stored
+    (a retried pixel, click or API batch). Sends ``event_recorded`` after commit."""
+    event = Event(
+        lead=lead,
+        visitor_id=visitor_id,
+        kind=kind,
+        url=url,
+        asset=asset,
+        campaign=campaign,
+        occurred_at=occurred_at or timezone.now(),
+        properties=properties or {},
+    )
+    if lead is None and not visitor_id:
+        raise ValidationError({"visitor_id": _("An event belongs to a lead or a visitor.")})
+    event.full_clean(validate_constraints=False)
+    try:
+        # One savepoint for the event and its key: a key stored before (a retry, or a concurrent
+        # duplicate that committed first) takes this event back with it.
+        with transaction.atomic():
+            event.save(force_insert=True)
+            if idempotency_key:
+                EventKey.objects.create(key=idempotency_key, event=event)
+    except IntegrityError:
+        if idempotency_key and EventKey.objects.filter(key=idempotency_key).exists():
+            return None
+        raise
+    transaction.on_commit(
+        lambda: signals.event_recorded.send(
+            sender=Event, event_id=event.pk, lead_id=event.lead_id, kind=event.kind
+        )
+    )
+    return event
+
+
+def event_keys_prune(*, older_than: datetime) -> int:
+    """Forget idempotency keys past the retry window; returns how many were removed."""
+    deleted, _counts = EventKey.objects.filter(created_at__lt=older_than).delete()
+    return deleted

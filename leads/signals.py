@@ -10,3 +10,7 @@ from django.dispatch import Signal
 lead_created = Signal()
 # kwargs: lead_id, from_stage, to_stage, transition_id
 lead_stage_changed = Signal()
+# kwargs: lead_id, fields (the names of the lead's fields that changed, e.g. ["job_title"])
+lead_fields_changed = Signal()
+# kwargs: event_id, lead_id (None for an anonymous visitor), kind
+event_recorded = Signal()

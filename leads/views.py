@@ -180,7 +180,12 @@ def lead_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         fields = dict(form.cleaned_data)
         try:
-            services.lead_update(lead=lead, company_name=fields.pop("company_name"), **fields)
+            lead = services.lead_update(
+                lead_id=lead.pk,
+                by_user=request.user,
+                company_name=fields.pop("company_name"),
+                **fields,
+            )
         except ValidationError as exc:
             add_service_error(form, exc)
             # The service changed the instance before it refused; show the stored lead.
@@ -207,7 +212,7 @@ def check_email(request: HttpRequest) -> HttpResponse:
     existing = None
     if "@" in email:
         existing = selectors.lead_find_by_email(
-            email=email, exclude_pk=int(exclude) if exclude.isdigit() else None
+            user=request.user, email=email, exclude_pk=int(exclude) if exclude.isdigit() else None
         )
     visible = existing is not None and selectors.lead_is_visible_to(
         user=request.user, lead_id=existing.pk

@@ -49,7 +49,7 @@ def sales_manager(db):
 
 @pytest.fixture
 def admin_user(db):
-    return UserFactory(username="admin", role=Role.ADMIN)
+    return UserFactory(username="admin", role=Role.ADMIN, is_staff=True)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from leads.models import (
     Opportunity,
     StageTransition,
 )
+from leads.normalize import normalize_email
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -76,10 +77,19 @@ class LeadFactory(factory.django.DjangoModelFactory):
         model = Lead
 
     email = factory.Sequence(lambda n: f"lead{n}@example.com")
+    email_key = factory.LazyAttribute(lambda lead: normalize_email(lead.email))
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
     company = factory.SubFactory(CompanyFactory)
     stage = Stage.UNQUALIFIED
+    # Sales stages always have an owner (a database constraint): a rep of their own by default.
+    owner = factory.Maybe(
+        factory.LazyAttribute(lambda lead: lead.stage in {Stage.SQL, Stage.OPPORTUNITY}),
+        yes_declaration=factory.SubFactory(
+            "tests.factories.UserFactory", role=Role.SALES_REP, username="owner-rep"
+        ),
+        no_declaration=None,
+    )
 
 
 class StageTransitionFactory(factory.django.DjangoModelFactory):

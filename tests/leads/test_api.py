@@ -238,7 +238,7 @@ def test_it_grants_each_role_its_writes(request, role_fixture, can_create, can_d
 
 def test_it_filters_by_stage_and_owner_and_searches(sales_manager, sales_rep):
     wanted = LeadFactory(stage=Stage.SQL, owner=sales_rep, last_name="Zuse")
-    LeadFactory(stage=Stage.SQL, owner=None)
+    LeadFactory(stage=Stage.SQL)  # owned by another rep
     LeadFactory(stage=Stage.MQL, owner=sales_rep)
     client = api_as(sales_manager)
 
@@ -438,7 +438,12 @@ def test_it_walks_every_page_of_a_large_tied_set_exactly_once(marketer, ordering
     scores 0): ``next`` visits each lead once and stops, ``previous`` leads back."""
     same_time = timezone.now()
     Lead.objects.bulk_create(
-        Lead(email=f"tied{n}@example.com", created_at=same_time, updated_at=same_time)
+        Lead(
+            email=f"tied{n}@example.com",
+            email_key=f"tied{n}@example.com",
+            created_at=same_time,
+            updated_at=same_time,
+        )
         for n in range(1050)
     )
     expected = sorted(Lead.objects.values_list("id", flat=True), reverse=descending)
@@ -611,9 +616,14 @@ def test_it_has_the_prefix_search_indexes_on_postgresql():
         indexes = dict(cursor.fetchall())
 
     assert set(indexes) == {
-        "lead_email_prefix",
         "lead_last_name_prefix",
         "lead_first_name_prefix",
         "company_name_prefix",
     }
     assert all("text_pattern_ops" in definition for definition in indexes.values())
+    # The e-mail prefix search uses the unique index on the normalised address.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'lead_email_key_unique'")
+        (email_index,) = cursor.fetchone()
+    assert email_index.startswith("CREATE UNIQUE INDEX")
+    assert "(email_key varchar_pattern_ops)" in email_index

@@ -61,10 +61,10 @@ def test_it_updates_only_what_changed(marketer):
     lead = LeadFactory(city="Köln")
     before = lead.updated_at
 
-    unchanged = services.lead_update(lead=lead, city="Köln")
+    unchanged = services.lead_update(lead_id=lead.pk, by_user=None, city="Köln")
     assert unchanged.updated_at == before
 
-    services.lead_update(lead=lead, city="Berlin", company_name="Other Co")
+    services.lead_update(lead_id=lead.pk, by_user=None, city="Berlin", company_name="Other Co")
     lead.refresh_from_db()
     assert (lead.city, lead.company.name) == ("Berlin", "Other Co")
     assert lead.updated_at > before
@@ -75,7 +75,7 @@ def test_it_refuses_to_update_to_another_leads_email(marketer):
     second = LeadFactory(email="second@example.com")
 
     with pytest.raises(ValidationError) as invalid:
-        services.lead_update(lead=second, email="First@Example.com")
+        services.lead_update(lead_id=second.pk, by_user=None, email="First@Example.com")
 
     assert "email" in invalid.value.message_dict
     second.refresh_from_db()
@@ -85,11 +85,11 @@ def test_it_refuses_to_update_to_another_leads_email(marketer):
 def test_it_unlinks_the_company_when_the_name_is_cleared_and_keeps_it_when_not_given():
     lead = LeadFactory(company=CompanyFactory(name="Keep AG"))
 
-    services.lead_update(lead=lead, city="Bonn")
+    services.lead_update(lead_id=lead.pk, by_user=None, city="Bonn")
     lead.refresh_from_db()
     assert lead.company.name == "Keep AG"
 
-    services.lead_update(lead=lead, company_name="  ")
+    services.lead_update(lead_id=lead.pk, by_user=None, company_name="  ")
     lead.refresh_from_db()
     assert lead.company is None
     assert Company.objects.filter(name="Keep AG").exists()

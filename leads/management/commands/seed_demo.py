@@ -33,12 +33,14 @@ from leads.models import (
     Event,
     EventKind,
     Grade,
+    Industry,
     Lead,
     Opportunity,
     Seniority,
     StageTransition,
     Temperature,
 )
+from leads.normalize import normalize_email
 
 DEMO_PASSWORD = "demo-password"
 DEMO_USERS: list[tuple[str, str, str, str]] = [
@@ -249,21 +251,21 @@ _AD_TERMS = [
     "marketing automation",
 ]
 INDUSTRIES = [
-    "Software",
-    "Manufacturing",
-    "Logistics",
-    "Automotive",
-    "Mechanical engineering",
-    "Retail",
-    "Financial services",
-    "Healthcare",
-    "Energy",
-    "Construction",
-    "Consulting",
-    "Education",
-    "Telecommunications",
-    "Chemicals",
-    "Media",
+    Industry.SOFTWARE,
+    Industry.MANUFACTURING,
+    Industry.LOGISTICS,
+    Industry.AUTOMOTIVE,
+    Industry.MECHANICAL_ENGINEERING,
+    Industry.RETAIL,
+    Industry.FINANCIAL_SERVICES,
+    Industry.HEALTHCARE,
+    Industry.ENERGY,
+    Industry.CONSTRUCTION,
+    Industry.CONSULTING,
+    Industry.EDUCATION,
+    Industry.TELECOMMUNICATIONS,
+    Industry.CHEMICALS,
+    Industry.MEDIA,
 ]
 _SIZE_REVENUE: dict[str, tuple[int, int, int]] = {
     # weight, revenue low, revenue high (in the company's currency)
@@ -524,6 +526,7 @@ class DemoSeeder:
         scores = scores_for(rng, stage)
         return Lead(
             email=email,
+            email_key=normalize_email(email),
             first_name=first_name,
             last_name=last_name,
             phone=faker.phone_number()[:40] if rng.random() < 0.7 else "",
@@ -737,7 +740,7 @@ class DemoSeeder:
                         lead=lead,
                         purpose=Consent.Purpose.MARKETING_EMAIL,
                         status=Consent.Status.GRANTED,
-                        source="web form",
+                        source=Consent.Source.WEB_FORM,
                         recorded_at=granted_at,
                         ip_address=ip,
                         confirmed_at=granted_at + timedelta(minutes=rng.randint(1, 600)),
@@ -749,7 +752,7 @@ class DemoSeeder:
                             lead=lead,
                             purpose=Consent.Purpose.MARKETING_EMAIL,
                             status=Consent.Status.WITHDRAWN,
-                            source="unsubscribe link",
+                            source=Consent.Source.UNSUBSCRIBE_LINK,
                             recorded_at=self.now,
                         )
                     )
@@ -759,7 +762,7 @@ class DemoSeeder:
                         lead=lead,
                         purpose=Consent.Purpose.MARKETING_EMAIL,
                         status=Consent.Status.PENDING,
-                        source="web form",
+                        source=Consent.Source.WEB_FORM,
                         recorded_at=granted_at,
                         ip_address=ip,
                     )
@@ -770,7 +773,7 @@ class DemoSeeder:
                         lead=lead,
                         purpose=Consent.Purpose.TRACKING,
                         status=Consent.Status.GRANTED,
-                        source="cookie banner",
+                        source=Consent.Source.COOKIE_BANNER,
                         recorded_at=granted_at,
                         ip_address=ip,
                     )

@@ -1,4 +1,7 @@
+import hashlib
+
 import pytest
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db import connection
 from django.urls import reverse
@@ -6,9 +9,12 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from leadcrm.roles import Role
+from leads import api as leads_api
 from leads.lifecycle import Stage
-from leads.models import Company, Lead, StageTransition
-from tests.factories import CampaignFactory, CompanyFactory, LeadFactory
+from leads.models import AuditEntry, Company, Lead, LeadChange, StageTransition
+from tests.concurrency import run_in_threads
+from tests.factories import CampaignFactory, CompanyFactory, LeadFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -321,9 +327,12 @@ def test_it_documents_the_errors_every_operation_can_answer_with(client, markete
         "POST /api/v1/leads/": ["201", "400", "401", "403", "406", "413", "415", "429"],
         "GET /api/v1/leads/{id}/": ["200", "401", "403", "404", "406", "429"],
         "PATCH /api/v1/leads/{id}/": [
-            "200", "400", "401", "403", "404", "406", "413", "415", "429",
+            "200", "400", "401", "403", "404", "406", "409", "413", "415", "429",
         ],
-        "DELETE /api/v1/leads/{id}/": ["204", "401", "403", "404", "406", "429"],
+        "DELETE /api/v1/leads/{id}/": ["204", "401", "403", "404", "406", "409", "429"],
+        "POST /api/v1/leads/{id}/claim/": [
+            "200", "400", "401", "403", "404", "406", "409", "429",
+        ],
         "POST /api/v1/leads/{id}/transition/": [
             "200", "400", "401", "403", "404", "406", "409", "413", "415", "429",
         ],
@@ -627,3 +636,252 @@ def test_it_has_the_prefix_search_indexes_on_postgresql():
         (email_index,) = cursor.fetchone()
     assert email_index.startswith("CREATE UNIQUE INDEX")
     assert "(email_key varchar_pattern_ops)" in email_index
+
+
+# --- Lifecycle and ownership through the services -------------------------------------------
+
+
+def claim_url(lead: Lead) -> str:
+    return reverse("api-lead-claim", args=[lead.pk])
+
+
+@pytest.mark.parametrize("stage", ["unqualified", "mql", "customer"])
+def test_it_refuses_a_stage_on_create_and_says_how_stages_change(marketer, stage):
+    response = api_as(marketer).post(
+        LIST_URL, {"email": "staged@example.com", "stage": stage}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "stage": [
+            "A new lead starts unqualified; change its stage afterwards with "
+            "POST /api/v1/leads/{id}/transition/."
+        ]
+    }
+    assert not Lead.objects.exists()
+
+
+def test_it_does_not_offer_a_stage_on_create_in_the_schema(client, marketer):
+    client.force_login(marketer)
+
+    components = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()["components"]
+
+    assert "stage" not in components["schemas"]["LeadCreateInputRequest"]["properties"]
+    assert "stage" not in components["schemas"]["PatchedLeadUpdateInputRequest"]["properties"]
+
+
+def test_it_records_each_changed_field_and_answers_with_the_saved_lead(marketer):
+    lead = LeadFactory(city="Bonn", job_title="CTO")
+
+    response = api_as(marketer).patch(
+        detail_url(lead), {"city": "Köln", "job_title": "CTO"}, format="json"
+    )
+
+    assert response.status_code == 200
+    assert (response.json()["city"], response.json()["job_title"]) == ("Köln", "CTO")
+    changes = LeadChange.objects.filter(lead=lead)
+    assert [(c.field, c.old_value, c.new_value, c.by_user) for c in changes] == [
+        ("city", "Bonn", "Köln", marketer)
+    ]
+
+
+def test_it_answers_409_when_the_lead_is_reassigned_between_check_and_write(
+    monkeypatch, sales_rep, other_rep
+):
+    """A manager hands the rep's lead to another rep after the API checked that the rep may see
+    it, but before the service locks the row: the edit is refused, not saved blindly (or a 500)."""
+    lead = LeadFactory(owner=sales_rep, stage=Stage.SQL, city="Bonn")
+    check_visible = leads_api._check_visible
+
+    def reassigned_right_after_the_check(request, pk):
+        check_visible(request, pk)
+        Lead.objects.filter(pk=pk).update(owner=other_rep)
+
+    monkeypatch.setattr(leads_api, "_check_visible", reassigned_right_after_the_check)
+
+    response = api_as(sales_rep).patch(detail_url(lead), {"city": "Köln"}, format="json")
+
+    assert response.status_code == 409
+    assert response.json() == {
+        "detail": "This lead was reassigned or deleted in the meantime; reload and check.",
+        "lead_id": lead.pk,
+    }
+    assert Lead.objects.get(pk=lead.pk).city == "Bonn"
+    assert not LeadChange.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("owner_fixture", "acting_fixture"),
+    [
+        ("marketer", "sales_manager"),  # active, but neither rep nor manager
+        ("no_role_user", "sales_manager"),
+        ("inactive_rep", "sales_manager"),
+        ("other_rep", "sales_rep"),  # a rep assigns only themselves
+    ],
+)
+def test_it_assigns_leads_only_to_whom_the_user_may(request, owner_fixture, acting_fixture):
+    owner = request.getfixturevalue(owner_fixture)
+    acting = request.getfixturevalue(acting_fixture)
+    lead = LeadFactory(owner=None, stage=Stage.MQL)
+
+    created = api_as(acting).post(
+        LIST_URL, {"email": "own@example.com", "owner": owner.pk}, format="json"
+    )
+    changed = api_as(acting).patch(detail_url(lead), {"owner": owner.pk}, format="json")
+
+    message = (
+        f"User {owner.pk} cannot own leads: choose an active sales rep or sales manager "
+        "(a sales rep only themselves)."
+    )
+    assert created.status_code in {400, 403}  # a sales rep may not create leads at all
+    if created.status_code == 400:
+        assert created.json() == {"owner": [message]}
+    assert changed.status_code == 400
+    assert changed.json() == {"owner": [message]}
+    assert Lead.objects.get(pk=lead.pk).owner is None
+    assert not Lead.objects.filter(email="own@example.com").exists()
+
+
+@pytest.fixture
+def inactive_rep(db):
+    return UserFactory(username="gone", role=Role.SALES_REP, is_active=False)
+
+
+def test_it_lets_a_manager_assign_a_rep(sales_manager, sales_rep):
+    lead = LeadFactory(owner=None, stage=Stage.MQL)
+
+    response = api_as(sales_manager).patch(detail_url(lead), {"owner": sales_rep.pk}, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["owner"] == {
+        "id": sales_rep.pk,
+        "username": "rep",
+        "name": sales_rep.get_full_name(),
+    }
+    assert Lead.objects.get(pk=lead.pk).owner == sales_rep
+
+
+def test_it_lets_a_rep_claim_an_unassigned_mql(sales_rep):
+    lead = LeadFactory(owner=None, stage=Stage.MQL)
+
+    response = api_as(sales_rep).post(claim_url(lead))
+
+    assert response.status_code == 200
+    assert (response.json()["id"], response.json()["owner"]["id"]) == (lead.pk, sales_rep.pk)
+    assert Lead.objects.get(pk=lead.pk).owner == sales_rep
+    change = LeadChange.objects.get(lead=lead)
+    assert (change.field, change.old_value, change.by_user) == ("owner", "", sales_rep)
+
+
+def test_it_answers_409_to_a_claim_on_a_lead_that_has_an_owner(sales_manager, sales_rep):
+    owned = LeadFactory(owner=sales_rep, stage=Stage.MQL)
+    unqualified = LeadFactory(owner=None, stage=Stage.UNQUALIFIED)
+    client = api_as(sales_manager)
+
+    taken = client.post(claim_url(owned))
+    not_mql = client.post(claim_url(unqualified))
+
+    assert taken.status_code == 409
+    assert taken.json() == {
+        "detail": "Someone else claimed this lead first, or it is no longer an unassigned MQL.",
+        "lead_id": owned.pk,
+    }
+    assert not_mql.status_code == 409
+    assert Lead.objects.get(pk=owned.pk).owner == sales_rep
+    assert Lead.objects.get(pk=unqualified.pk).owner is None
+
+
+def test_it_hides_leads_a_rep_may_not_see_from_claims(sales_rep, other_rep):
+    others = LeadFactory(owner=other_rep, stage=Stage.SQL)
+
+    response = api_as(sales_rep).post(claim_url(others))
+
+    assert response.status_code == 404
+    assert Lead.objects.get(pk=others.pk).owner == other_rep
+
+
+def test_it_forbids_claims_without_the_change_permission(no_role_user):
+    lead = LeadFactory(owner=None, stage=Stage.MQL)
+
+    response = api_as(no_role_user).post(claim_url(lead))
+
+    assert response.status_code == 403
+    assert Lead.objects.get(pk=lead.pk).owner is None
+
+
+def test_it_refuses_a_claim_by_someone_who_cannot_own_leads(marketer):
+    lead = LeadFactory(owner=None, stage=Stage.MQL)
+
+    response = api_as(marketer).post(claim_url(lead))
+
+    assert response.status_code == 400
+    assert response.json() == {"owner": ["Only sales reps and managers can claim leads."]}
+    assert Lead.objects.get(pk=lead.pk).owner is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_gives_a_lead_claimed_by_two_reps_at_once_to_exactly_one(sales_rep, other_rep):
+    lead = LeadFactory(owner=None, stage=Stage.MQL)
+    reps = [sales_rep, other_rep]
+
+    statuses = run_in_threads(2, lambda i: api_as(reps[i]).post(claim_url(lead)).status_code)
+
+    # The loser hears 409 if it got past the visibility check before the winner's UPDATE, else
+    # 404: the lead is now another rep's and no longer one it may see.
+    assert sorted(statuses) in ([200, 404], [200, 409])
+    winner = reps[statuses.index(200)]
+    assert Lead.objects.get(pk=lead.pk).owner == winner
+    assert LeadChange.objects.filter(lead=lead).count() == 1
+
+
+def test_it_deletes_with_an_audit_entry(sales_manager):
+    lead = LeadFactory(email="Gone@Example.com")
+
+    response = api_as(sales_manager).delete(detail_url(lead))
+
+    assert response.status_code == 204
+    assert not Lead.objects.filter(pk=lead.pk).exists()
+    entry = AuditEntry.objects.get()
+    assert (entry.action, entry.object_id, entry.by_user) == (
+        "lead_deleted",
+        lead.pk,
+        sales_manager,
+    )
+    assert entry.email_sha256 == hashlib.sha256(b"gone@example.com").hexdigest()
+
+
+def test_it_needs_an_owner_before_a_marketer_qualifies_an_mql(marketer):
+    lead = LeadFactory(owner=None, stage=Stage.MQL)
+
+    response = api_as(marketer).post(transition_url(lead), {"to_stage": "sql"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"owner": ["Assign an owner before moving the lead to this stage."]}
+    assert Lead.objects.get(pk=lead.pk).stage == Stage.MQL
+    assert not StageTransition.objects.filter(lead=lead).exists()
+
+
+def test_it_gives_an_unowned_mql_to_the_rep_who_qualifies_it(sales_rep):
+    lead = LeadFactory(owner=None, stage=Stage.MQL)
+
+    response = api_as(sales_rep).post(transition_url(lead), {"to_stage": "sql"}, format="json")
+
+    assert response.status_code == 200
+    lead.refresh_from_db()
+    assert (lead.stage, lead.owner) == (Stage.SQL, sales_rep)
+
+
+@pytest.mark.parametrize("ordering", ["-created_at", "behaviour_score"])
+def test_it_reads_a_later_page_with_the_same_number_of_queries(
+    marketer, django_assert_num_queries, ordering
+):
+    for _ in range(5):
+        LeadFactory(owner=None, first_campaign=CampaignFactory())
+    first = api_as(marketer).get(LIST_URL, {"page_size": 2, "ordering": ordering}).json()
+    client = api_as(User.objects.get(pk=marketer.pk))  # nothing cached on the user yet
+
+    # the user's roles, the user's and the groups' permissions, then one query for the page
+    with django_assert_num_queries(4):
+        response = client.get(first["next"])
+
+    assert len(response.json()["results"]) == 2

@@ -85,7 +85,7 @@ class UniqueOrderingFilter(OrderingFilter):
         allowed = {
             name for name, _label in self.get_valid_fields(queryset, view, {"request": request})
         }
-        fields = [term.strip() for term in params.split(",") if term.strip()]
+        fields = [term.strip() for term in params.split(",")]
         unknown = [term for term in fields if term.lstrip("-") not in allowed]
         if unknown:
             raise exceptions.ValidationError(

@@ -393,6 +393,7 @@ def test_it_answers_a_garbled_cursor_with_400_naming_it(marketer, ordering, curs
     [
         ({"ordering": "email"}, "ordering"),
         ({"ordering": "created_at,-password"}, "ordering"),
+        ({"ordering": ","}, "ordering"),
         ({"page_size": "0"}, "page_size"),
         ({"page_size": "201"}, "page_size"),
         ({"page_size": "2.5"}, "page_size"),

@@ -16,13 +16,7 @@ $(BIN)/python: pyproject.toml
 venv: $(BIN)/python
 
 run: venv
-	DEBUG=1 $(BIN)/python manage.py migrate --no-input
-	DEBUG=1 $(BIN)/python manage.py seed_demo
-	@echo
-	@echo "LeadCRM runs at http://$(HOST):$(PORT)/  (web + Celery worker + beat; Ctrl-C stops all)"
-	@echo "Demo logins (password: demo-password): marketer, rep, manager, admin"
-	@echo
-	DEBUG=1 HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
+	HOST=$(HOST) PORT=$(PORT) scripts/run.sh
 
 test: venv
 	scripts/test.sh

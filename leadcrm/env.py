@@ -6,6 +6,7 @@ fails at start-up instead of silently falling back to a default. ``env_secret`` 
 """
 
 import os
+from collections.abc import Collection
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -55,3 +56,13 @@ def env_secret(name: str) -> str | None:
         except OSError as exc:
             raise ImproperlyConfigured(f"{name}_FILE cannot be read: {exc}") from exc
     return os.environ.get(name)
+
+
+def env_choice(name: str, choices: Collection[str], default: str) -> str:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {sorted(choices)}, got {raw!r}")
+    return value

@@ -10,10 +10,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from leadcrm.env import env_bool, env_int, env_list, env_secret, env_str
+from leadcrm.env import env_bool, env_choice, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("LEADCRM_VAR_DIR", str(BASE_DIR / "var")))
@@ -65,6 +66,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "leadcrm.log.request_log_middleware",  # first, so its duration covers the whole request
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -170,7 +172,11 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 # Security: strict by default in production, switched off only by DEBUG or explicit variables.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Believe X-Forwarded-Proto only when a proxy in front sets it (overwriting the client's): without
+# one, any client could claim HTTPS and get past the redirect and the secure-only checks.
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("TRUST_X_FORWARDED_PROTO") else None
+)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
@@ -244,6 +250,9 @@ if CELERY_BROKER_URL == "filesystem://":
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Nobody reads most tasks' results: don't store them. A task whose result is read says so
+# (ignore_result=False), like leadcrm.tasks.ping.
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -258,10 +267,16 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {
     "worker-heartbeat": {"task": "leadcrm.tasks.worker_heartbeat", "schedule": 30.0},
     "event-keys-prune": {"task": "leads.tasks.event_keys_prune", "schedule": 6 * 3600.0},
+    "scoring-refresh-decay": {
+        "task": "scoring.tasks.leads_refresh_decay",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
 # How long a retried pixel, click or API batch is recognised by its idempotency key.
 LEADCRM_EVENT_KEY_RETENTION_DAYS = env_int("LEADCRM_EVENT_KEY_RETENTION_DAYS", 7)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# /healthz reports the heartbeat "stale" (degraded) past this many seconds; beat sends it every 30.
+HEARTBEAT_MAX_AGE = env_int("LEADCRM_HEARTBEAT_MAX_AGE", 120)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -314,9 +329,37 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# Logging: JSON lines in production (one object per line: time, level, logger, message and any
+# fields such as a request's method, path, status and duration_ms), readable text in development.
+LOG_FORMAT = env_choice("LOG_FORMAT", ["json", "text"], "text" if DEBUG else "json")
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "filters": {"celery_task": {"()": "leadcrm.log.CeleryTaskFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(levelname)s %(name)s %(message)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": "time",
+        },
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["celery_task"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # Through the root handler in the chosen format, instead of Django's own text handlers.
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        # runserver's access lines repeat leadcrm.request's; keep its warnings and errors.
+        "django.server": {"handlers": [], "level": "WARNING", "propagate": True},
+    },
 }
+# Worker and beat log through LOGGING above instead of Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -460,6 +460,25 @@ def event_record(
     return event
 
 
+@transaction.atomic
+def visitor_link(*, visitor_id: str, lead_id: int) -> list[int]:
+    """Attribute a visitor's anonymous events to the lead the visitor turned out to be (they filled
+    in a form); returns the event ids, which scoring then scores retroactively."""
+    if not visitor_id:
+        return []
+    event_ids = list(
+        Event.objects.filter(visitor_id=visitor_id, lead__isnull=True)
+        .order_by("occurred_at", "id")
+        .values_list("id", flat=True)
+    )
+    if event_ids:
+        Event.objects.filter(pk__in=event_ids, lead__isnull=True).update(lead_id=lead_id)
+        transaction.on_commit(
+            lambda: signals.visitor_linked.send(sender=Event, lead_id=lead_id, event_ids=event_ids)
+        )
+    return event_ids
+
+
 def event_keys_prune(*, older_than: datetime) -> int:
     """Forget idempotency keys past the retry window; returns how many were removed."""
     deleted, _counts = EventKey.objects.filter(created_at__lt=older_than).delete()

@@ -14,3 +14,5 @@ lead_stage_changed = Signal()
 lead_fields_changed = Signal()
 # kwargs: event_id, lead_id (None for an anonymous visitor), kind
 event_recorded = Signal()
+# kwargs: lead_id, event_ids (the visitor's anonymous events now attributed to the lead)
+visitor_linked = Signal()

@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from leadcrm.env import env_bool, env_int, env_list, env_secret
+from leadcrm.env import env_bool, env_choice, env_int, env_list, env_secret
 
 
 def test_it_reads_booleans_and_rejects_typos(monkeypatch):
@@ -31,3 +31,13 @@ def test_it_reads_a_secret_from_a_file(monkeypatch, tmp_path):
     monkeypatch.setenv("API_KEY_FILE", str(secret_file))
 
     assert env_secret("API_KEY") == "s3cret"
+
+
+def test_it_reads_a_choice_and_rejects_anything_else(monkeypatch):
+    monkeypatch.setenv("LOG_FORMAT", " JSON ")
+    assert env_choice("LOG_FORMAT", ["json", "text"], "text") == "json"
+    monkeypatch.setenv("LOG_FORMAT", "")
+    assert env_choice("LOG_FORMAT", ["json", "text"], "text") == "text"
+    monkeypatch.setenv("LOG_FORMAT", "jsn")
+    with pytest.raises(ImproperlyConfigured, match="LOG_FORMAT must be one of"):
+        env_choice("LOG_FORMAT", ["json", "text"], "text")

@@ -1,0 +1,26 @@
+"""Handlers of the leads app's domain signals: they only enqueue scoring work, after commit."""
+
+from django.db import transaction
+
+from scoring import tasks
+
+# The lead fields grade rules can read; an edit of any other field leaves the grade as it is.
+GRADED_FIELDS = frozenset({"job_title", "seniority", "country", "city", "age_band", "company"})
+
+
+def on_lead_created(sender, *, lead_id: int, **kwargs) -> None:
+    transaction.on_commit(lambda: tasks.lead_rescore_fit.delay(lead_id))
+
+
+def on_lead_fields_changed(sender, *, lead_id: int, fields: list[str], **kwargs) -> None:
+    if GRADED_FIELDS.intersection(fields):
+        transaction.on_commit(lambda: tasks.lead_rescore_fit.delay(lead_id))
+
+
+def on_event_recorded(sender, *, event_id: int, lead_id: int | None, **kwargs) -> None:
+    if lead_id is not None:
+        transaction.on_commit(lambda: tasks.event_score.delay(event_id))
+
+
+def on_visitor_linked(sender, *, lead_id: int, event_ids: list[int], **kwargs) -> None:
+    transaction.on_commit(lambda: tasks.events_score.delay(event_ids))

@@ -1,0 +1,28 @@
+from celery import shared_task
+
+from scoring import services
+
+
+@shared_task(ignore_result=True, acks_late=True, soft_time_limit=30, time_limit=40)
+def lead_rescore_fit(lead_id: int) -> None:
+    """Idempotent: scoring the same lead twice writes the same values (or nothing)."""
+    services.lead_rescore_fit(lead_id=lead_id)
+
+
+@shared_task(ignore_result=True, acks_late=True, soft_time_limit=30, time_limit=40)
+def event_score(event_id: int) -> None:
+    """Idempotent: an event is scored once per rule (a unique ledger key)."""
+    services.event_score(event_id=event_id)
+
+
+@shared_task(ignore_result=True, acks_late=True, soft_time_limit=120, time_limit=150)
+def events_score(event_ids: list[int]) -> None:
+    """A visitor's earlier events, once the visitor is known, oldest first (frequencies and caps
+    count in the order things happened). Idempotent like event_score."""
+    for event_id in event_ids:
+        services.event_score(event_id=event_id)
+
+
+@shared_task(ignore_result=True, soft_time_limit=1800, time_limit=1900)
+def leads_refresh_decay() -> None:
+    services.leads_refresh_decay()

@@ -1,0 +1,132 @@
+"""Fit grade, rank and temperature from the starter profile, computed in SQL."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from leadcrm.celery import app as celery_app
+from leads import services as lead_services
+from leads.models import Lead
+from scoring import services
+from scoring.models import GradeRule
+from tests.factories import CompanyFactory, LeadFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def eager_tasks():
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+def scored(lead: Lead) -> tuple:
+    lead.refresh_from_db()
+    return (lead.fit_points, lead.grade, lead.rank, lead.temperature)
+
+
+def test_it_grades_a_decision_maker_at_a_target_company_a():
+    company = CompanyFactory(
+        industry="software", size_band="201-1000", annual_revenue=Decimal("25000000")
+    )
+    lead = LeadFactory(
+        job_title="CTO", seniority="c_level", country="DE", company=company, behaviour_score=80
+    )
+
+    services.lead_rescore_fit(lead_id=lead.pk)
+
+    # seniority c_level 30 + title "CTO" 15 + software 20 + 201-1000 20 + revenue 15 + DE 10
+    assert scored(lead) == (110, "A", "A1", "hot")
+
+
+@pytest.mark.parametrize(
+    ("seniority", "title", "country", "expected"),
+    [
+        # 30 + 15 + 20 (size) + 10 (DE) = 75: the A boundary exactly
+        ("vp", "VP Sales", "DE", (75, "A", "A4", "cold")),
+        # 30 + 15 + 20 = 65
+        ("vp", "VP Sales", "FR", (65, "B", "B4", "cold")),
+        # 20 + 20 + 10 = 50: the B boundary exactly
+        ("director", "Sales", "AT", (50, "B", "B4", "cold")),
+        # 10 + 20 = 30
+        ("manager", "Buyer", "US", (30, "C", "C4", "cold")),
+        # 20 - 20 = 0
+        ("", "Werkstudent Marketing", "US", (0, "D", "D4", "cold")),
+    ],
+)
+def test_it_puts_the_grade_boundaries_where_the_profile_says(seniority, title, country, expected):
+    company = CompanyFactory(industry="retail", size_band="51-200", annual_revenue=None)
+    lead = LeadFactory(seniority=seniority, job_title=title, country=country, company=company)
+
+    services.lead_rescore_fit(lead_id=lead.pk)
+
+    assert scored(lead) == expected
+
+
+@pytest.mark.parametrize(
+    ("score", "rank", "temperature"),
+    [
+        (75, "B1", "hot"),
+        (74.9, "B2", "warm"),
+        (50, "B2", "warm"),
+        (25, "B3", "warm"),
+        (0, "B4", "cold"),
+    ],
+)
+def test_it_ranks_by_grade_and_behaviour_band(score, rank, temperature):
+    company = CompanyFactory(industry="retail", size_band="1-10", annual_revenue=None)
+    lead = LeadFactory(
+        seniority="c_level", job_title="CEO", country="DE", company=company, behaviour_score=score
+    )
+
+    services.lead_rescore_fit(lead_id=lead.pk)
+
+    assert scored(lead)[1:] == ("B", rank, temperature)
+
+
+def test_it_rescores_every_lead_in_one_statement(django_assert_num_queries):
+    LeadFactory.create_batch(5, seniority="c_level", job_title="CEO")
+    LeadFactory.create_batch(3)
+
+    # profile, rules, the UPDATE, and the savepoint around it (the test runs in a transaction)
+    with django_assert_num_queries(5):
+        changed = services.leads_rescore_fit()
+
+    assert changed == 8
+    assert services.leads_rescore_fit() == 0  # nothing left to change
+
+
+def test_it_grades_a_new_lead_and_an_edited_one(
+    eager_tasks, marketer, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        lead = lead_services.lead_create(
+            created_by=marketer, email="ceo@example.com", seniority="c_level", job_title="CEO"
+        )
+    assert scored(lead)[:2] == (45, "C")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        lead_services.lead_update(lead_id=lead.pk, by_user=marketer, country="CH")
+    assert scored(lead)[:2] == (55, "B")
+
+
+@pytest.mark.parametrize(
+    ("field", "operator", "value", "message_field"),
+    [
+        ("company__annual_revenue", "in", "1000", "operator"),
+        ("job_title", "gte", "10", "operator"),
+        ("company__annual_revenue", "gte", "ten million", "value"),
+        ("city", "in", " , ", "value"),
+    ],
+)
+def test_it_refuses_a_rule_whose_operator_or_value_does_not_fit(
+    field, operator, value, message_field
+):
+    rule = GradeRule(field=field, operator=operator, value=value, points=5)
+
+    with pytest.raises(ValidationError) as invalid:
+        services.grade_rule_validate(rule)
+
+    assert list(invalid.value.message_dict) == [message_field]

@@ -290,6 +290,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "leadcrm.api.exception_handler",
     "DEFAULT_PARSER_CLASSES": ["leadcrm.parsers.JSONParser"],
+    # Reverse proxies in front that append to X-Forwarded-For; 0 throttles anonymous clients by
+    # the connecting address, which a client cannot forge.
+    "NUM_PROXIES": env_int("API_NUM_PROXIES", 0),
     "DEFAULT_THROTTLE_CLASSES": [
         "leadcrm.throttling.AnonRateThrottle",
         "leadcrm.throttling.UserRateThrottle",

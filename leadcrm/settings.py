@@ -218,6 +218,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Lockouts are still logged as warnings; this only drops the start-up banner and per-login detail.
+AXES_VERBOSE = False
 
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",

@@ -71,5 +71,6 @@ def test_it_documents_every_operation(api_schema):
         "GET /api/v1/leads/{id}/",
         "PATCH /api/v1/leads/{id}/",
         "DELETE /api/v1/leads/{id}/",
+        "POST /api/v1/leads/{id}/claim/",
         "POST /api/v1/leads/{id}/transition/",
     }

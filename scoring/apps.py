@@ -1,5 +1,17 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+
+def _ensure_starter_profile(sender, **kwargs) -> None:
+    from scoring.models import BehaviourRule, GradeRule, ScoringProfile
+    from scoring.starter import ensure_starter_profile
+
+    ensure_starter_profile(
+        profile_model=ScoringProfile,
+        grade_rule_model=GradeRule,
+        behaviour_rule_model=BehaviourRule,
+    )
 
 
 class ScoringConfig(AppConfig):
@@ -8,6 +20,8 @@ class ScoringConfig(AppConfig):
 
     def ready(self) -> None:
         from leads import signals
+
+        post_migrate.connect(_ensure_starter_profile, sender=self, dispatch_uid="scoring.starter")
         from scoring import receivers
 
         signals.lead_created.connect(receivers.on_lead_created, dispatch_uid="scoring.created")

@@ -1,34 +1,299 @@
-"""Project-wide REST framework pieces: pagination and error responses."""
+"""Project-wide REST framework pieces: strict input, keyset pagination, throttles, errors."""
 
-from django.core.exceptions import PermissionDenied
+import json
+from base64 import b64decode, b64encode
+from binascii import Error as BinasciiError
+from collections.abc import Mapping
+
+from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import exceptions, status
+from django.db.models import F, Q
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from rest_framework import exceptions, relations, serializers, status
+from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from leadcrm.exceptions import Conflict
 
+# Primary keys are PostgreSQL bigints: anything above cannot exist and must not reach the database.
+MAX_ID = 2**63 - 1
 
-class CreatedCursorPagination(CursorPagination):
-    """Keyset pagination, newest first: constant cost per page however deep a client pages."""
+
+class StrictPrimaryKeyRelatedField(relations.PrimaryKeyRelatedField):
+    """A reference by id that takes a whole number (or a string of ASCII digits) and nothing else.
+
+    DRF's own field passes the value to the database as is: ``2.9`` finds user 2, ``1e400``
+    (infinity once parsed) overflows, ``true`` finds id 1.
+    """
+
+    def run_validation(self, data=serializers.empty):
+        # DRF reads "" as null (an empty HTML form field); in JSON it is a wrong type.
+        if data == "":
+            self.fail("incorrect_type", data_type="str")
+        return super().run_validation(data)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and data.isascii() and data.isdecimal():
+            data = int(data)
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if not 1 <= data <= MAX_ID:
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(data)
+
+
+class StrictInputSerializer(serializers.Serializer):
+    """Input whose text fields take JSON strings only.
+
+    DRF's CharField turns ``0``, ``1.5`` or ``true`` into text; a client sending a number where
+    the schema says string has made a mistake, so it is a 400 naming the field.
+    """
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            errors = {
+                name: [serializers.CharField.default_error_messages["invalid"]]
+                for name, field in self.fields.items()
+                if isinstance(field, serializers.CharField)
+                and not field.read_only
+                and data.get(name) is not None
+                and not isinstance(data[name], str)
+            }
+            if errors:
+                raise exceptions.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+class UniqueOrderingFilter(OrderingFilter):
+    """``?ordering=`` from the view's ``ordering_fields``, always ending in ``id``.
+
+    Without the tiebreaker, rows with equal values (every new lead scores 0) come back in any
+    order, and keyset pagination cannot tell where a page ended. Unknown fields are a 400 naming
+    the parameter instead of being dropped silently.
+    """
+
+    def get_ordering(self, request, queryset, view):
+        params = request.query_params.get(self.ordering_param, "").strip()
+        if not params:
+            return with_tiebreaker(self.get_default_ordering(view))
+        allowed = {
+            name for name, _label in self.get_valid_fields(queryset, view, {"request": request})
+        }
+        fields = [term.strip() for term in params.split(",")]
+        unknown = [term for term in fields if term.lstrip("-") not in allowed]
+        if unknown:
+            raise exceptions.ValidationError(
+                {
+                    self.ordering_param: [
+                        _("Cannot order by “%(field)s”. Choose from: %(allowed)s.")
+                        % {"field": term, "allowed": ", ".join(sorted(allowed))}
+                        for term in unknown
+                    ]
+                }
+            )
+        return with_tiebreaker(fields)
+
+    def get_schema_operation_parameters(self, view):
+        values = [
+            value
+            for field in getattr(view, "ordering_fields", [])
+            for value in (field, f"-{field}")
+        ]
+        return [
+            {
+                "name": self.ordering_param,
+                "required": False,
+                "in": "query",
+                "description": str(
+                    gettext_lazy("Sort order, comma-separated; “-” sorts descending.")
+                ),
+                "schema": {"type": "array", "items": {"type": "string", "enum": values}},
+                "style": "form",
+                "explode": False,
+            }
+        ]
+
+
+def with_tiebreaker(ordering) -> tuple[str, ...]:
+    """The ordering without repeated fields, ending in ``id`` (in the direction before it)."""
+    seen: set[str] = set()
+    terms: list[str] = []
+    for term in ordering or ():
+        name = term.lstrip("-")
+        if name == "pk":
+            name, term = "id", term.replace("pk", "id")
+        if name not in seen:
+            seen.add(name)
+            terms.append(term)
+        if name == "id":
+            break
+    if "id" not in seen:
+        terms.append("-id" if terms and terms[-1].startswith("-") else "id")
+    return tuple(terms)
+
+
+class KeysetCursorPagination(CursorPagination):
+    """Keyset pagination over the full, unique ordering: constant cost per page however deep.
+
+    DRF's CursorPagination keeps only the first ordering field in the cursor plus an offset capped
+    at 1,000, so once more rows than that tie on the field, ``next`` loops forever. Here the cursor
+    holds the value of every ordering field of the last (or first) row, ``id`` included, and a page
+    starts strictly after (or before) that row.
+    """
 
     ordering = ("-created_at", "-id")
     page_size_query_param = "page_size"
     max_page_size = 200
+    template = None
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        self.page_size = self.get_page_size(request)
+        self.base_url = request.build_absolute_uri()
+        self.ordering = with_tiebreaker(self.get_ordering(request, queryset, view))
+        self.model = queryset.model
+        reverse, position = self.decode_cursor(request) or (False, None)
+
+        ordering = _reverse_ordering(self.ordering) if reverse else self.ordering
+        queryset = queryset.order_by(*ordering)
+        if position is not None:
+            queryset = queryset.filter(_after(ordering, position))
+        rows = list(queryset[: self.page_size + 1])
+        self.page = rows[: self.page_size]
+        more = len(rows) > self.page_size
+        if reverse:
+            self.page.reverse()
+        self.has_next = position is not None if reverse else more
+        self.has_previous = more if reverse else position is not None
+        self.position = position
+        return self.page
+
+    def get_next_link(self):
+        if not self.has_next:
+            return None
+        position = self._position_of(self.page[-1]) if self.page else self.position
+        return self._link(reverse=False, position=position)
+
+    def get_previous_link(self):
+        if not self.has_previous:
+            return None
+        position = self._position_of(self.page[0]) if self.page else self.position
+        return self._link(reverse=True, position=position)
 
     def decode_cursor(self, request):
-        # DRF answers a garbled cursor with 404; it is bad input, so 400 naming the parameter.
+        """``None`` without a cursor, else ``(reverse, position)``; a garbled cursor is a 400."""
+        encoded = request.query_params.get(self.cursor_query_param)
+        if not encoded:
+            return None
         try:
-            return super().decode_cursor(request)
-        except exceptions.NotFound as exc:
-            raise exceptions.ValidationError({self.cursor_query_param: [exc.detail]}) from exc
+            token = json.loads(b64decode(encoded.encode("ascii"), validate=True))
+            reverse, values = token["r"], token["p"]
+            if not isinstance(reverse, bool) or not isinstance(values, list):
+                raise ValueError
+            if len(values) != len(self.ordering):
+                raise ValueError
+            position = tuple(
+                self._field(term).to_python(value)
+                for term, value in zip(self.ordering, values, strict=True)
+            )
+            if any(value is None for value in position):
+                raise ValueError
+        except (
+            BinasciiError,
+            DjangoValidationError,
+            KeyError,
+            TypeError,
+            UnicodeError,
+            ValueError,
+        ) as exc:
+            raise exceptions.ValidationError(
+                {self.cursor_query_param: [_("Invalid cursor: follow the next or previous link.")]}
+            ) from exc
+        return reverse, position
+
+    def _field(self, term: str):
+        try:
+            return self.model._meta.get_field(term.lstrip("-"))
+        except FieldDoesNotExist as exc:
+            raise ValueError(term) from exc
+
+    def _position_of(self, row) -> list:
+        return [self._field(term).value_to_string(row) for term in self.ordering]
+
+    def _link(self, *, reverse: bool, position) -> str:
+        if position and not isinstance(position[0], str):
+            position = [str(value) for value in position]
+        token = json.dumps({"r": reverse, "p": list(position)}, separators=(",", ":"))
+        encoded = b64encode(token.encode()).decode("ascii")
+        return replace_query_param(self.base_url, self.cursor_query_param, encoded)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": self.max_page_size,
+                }
+        return parameters
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not (raw.isascii() and raw.isdecimal()) or not 1 <= int(raw) <= self.max_page_size:
+            raise exceptions.ValidationError(
+                {
+                    self.page_size_query_param: [
+                        _("Enter a whole number from 1 to %(max)d.") % {"max": self.max_page_size}
+                    ]
+                }
+            )
+        return int(raw)
+
+
+def _reverse_ordering(ordering) -> tuple[str, ...]:
+    return tuple(term[1:] if term.startswith("-") else f"-{term}" for term in ordering)
+
+
+def _after(ordering, position) -> Q:
+    """Rows that come strictly after ``position`` in ``ordering``.
+
+    All terms in one direction (the usual case) become a row comparison such as
+    ``(created_at, id) < (%s, %s)``, which PostgreSQL answers from a composite index.
+    """
+    names = [term.lstrip("-") for term in ordering]
+    descending = [term.startswith("-") for term in ordering]
+    if all(descending) or not any(descending):
+        lookup = TupleLessThan if descending[0] else TupleGreaterThan
+        return Q(lookup(Tuple(*(F(name) for name in names)), position))
+    condition = Q()
+    for index in reversed(range(len(names))):
+        comparison = "lt" if descending[index] else "gt"
+        step = Q(**{f"{names[index]}__{comparison}": position[index]})
+        condition = step | (Q(**{names[index]: position[index]}) & condition) if condition else step
+    return condition
 
 
 def exception_handler(exc, context):
     """Services raise Django's ValidationError; clients get a 400 naming each field."""
     if isinstance(exc, Conflict):
         return Response({"detail": str(exc), **exc.payload}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, RequestDataTooBig):
+        return Response(
+            {
+                "detail": _("The request body is larger than %(size)d bytes.")
+                % {"size": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
+            },
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
     if isinstance(exc, DjangoValidationError):
         detail = (
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}

@@ -4,7 +4,9 @@ Without any variables set, LeadCRM runs in development mode on a SQLite file and
 Celery broker under ``var/``, so ``make run`` needs no external server.
 """
 
+import re
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -54,6 +56,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "django_countries",
+    "axes",
+    "csp",
     "leadcrm",
     "leads",
     "scoring",
@@ -73,7 +77,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "leadcrm.middleware.permissions_policy",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "leadcrm.urls"
@@ -126,6 +134,11 @@ else:
         }
     }
 
+# django-axes first: it refuses a locked-out login before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -173,6 +186,41 @@ SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp): pages load only the app's own static files; no inline
+# scripts or styles, no eval, no frames. The Swagger UI relaxes styles and images for itself only
+# (leadcrm/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Browser features the app never uses are switched off for it and anything it embeds.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(), camera=(), display-capture=(), encrypted-media=(), "
+    "fullscreen=(self), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), midi=(), "
+    "payment=(), publickey-credentials-get=(), screen-wake-lock=(), usb=(), xr-spatial-tracking=()"
+)
+
+# Brute-force protection for the login form and the admin login (django-axes): after
+# LOGIN_FAILURE_LIMIT wrong passwords for one user name from one address, that pair is locked out
+# for LOGIN_LOCKOUT_MINUTES; a correct password does not help meanwhile.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Lockouts are still logged as warnings; this only drops the start-up banner and per-login detail.
+AXES_VERBOSE = False
 
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
@@ -240,11 +288,33 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "leadcrm.api.CreatedCursorPagination",
+    "DEFAULT_PAGINATION_CLASS": "leadcrm.api.KeysetCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "leadcrm.api.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"anon": "60/minute"},
+    "DEFAULT_PARSER_CLASSES": ["leadcrm.parsers.JSONParser"],
+    # Reverse proxies in front that append to X-Forwarded-For; 0 throttles anonymous clients by
+    # the connecting address, which a client cannot forge.
+    "NUM_PROXIES": env_int("API_NUM_PROXIES", 0),
+    "DEFAULT_THROTTLE_CLASSES": [
+        "leadcrm.throttling.AnonRateThrottle",
+        "leadcrm.throttling.UserRateThrottle",
+    ],
+}
+
+
+# Requests per user (a token counts as its user) and per anonymous client address, counted in the
+# cache (Redis in production). Format: "<number>/<second|minute|hour|day>".
+def _rate(name: str, default: str) -> str:
+    value = env_str(name, default).strip()
+    if not re.fullmatch(r"[1-9][0-9]*/(second|minute|hour|day)", value):
+        raise ImproperlyConfigured(f"{name} must look like 100/minute (second|minute|hour|day)")
+    return value
+
+
+API_THROTTLE_RATES = {
+    "anon": _rate("API_THROTTLE_ANON", "60/minute"),
+    "user": _rate("API_THROTTLE_USER", "1200/minute"),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "LeadCRM API",
@@ -256,6 +326,13 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {"StageEnum": "leads.lifecycle.Stage"},
+    # The schema and the Swagger UI are for signed-in users, like the API itself.
+    "SERVE_PUBLIC": True,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "leadcrm.api_schema.document_error_responses",
+    ],
 }
 
 # Logging: JSON lines in production (one object per line: time, level, logger, message and any

@@ -1,12 +1,13 @@
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from leadcrm import views
-
-handler500 = "leadcrm.views.server_error"
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="leads:list", permanent=False), name="home"),
@@ -17,6 +18,20 @@ urlpatterns = [
     path("leads/", include("leads.urls")),
     path("api/v1/", include("leads.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # Swagger UI for signed-in users, like the schema; its start script is a separate file (no
+    # inline script), but the UI sets inline styles, so its page alone allows them.
+    path(
+        "api/docs/",
+        login_required(
+            csp_update({"style-src": [UNSAFE_INLINE]})(
+                SpectacularSwaggerSplitView.as_view(url_name="api-schema")
+            )
+        ),
+        name="api-docs",
+    ),
     path("admin/", admin.site.urls),
 ]
+
+handler400 = "leadcrm.views.bad_request"
+handler404 = "leadcrm.views.page_not_found"
+handler500 = "leadcrm.views.server_error"

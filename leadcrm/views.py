@@ -1,8 +1,13 @@
 import logging
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
-from django.http import HttpRequest, HttpResponseServerError, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
+from django.shortcuts import render
 from django.template import loader
+from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_GET
@@ -35,14 +40,44 @@ def _is_staff(request: HttpRequest) -> bool:
         return False
 
 
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
+    """400, or 413 for a body over DATA_UPLOAD_MAX_MEMORY_SIZE; JSON under /api/, else a page."""
+    too_big = isinstance(exception, RequestDataTooBig)
+    if not too_big and not _is_api(request):
+        return defaults.bad_request(request, exception)
+    status = 413 if too_big else 400
+    message = (
+        _("The request body is larger than %(size)d bytes.")
+        % {"size": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
+        if too_big
+        else _("The request could not be understood.")
+    )
+    if _is_api(request):
+        return JsonResponse({"detail": message}, status=status)
+    return render(request, "error.html", {"status": status, "message": message}, status=status)
+
+
+def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse({"detail": _("Not found.")}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
 @requires_csrf_token
-def server_error(request: HttpRequest) -> HttpResponseServerError:
-    """The 500 page in the app's layout and the user's language, never with debug detail.
+def server_error(request: HttpRequest) -> HttpResponse:
+    """JSON under /api/; elsewhere the 500 page in the app's layout and the user's language,
+    never with debug detail.
 
     Django's own handler renders 500.html without the request, so the layout would lose the
     navigation. When the layout itself fails (the database that holds the user is down, say),
     the same page is rendered without the signed-in parts.
     """
+    if _is_api(request):
+        return JsonResponse({"detail": _("Server error.")}, status=500)
     try:
         body = loader.render_to_string("500.html", request=request)
     except Exception:

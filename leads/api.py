@@ -1,17 +1,30 @@
 """REST API for leads: thin views; input checked by serializers, writes done by services."""
 
-from django.contrib.auth import get_user_model
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import filters, generics, permissions, serializers, status
+from django.utils.translation import gettext_lazy
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_serializer,
+    inline_serializer,
+)
+from rest_framework import generics, permissions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from leadcrm.api import (
+    StrictInputSerializer,
+    StrictPrimaryKeyRelatedField,
+    UniqueOrderingFilter,
+)
 from leads import selectors, services
-from leads.filters import LeadFilter
-from leads.lifecycle import Stage, allowed_next_stages
+from leads.filters import LeadApiFilter
+from leads.lifecycle import REASON_REQUIRED, Stage, allowed_next_stages
 from leads.models import Campaign, Company, Lead
 from leads.permissions import LeadModelPermissions, can_assign_owner
 
@@ -75,8 +88,14 @@ class LeadOutputSerializer(serializers.ModelSerializer):
         return allowed_next_stages(lead.stage)
 
 
-class LeadInputSerializer(serializers.Serializer):
-    """Fields a client may write. Stage is set only on create; later through /transition/."""
+class LeadFieldsInputSerializer(StrictInputSerializer):
+    """The lead fields a client may write; create and change each nest their own subclass.
+
+    The stage is never written here: a new lead starts unqualified, and stages change through
+    POST /api/v1/leads/{id}/transition/.
+    """
+
+    stage_message = gettext_lazy("Change the stage with POST /api/v1/leads/{id}/transition/.")
 
     email = serializers.EmailField(max_length=254)
     first_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
@@ -92,20 +111,31 @@ class LeadInputSerializer(serializers.Serializer):
     age_band = serializers.ChoiceField(
         choices=Lead._meta.get_field("age_band").choices, required=False, allow_blank=True
     )
-    company = serializers.PrimaryKeyRelatedField(
+    company = StrictPrimaryKeyRelatedField(
         queryset=Company.objects.all(), required=False, allow_null=True
     )
     company_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    owner = serializers.PrimaryKeyRelatedField(
-        queryset=get_user_model().objects.filter(is_active=True), required=False, allow_null=True
+    owner = StrictPrimaryKeyRelatedField(
+        queryset=selectors.assignable_owners(),
+        required=False,
+        allow_null=True,
+        help_text=gettext_lazy(
+            "Id of an active sales rep or sales manager; a sales rep may only assign themselves."
+        ),
+        error_messages={
+            "does_not_exist": gettext_lazy(
+                "User {pk_value} cannot own leads: choose an active sales rep or sales manager "
+                "(a sales rep only themselves)."
+            )
+        },
     )
     source_channel = serializers.ChoiceField(
         choices=Lead._meta.get_field("source_channel").choices, required=False
     )
-    first_campaign = serializers.PrimaryKeyRelatedField(
+    first_campaign = StrictPrimaryKeyRelatedField(
         queryset=Campaign.objects.all(), required=False, allow_null=True
     )
-    last_campaign = serializers.PrimaryKeyRelatedField(
+    last_campaign = StrictPrimaryKeyRelatedField(
         queryset=Campaign.objects.all(), required=False, allow_null=True
     )
     utm_source = serializers.CharField(max_length=100, required=False, allow_blank=True)
@@ -114,11 +144,15 @@ class LeadInputSerializer(serializers.Serializer):
     utm_term = serializers.CharField(max_length=100, required=False, allow_blank=True)
     utm_content = serializers.CharField(max_length=100, required=False, allow_blank=True)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["owner"].queryset = selectors.assignable_owners(for_user=request.user)
+
     def validate(self, attrs: dict) -> dict:
-        if "stage" in self.initial_data and "stage" not in self.fields:
-            raise serializers.ValidationError(
-                {"stage": _("Change the stage with POST /api/v1/leads/{id}/transition/.")}
-            )
+        if "stage" in self.initial_data:
+            raise serializers.ValidationError({"stage": self.stage_message})
         return attrs
 
     def validate_country(self, value: str) -> str:
@@ -130,17 +164,17 @@ class LeadInputSerializer(serializers.Serializer):
         return value
 
 
-class LeadCreateInputSerializer(LeadInputSerializer):
-    stage = serializers.ChoiceField(choices=Stage.choices, required=False)
-
-
 INVALID = OpenApiResponse(description="Invalid fields; the body names each one")
 NOT_FOUND = OpenApiResponse(description="No such lead, or not one you may see")
+LEAD_CONFLICT = inline_serializer(
+    "LeadConflict",
+    {"detail": serializers.CharField(), "lead_id": serializers.IntegerField()},
+)
 
 
-def _lead_output(request: Request, lead: Lead, *, status_code: int = status.HTTP_200_OK):
-    lead = selectors.lead_detail(user=request.user).get(pk=lead.pk)
-    return Response(LeadOutputSerializer(lead).data, status=status_code)
+def _check_visible(request: Request, pk: int) -> None:
+    if not selectors.lead_is_visible_to(user=request.user, lead_id=pk):
+        raise Http404
 
 
 class LeadListCreateApi(generics.ListAPIView):
@@ -148,10 +182,17 @@ class LeadListCreateApi(generics.ListAPIView):
 
     permission_classes = [permissions.IsAuthenticated, LeadModelPermissions]
     serializer_class = LeadOutputSerializer
-    filterset_class = LeadFilter
-    filter_backends = [*generics.ListAPIView.filter_backends, filters.OrderingFilter]
+    filterset_class = LeadApiFilter
+    filter_backends = [DjangoFilterBackend, UniqueOrderingFilter]
     ordering_fields = ["created_at", "updated_at", "stage_changed_at", "behaviour_score"]
     ordering = ["-created_at", "-id"]
+
+    @extend_schema_serializer(component_name="LeadCreateInput")
+    class InputSerializer(LeadFieldsInputSerializer):
+        stage_message = gettext_lazy(
+            "A new lead starts unqualified; change its stage afterwards with "
+            "POST /api/v1/leads/{id}/transition/."
+        )
 
     def get_queryset(self):
         return selectors.lead_list(user=self.request.user)
@@ -165,15 +206,12 @@ class LeadListCreateApi(generics.ListAPIView):
     def get(self, request: Request, *args, **kwargs) -> Response:
         return super().get(request, *args, **kwargs)
 
-    @extend_schema(
-        request=LeadCreateInputSerializer,
-        responses={201: LeadOutputSerializer, 400: INVALID},
-    )
+    @extend_schema(request=InputSerializer, responses={201: LeadOutputSerializer, 400: INVALID})
     def post(self, request: Request) -> Response:
-        serializer = LeadCreateInputSerializer(data=request.data, context={"request": request})
+        serializer = self.InputSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         lead = services.lead_create(created_by=request.user, **serializer.validated_data)
-        return _lead_output(request, lead, status_code=status.HTTP_201_CREATED)
+        return Response(LeadOutputSerializer(lead).data, status=status.HTTP_201_CREATED)
 
 
 class LeadDetailApi(APIView):
@@ -181,35 +219,74 @@ class LeadDetailApi(APIView):
 
     permission_classes = [permissions.IsAuthenticated, LeadModelPermissions]
 
+    @extend_schema_serializer(component_name="LeadUpdateInput")
+    class InputSerializer(LeadFieldsInputSerializer):
+        pass
+
     def get_queryset(self):
         return selectors.lead_detail(user=self.request.user)
 
-    def get_object(self, pk: int) -> Lead:
-        return get_object_or_404(self.get_queryset(), pk=pk)
-
     @extend_schema(responses={200: LeadOutputSerializer, 404: NOT_FOUND})
     def get(self, request: Request, pk: int) -> Response:
-        return Response(LeadOutputSerializer(self.get_object(pk)).data)
+        lead = get_object_or_404(self.get_queryset(), pk=pk)
+        return Response(LeadOutputSerializer(lead).data)
 
     @extend_schema(
-        request=LeadInputSerializer(partial=True),
-        responses={200: LeadOutputSerializer, 400: INVALID, 404: NOT_FOUND},
+        request=InputSerializer(partial=True),
+        responses={200: LeadOutputSerializer, 400: INVALID, 404: NOT_FOUND, 409: LEAD_CONFLICT},
     )
     def patch(self, request: Request, pk: int) -> Response:
-        lead = self.get_object(pk)
-        serializer = LeadInputSerializer(
+        _check_visible(request, pk)
+        serializer = self.InputSerializer(
             data=request.data, partial=True, context={"request": request}
         )
         serializer.is_valid(raise_exception=True)
-        lead = services.lead_update(
-            lead_id=lead.pk, by_user=request.user, **serializer.validated_data
-        )
-        return _lead_output(request, lead)
+        # The service locks the row and checks again that this user may still see it (409 if it
+        # was reassigned meanwhile); its lead is the answer, even if the edit took it out of
+        # the user's sight (a rep handing an MQL back, say).
+        lead = services.lead_update(lead_id=pk, by_user=request.user, **serializer.validated_data)
+        return Response(LeadOutputSerializer(lead).data)
 
-    @extend_schema(responses={204: None, 404: NOT_FOUND})
+    @extend_schema(responses={204: None, 404: NOT_FOUND, 409: LEAD_CONFLICT})
     def delete(self, request: Request, pk: int) -> Response:
-        services.lead_delete(lead_id=self.get_object(pk).pk, by_user=request.user)
+        _check_visible(request, pk)
+        services.lead_delete(lead_id=pk, by_user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LeadClaimApi(APIView):
+    """A sales rep (or manager) takes an unassigned MQL; 409 when someone else was faster."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        request=None,
+        responses={200: LeadOutputSerializer, 400: INVALID, 404: NOT_FOUND, 409: LEAD_CONFLICT},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        if not request.user.has_perm("leads.change_lead"):
+            self.permission_denied(request, _("You may not change leads."))
+        _check_visible(request, pk)
+        lead = services.lead_claim(lead_id=pk, user=request.user)
+        return Response(LeadOutputSerializer(lead).data)
+
+
+class TransitionToStageSerializer(serializers.Serializer):
+    """For the schema: a move into the funnel, where a reason is optional."""
+
+    to_stage = serializers.ChoiceField(
+        choices=[choice for choice in Stage.choices if choice[0] not in REASON_REQUIRED]
+    )
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class TransitionOutOfFunnelSerializer(serializers.Serializer):
+    """For the schema: leaving the funnel (nurture, disqualified) needs a reason."""
+
+    to_stage = serializers.ChoiceField(
+        choices=[choice for choice in Stage.choices if choice[0] in REASON_REQUIRED]
+    )
+    reason = serializers.RegexField(r"\S", max_length=2000)
 
 
 class LeadTransitionApi(APIView):
@@ -217,9 +294,16 @@ class LeadTransitionApi(APIView):
 
     permission_classes = [permissions.IsAuthenticated]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(StrictInputSerializer):
         to_stage = serializers.ChoiceField(choices=Stage.choices)
         reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+        def validate(self, attrs: dict) -> dict:
+            if attrs["to_stage"] in REASON_REQUIRED and not attrs.get("reason", "").strip():
+                raise serializers.ValidationError(
+                    {"reason": _("Say why the lead leaves the funnel.")}
+                )
+            return attrs
 
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
@@ -235,7 +319,11 @@ class LeadTransitionApi(APIView):
             return allowed_next_stages(transition.to_stage)
 
     @extend_schema(
-        request=InputSerializer,
+        request=PolymorphicProxySerializer(
+            component_name="TransitionInput",
+            serializers=[TransitionToStageSerializer, TransitionOutOfFunnelSerializer],
+            resource_type_field_name=None,
+        ),
         responses={
             200: OutputSerializer,
             400: INVALID,
@@ -254,10 +342,10 @@ class LeadTransitionApi(APIView):
     def post(self, request: Request, pk: int) -> Response:
         if not request.user.has_perm("leads.transition_lead"):
             self.permission_denied(request, _("You may not change lead stages."))
-        lead = get_object_or_404(selectors.lead_visible_to(request.user), pk=pk)
+        _check_visible(request, pk)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         transition = services.lead_transition(
-            lead_id=lead.pk, by_user=request.user, **serializer.validated_data
+            lead_id=pk, by_user=request.user, **serializer.validated_data
         )
         return Response(self.OutputSerializer(transition).data)

@@ -1,9 +1,12 @@
 """One filter set for the lead list page and the lead list API, so both filter alike."""
 
 import django_filters
+from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 
+from leadcrm.api import MAX_ID
 from leads.forms import OwnerChoiceField
 from leads.lifecycle import Stage
 from leads.models import Campaign, Channel, Company, Grade, Lead, Temperature
@@ -85,3 +88,61 @@ class LeadFilter(django_filters.FilterSet):
         if len(parts) == 2:
             condition |= Q(first_name__istartswith=parts[0], last_name__istartswith=parts[1])
         return queryset.filter(condition)
+
+
+class StrictBooleanField(forms.Field):
+    """``true`` or ``false`` (also ``1``/``0``); anything else is an error, not "no filter"."""
+
+    VALUES = {"true": True, "1": True, "false": False, "0": False}
+    default_error_messages = {"invalid": _("Enter true or false.")}
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        try:
+            return self.VALUES[str(value).strip().lower()]
+        except KeyError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
+class IdFilter(django_filters.NumberFilter):
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
+@extend_schema_field({"type": "boolean"})
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
+class NoBlankValuesForm(forms.Form):
+    """API filters: ``?owner=`` is a mistake to report, not "no filter" as on a page's form."""
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, field in self.fields.items():
+            if isinstance(field, forms.CharField) or name not in self.data:
+                continue
+            if any(not value.strip() for value in self.data.getlist(name)):
+                self.add_error(name, _("Give a value or leave the parameter out."))
+        return cleaned
+
+
+class LeadApiFilter(LeadFilter):
+    """The lead list page's filters for the API, with ids taken as they come: an owner or
+    campaign that does not exist finds no leads (the page offers choice lists instead), and a
+    malformed value is a 400 naming the parameter rather than being ignored."""
+
+    owner = IdFilter(field_name="owner_id", label=_("Owner"))
+    unassigned = StrictBooleanFilter(
+        field_name="owner", lookup_expr="isnull", label=_("Unassigned")
+    )
+    campaign = IdFilter(field_name="first_campaign_id", label=_("Campaign"))
+
+    class Meta(LeadFilter.Meta):
+        form = NoBlankValuesForm

@@ -72,7 +72,17 @@ def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(locale="en-GB", viewport={"width": 1366, "height": 900})
     context.set_default_timeout(10_000)
     page = context.new_page()
+    # Whatever the page does must work under the Content-Security-Policy: Chromium reports each
+    # blocked script, style or request on the console.
+    blocked: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            blocked.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     try:
         yield page
     finally:
         context.close()
+    assert blocked == [], "the Content-Security-Policy blocked something"

@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.test import RequestFactory
 
 from leadcrm.roles import Role
 from leads.lifecycle import Stage, is_allowed
@@ -343,7 +344,10 @@ def test_it_creates_demo_users_who_can_log_in(username, role, is_staff):
     seed()
     seed()
 
-    user = authenticate(username=username, password="demo-password")
+    # As the login form does: django-axes needs the request to count failures per address.
+    user = authenticate(
+        RequestFactory().post("/login/"), username=username, password="demo-password"
+    )
 
     assert user is not None
     assert list(user.groups.values_list("name", flat=True)) == [role]

@@ -1,12 +1,20 @@
+import hashlib
+
 import pytest
+from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from leadcrm.roles import Role
+from leads import api as leads_api
 from leads.lifecycle import Stage
-from leads.models import Company, Lead, StageTransition
-from tests.factories import CampaignFactory, CompanyFactory, LeadFactory
+from leads.models import AuditEntry, Company, Lead, LeadChange, StageTransition
+from tests.concurrency import run_in_threads
+from tests.factories import CampaignFactory, CompanyFactory, LeadFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -275,23 +283,325 @@ def test_it_lists_with_a_constant_number_of_queries(marketer, django_assert_num_
     assert len(response.json()["results"]) == count
 
 
-def test_it_publishes_an_openapi_schema_and_swagger_ui(client, marketer):
+def test_it_serves_schema_and_swagger_ui_to_signed_in_users_only(client, sales_rep):
+    anonymous_schema = client.get("/api/schema/", HTTP_ACCEPT="application/json")
+    anonymous_docs = client.get("/api/docs/")
+    client.force_login(sales_rep)
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/json")
-    client.force_login(marketer)
     docs = client.get("/api/docs/")
+    docs_script = client.get("/api/docs/", {"script": ""})
 
+    assert anonymous_schema.status_code == 401
+    assert anonymous_docs.status_code == 302
+    assert anonymous_docs["Location"] == "/login/?next=/api/docs/"
     assert schema.status_code == 200
     paths = schema.json()["paths"]
     assert {"/api/v1/leads/", "/api/v1/leads/{id}/", "/api/v1/leads/{id}/transition/"} <= set(paths)
     assert docs.status_code == 200
     assert b"swagger-ui" in docs.content
+    assert b"<script>" not in docs.content  # the start script is a file of its own (CSP)
+    assert docs_script.status_code == 200
+    assert docs_script["Content-Type"] == "application/javascript"
 
 
-def test_it_answers_a_garbled_cursor_with_400_naming_it(marketer):
-    response = api_as(marketer).get(LIST_URL, {"cursor": "not-a-cursor"})
+def test_it_shows_the_api_docs_link_to_every_signed_in_user(client, sales_rep):
+    client.force_login(sales_rep)
+
+    page = client.get(reverse("leads:list"))
+
+    assert b'href="/api/docs/"' in page.content
+
+
+def test_it_documents_the_errors_every_operation_can_answer_with(client, marketer):
+    client.force_login(marketer)
+
+    paths = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()["paths"]
+
+    statuses = {
+        f"{method.upper()} {path}": sorted(operation["responses"])
+        for path, operations in paths.items()
+        for method, operation in operations.items()
+    }
+    assert statuses == {
+        "GET /api/v1/leads/": ["200", "400", "401", "403", "406", "429"],
+        "POST /api/v1/leads/": ["201", "400", "401", "403", "406", "413", "415", "429"],
+        "GET /api/v1/leads/{id}/": ["200", "401", "403", "404", "406", "429"],
+        "PATCH /api/v1/leads/{id}/": [
+            "200", "400", "401", "403", "404", "406", "409", "413", "415", "429",
+        ],
+        "DELETE /api/v1/leads/{id}/": ["204", "401", "403", "404", "406", "409", "429"],
+        "POST /api/v1/leads/{id}/claim/": [
+            "200", "400", "401", "403", "404", "406", "409", "429",
+        ],
+        "POST /api/v1/leads/{id}/transition/": [
+            "200", "400", "401", "403", "404", "406", "409", "413", "415", "429",
+        ],
+    }  # fmt: skip
+    error = paths["/api/v1/leads/"]["get"]["responses"]["401"]["content"]["application/json"]
+    assert error["schema"] == {"$ref": "#/components/schemas/Error"}
+
+
+def test_it_documents_that_leaving_the_funnel_needs_a_reason(client, marketer):
+    client.force_login(marketer)
+
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+
+    operation = schema["paths"]["/api/v1/leads/{id}/transition/"]["post"]
+    assert operation["requestBody"]["required"] is True
+    components = schema["components"]["schemas"]
+
+    def component(ref: dict) -> dict:
+        return components[ref["$ref"].rsplit("/", 1)[1]]
+
+    by_stages = {
+        tuple(component(branch["properties"]["to_stage"])["enum"]): (
+            branch.get("required"),
+            branch["properties"]["reason"].get("pattern"),
+        )
+        for branch in map(component, components["TransitionInputRequest"]["oneOf"])
+    }
+    assert by_stages == {
+        ("unqualified", "mql", "sql", "opportunity", "customer"): (["to_stage"], None),
+        ("nurture", "disqualified"): (["reason", "to_stage"], "\\S"),
+    }
+
+
+@pytest.mark.parametrize("ordering", [None, "behaviour_score", "-updated_at", "stage_changed_at"])
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "not-a-cursor",
+        "cD1hYmM=",  # DRF's own format: p=abc
+        "eyJyIjpmYWxzZSwicCI6WyJhYmMiLCIxIl19",  # {"r":false,"p":["abc","1"]}
+        "eyJyIjpmYWxzZSwicCI6WyIxIl19",  # {"r":false,"p":["1"]}: too short
+        "eyJyIjoxLCJwIjpbIjEiLCIxIl19",  # {"r":1,"p":["1","1"]}: r is not a boolean
+        "W10=",  # []
+    ],
+)
+def test_it_answers_a_garbled_cursor_with_400_naming_it(marketer, ordering, cursor):
+    LeadFactory()
+    params = {"cursor": cursor} | ({"ordering": ordering} if ordering else {})
+
+    response = api_as(marketer).get(LIST_URL, params)
 
     assert response.status_code == 400
-    assert "cursor" in response.json()
+    assert response.json() == {"cursor": ["Invalid cursor: follow the next or previous link."]}
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"ordering": "email"}, "ordering"),
+        ({"ordering": "created_at,-password"}, "ordering"),
+        ({"ordering": ","}, "ordering"),
+        ({"page_size": "0"}, "page_size"),
+        ({"page_size": "201"}, "page_size"),
+        ({"page_size": "2.5"}, "page_size"),
+        ({"page_size": ""}, "page_size"),
+        ({"owner": "2.9"}, "owner"),
+        ({"owner": "1e400"}, "owner"),
+        ({"owner": "0"}, "owner"),
+        ({"owner": ""}, "owner"),
+        ({"campaign": "abc"}, "campaign"),
+        ({"unassigned": "null"}, "unassigned"),
+        ({"unassigned": ""}, "unassigned"),
+        ({"created_before": ""}, "created_before"),
+        ({"created_after": "2026-02-30"}, "created_after"),
+        ({"temperature": ""}, "temperature"),
+        ({"q": "nul\x00"}, "q"),
+    ],
+)
+def test_it_rejects_bad_list_parameters_naming_them(marketer, params, field):
+    response = api_as(marketer).get(LIST_URL, params)
+
+    assert response.status_code == 400
+    assert list(response.json()) == [field]
+
+
+def test_it_finds_nothing_for_an_owner_or_campaign_that_does_not_exist(marketer):
+    LeadFactory(owner=marketer)
+
+    by_owner = api_as(marketer).get(LIST_URL, {"owner": 9_223_372_036_854_775_807})
+    by_campaign = api_as(marketer).get(LIST_URL, {"campaign": 424242})
+
+    assert (by_owner.status_code, by_owner.json()["results"]) == (200, [])
+    assert (by_campaign.status_code, by_campaign.json()["results"]) == (200, [])
+
+
+def _walk(client, url, params, direction="next"):
+    ids, pages = [], 0
+    body = client.get(url, params).json()
+    while True:
+        pages += 1
+        ids.extend(lead["id"] for lead in body["results"])
+        if not body[direction] or pages > 50:
+            return ids, pages, body
+        body = client.get(body[direction]).json()
+
+
+@pytest.mark.parametrize(
+    ("ordering", "descending"),
+    [("behaviour_score", False), ("-behaviour_score", True), ("created_at", False)],
+)
+def test_it_walks_every_page_of_a_large_tied_set_exactly_once(marketer, ordering, descending):
+    """More leads than DRF's offset cutoff (1,000) tie on the ordering field (every new lead
+    scores 0): ``next`` visits each lead once and stops, ``previous`` leads back."""
+    same_time = timezone.now()
+    Lead.objects.bulk_create(
+        Lead(
+            email=f"tied{n}@example.com",
+            email_key=f"tied{n}@example.com",
+            created_at=same_time,
+            updated_at=same_time,
+        )
+        for n in range(1050)
+    )
+    expected = sorted(Lead.objects.values_list("id", flat=True), reverse=descending)
+    client = api_as(marketer)
+
+    forward, pages, last = _walk(client, LIST_URL, {"ordering": ordering, "page_size": 200})
+    back, back_pages, first = _walk(client, last["previous"], {}, direction="previous")
+
+    assert pages == 6
+    assert forward == expected
+    assert last["next"] is None
+    assert back_pages == 5
+    assert back == [
+        *expected[800:1000],
+        *expected[600:800],
+        *expected[400:600],
+        *expected[200:400],
+        *expected[:200],
+    ]
+    assert first["previous"] is None
+
+
+def test_it_pages_backwards_to_the_first_page(marketer):
+    leads = LeadFactory.create_batch(5)
+    client = api_as(marketer)
+
+    first = client.get(LIST_URL, {"page_size": 2}).json()
+    second = client.get(first["next"]).json()
+    back = client.get(second["previous"]).json()
+
+    newest_first = [lead.pk for lead in reversed(leads)]
+    assert [lead["id"] for lead in second["results"]] == newest_first[2:4]
+    assert [lead["id"] for lead in back["results"]] == newest_first[:2]
+    assert back["previous"] is None
+
+
+@pytest.mark.parametrize("field", ["owner", "company", "first_campaign", "last_campaign"])
+@pytest.mark.parametrize(
+    "raw_value",
+    ["1e400", "2.9", "2.0", "true", '"12a"', '"٣"', '""', "-1", "0", "99999999999999999999", "[1]"],
+)
+def test_it_refuses_ids_that_are_not_whole_numbers_naming_the_field(marketer, field, raw_value):
+    body = f'{{"email": "ids@example.com", "{field}": {raw_value}}}'
+
+    response = api_as(marketer).generic("POST", LIST_URL, body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert list(response.json()) == [field]
+    assert not Lead.objects.exists()
+    assert not Company.objects.exists()
+
+
+def test_it_takes_an_id_written_as_digits(sales_manager, sales_rep):
+    response = api_as(sales_manager).post(
+        LIST_URL, {"email": "digits@example.com", "owner": str(sales_rep.pk)}, format="json"
+    )
+
+    assert response.status_code == 201
+    assert response.json()["owner"]["id"] == sales_rep.pk
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"email": "t@example.com", "first_name": 0}, "first_name"),
+        ({"email": "t@example.com", "utm_content": 1.5}, "utm_content"),
+        ({"email": "t@example.com", "city": True}, "city"),
+        ({"email": 7}, "email"),
+        ({"email": "t@example.com", "company_name": ["Acme"]}, "company_name"),
+    ],
+)
+def test_it_refuses_text_fields_that_are_not_strings(marketer, payload, field):
+    response = api_as(marketer).post(LIST_URL, payload, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()) == [field]
+    assert not Lead.objects.exists()
+
+
+def test_it_answers_deeply_nested_json_with_400(marketer):
+    body = '{"email": "deep@example.com", "first_name": ' + "[" * 100_000 + "]" * 100_000 + "}"
+
+    response = api_as(marketer).generic("POST", LIST_URL, body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "JSON parse error - the document is nested too deeply."}
+    assert not Lead.objects.exists()
+
+
+def test_it_answers_a_10_mb_body_with_a_json_413(marketer):
+    body = '{"email": "big@example.com", "first_name": "' + "x" * 10_000_000 + '"}'
+
+    response = api_as(marketer).generic("POST", LIST_URL, body, content_type="application/json")
+
+    assert response.status_code == 413
+    assert response.json() == {"detail": "The request body is larger than 2621440 bytes."}
+    assert not Lead.objects.exists()
+
+
+def test_it_answers_a_10_mb_form_on_a_page_with_an_html_413(client):
+    response = client.post(
+        "/login/", "username=" + "x" * 10_000_000, content_type="application/x-www-form-urlencoded"
+    )
+
+    assert response.status_code == 413
+    assert response["Content-Type"] == "text/html; charset=utf-8"
+    assert b"The request body is larger than 2621440 bytes." in response.content
+
+
+def test_it_takes_json_bodies_only(marketer):
+    response = api_as(marketer).post(LIST_URL, {"email": "form@example.com"})
+
+    assert response.status_code == 415
+    assert not Lead.objects.exists()
+
+
+def test_it_answers_unknown_api_paths_with_json(marketer):
+    response = api_as(marketer).get("/api/v1/leads/not-a-number/")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_it_throttles_each_user_and_says_when_to_retry(settings, marketer, sales_manager):
+    settings.API_THROTTLE_RATES = {"anon": "100/minute", "user": "3/minute"}
+    cache.delete_many([f"throttle_user_{marketer.pk}", f"throttle_user_{sales_manager.pk}"])
+    client = api_as(marketer)
+
+    statuses = [client.get(LIST_URL).status_code for _ in range(4)]
+    other_user = api_as(sales_manager).get(LIST_URL)
+    refused = client.get(LIST_URL)
+
+    assert statuses == [200, 200, 200, 429]
+    assert other_user.status_code == 200
+    assert refused.status_code == 429
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    assert refused.json()["detail"].startswith("Request was throttled.")
+
+
+def test_it_throttles_token_clients_too(settings, marketer):
+    settings.API_THROTTLE_RATES = {"anon": "100/minute", "user": "2/minute"}
+    cache.delete(f"throttle_user_{marketer.pk}")
+    token = Token.objects.create(user=marketer)
+    client = APIClient(HTTP_AUTHORIZATION=f"Token {token.key}")
+
+    statuses = [client.get(LIST_URL).status_code for _ in range(3)]
+
+    assert statuses == [200, 200, 429]
 
 
 def test_it_searches_by_company_name_prefix_and_email(marketer):
@@ -327,3 +637,252 @@ def test_it_has_the_prefix_search_indexes_on_postgresql():
         (email_index,) = cursor.fetchone()
     assert email_index.startswith("CREATE UNIQUE INDEX")
     assert "(email_key varchar_pattern_ops)" in email_index
+
+
+# --- Lifecycle and ownership through the services -------------------------------------------
+
+
+def claim_url(lead: Lead) -> str:
+    return reverse("api-lead-claim", args=[lead.pk])
+
+
+@pytest.mark.parametrize("stage", ["unqualified", "mql", "customer"])
+def test_it_refuses_a_stage_on_create_and_says_how_stages_change(marketer, stage):
+    response = api_as(marketer).post(
+        LIST_URL, {"email": "staged@example.com", "stage": stage}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "stage": [
+            "A new lead starts unqualified; change its stage afterwards with "
+            "POST /api/v1/leads/{id}/transition/."
+        ]
+    }
+    assert not Lead.objects.exists()
+
+
+def test_it_does_not_offer_a_stage_on_create_in_the_schema(client, marketer):
+    client.force_login(marketer)
+
+    components = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()["components"]
+
+    assert "stage" not in components["schemas"]["LeadCreateInputRequest"]["properties"]
+    assert "stage" not in components["schemas"]["PatchedLeadUpdateInputRequest"]["properties"]
+
+
+def test_it_records_each_changed_field_and_answers_with_the_saved_lead(marketer):
+    lead = LeadFactory(city="Bonn", job_title="CTO")
+
+    response = api_as(marketer).patch(
+        detail_url(lead), {"city": "Köln", "job_title": "CTO"}, format="json"
+    )
+
+    assert response.status_code == 200
+    assert (response.json()["city"], response.json()["job_title"]) == ("Köln", "CTO")
+    changes = LeadChange.objects.filter(lead=lead)
+    assert [(c.field, c.old_value, c.new_value, c.by_user) for c in changes] == [
+        ("city", "Bonn", "Köln", marketer)
+    ]
+
+
+def test_it_answers_409_when_the_lead_is_reassigned_between_check_and_write(
+    monkeypatch, sales_rep, other_rep
+):
+    """A manager hands the rep's lead to another rep after the API checked that the rep may see
+    it, but before the service locks the row: the edit is refused, not saved blindly (or a 500)."""
+    lead = LeadFactory(owner=sales_rep, stage=Stage.SQL, city="Bonn")
+    check_visible = leads_api._check_visible
+
+    def reassigned_right_after_the_check(request, pk):
+        check_visible(request, pk)
+        Lead.objects.filter(pk=pk).update(owner=other_rep)
+
+    monkeypatch.setattr(leads_api, "_check_visible", reassigned_right_after_the_check)
+
+    response = api_as(sales_rep).patch(detail_url(lead), {"city": "Köln"}, format="json")
+
+    assert response.status_code == 409
+    assert response.json() == {
+        "detail": "This lead was reassigned or deleted in the meantime; reload and check.",
+        "lead_id": lead.pk,
+    }
+    assert Lead.objects.get(pk=lead.pk).city == "Bonn"
+    assert not LeadChange.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("owner_fixture", "acting_fixture"),
+    [
+        ("marketer", "sales_manager"),  # active, but neither rep nor manager
+        ("no_role_user", "sales_manager"),
+        ("inactive_rep", "sales_manager"),
+        ("other_rep", "sales_rep"),  # a rep assigns only themselves
+    ],
+)
+def test_it_assigns_leads_only_to_whom_the_user_may(request, owner_fixture, acting_fixture):
+    owner = request.getfixturevalue(owner_fixture)
+    acting = request.getfixturevalue(acting_fixture)
+    lead = LeadFactory(owner=None, stage=Stage.MQL)
+
+    created = api_as(acting).post(
+        LIST_URL, {"email": "own@example.com", "owner": owner.pk}, format="json"
+    )
+    changed = api_as(acting).patch(detail_url(lead), {"owner": owner.pk}, format="json")
+
+    message = (
+        f"User {owner.pk} cannot own leads: choose an active sales rep or sales manager "
+        "(a sales rep only themselves)."
+    )
+    assert created.status_code in {400, 403}  # a sales rep may not create leads at all
+    if created.status_code == 400:
+        assert created.json() == {"owner": [message]}
+    assert changed.status_code == 400
+    assert changed.json() == {"owner": [message]}
+    assert Lead.objects.get(pk=lead.pk).owner is None
+    assert not Lead.objects.filter(email="own@example.com").exists()
+
+
+@pytest.fixture
+def inactive_rep(db):
+    return UserFactory(username="gone", role=Role.SALES_REP, is_active=False)
+
+
+def test_it_lets_a_manager_assign_a_rep(sales_manager, sales_rep):
+    lead = LeadFactory(owner=None, stage=Stage.MQL)
+
+    response = api_as(sales_manager).patch(detail_url(lead), {"owner": sales_rep.pk}, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["owner"] == {
+        "id": sales_rep.pk,
+        "username": "rep",
+        "name": sales_rep.get_full_name(),
+    }
+    assert Lead.objects.get(pk=lead.pk).owner == sales_rep
+
+
+def test_it_lets_a_rep_claim_an_unassigned_mql(sales_rep):
+    lead = LeadFactory(owner=None, stage=Stage.MQL)
+
+    response = api_as(sales_rep).post(claim_url(lead))
+
+    assert response.status_code == 200
+    assert (response.json()["id"], response.json()["owner"]["id"]) == (lead.pk, sales_rep.pk)
+    assert Lead.objects.get(pk=lead.pk).owner == sales_rep
+    change = LeadChange.objects.get(lead=lead)
+    assert (change.field, change.old_value, change.by_user) == ("owner", "", sales_rep)
+
+
+def test_it_answers_409_to_a_claim_on_a_lead_that_has_an_owner(sales_manager, sales_rep):
+    owned = LeadFactory(owner=sales_rep, stage=Stage.MQL)
+    unqualified = LeadFactory(owner=None, stage=Stage.UNQUALIFIED)
+    client = api_as(sales_manager)
+
+    taken = client.post(claim_url(owned))
+    not_mql = client.post(claim_url(unqualified))
+
+    assert taken.status_code == 409
+    assert taken.json() == {
+        "detail": "Someone else claimed this lead first, or it is no longer an unassigned MQL.",
+        "lead_id": owned.pk,
+    }
+    assert not_mql.status_code == 409
+    assert Lead.objects.get(pk=owned.pk).owner == sales_rep
+    assert Lead.objects.get(pk=unqualified.pk).owner is None
+
+
+def test_it_hides_leads_a_rep_may_not_see_from_claims(sales_rep, other_rep):
+    others = LeadFactory(owner=other_rep, stage=Stage.SQL)
+
+    response = api_as(sales_rep).post(claim_url(others))
+
+    assert response.status_code == 404
+    assert Lead.objects.get(pk=others.pk).owner == other_rep
+
+
+def test_it_forbids_claims_without_the_change_permission(no_role_user):
+    lead = LeadFactory(owner=None, stage=Stage.MQL)
+
+    response = api_as(no_role_user).post(claim_url(lead))
+
+    assert response.status_code == 403
+    assert Lead.objects.get(pk=lead.pk).owner is None
+
+
+def test_it_refuses_a_claim_by_someone_who_cannot_own_leads(marketer):
+    lead = LeadFactory(owner=None, stage=Stage.MQL)
+
+    response = api_as(marketer).post(claim_url(lead))
+
+    assert response.status_code == 400
+    assert response.json() == {"owner": ["Only sales reps and managers can claim leads."]}
+    assert Lead.objects.get(pk=lead.pk).owner is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_gives_a_lead_claimed_by_two_reps_at_once_to_exactly_one(sales_rep, other_rep):
+    lead = LeadFactory(owner=None, stage=Stage.MQL)
+    reps = [sales_rep, other_rep]
+
+    statuses = run_in_threads(2, lambda i: api_as(reps[i]).post(claim_url(lead)).status_code)
+
+    # The loser hears 409 if it got past the visibility check before the winner's UPDATE, else
+    # 404: the lead is now another rep's and no longer one it may see.
+    assert sorted(statuses) in ([200, 404], [200, 409])
+    winner = reps[statuses.index(200)]
+    assert Lead.objects.get(pk=lead.pk).owner == winner
+    assert LeadChange.objects.filter(lead=lead).count() == 1
+
+
+def test_it_deletes_with_an_audit_entry(sales_manager):
+    lead = LeadFactory(email="Gone@Example.com")
+
+    response = api_as(sales_manager).delete(detail_url(lead))
+
+    assert response.status_code == 204
+    assert not Lead.objects.filter(pk=lead.pk).exists()
+    entry = AuditEntry.objects.get()
+    assert (entry.action, entry.object_id, entry.by_user) == (
+        "lead_deleted",
+        lead.pk,
+        sales_manager,
+    )
+    assert entry.email_sha256 == hashlib.sha256(b"gone@example.com").hexdigest()
+
+
+def test_it_needs_an_owner_before_a_marketer_qualifies_an_mql(marketer):
+    lead = LeadFactory(owner=None, stage=Stage.MQL)
+
+    response = api_as(marketer).post(transition_url(lead), {"to_stage": "sql"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"owner": ["Assign an owner before moving the lead to this stage."]}
+    assert Lead.objects.get(pk=lead.pk).stage == Stage.MQL
+    assert not StageTransition.objects.filter(lead=lead).exists()
+
+
+def test_it_gives_an_unowned_mql_to_the_rep_who_qualifies_it(sales_rep):
+    lead = LeadFactory(owner=None, stage=Stage.MQL)
+
+    response = api_as(sales_rep).post(transition_url(lead), {"to_stage": "sql"}, format="json")
+
+    assert response.status_code == 200
+    lead.refresh_from_db()
+    assert (lead.stage, lead.owner) == (Stage.SQL, sales_rep)
+
+
+@pytest.mark.parametrize("ordering", ["-created_at", "behaviour_score"])
+def test_it_reads_a_later_page_with_the_same_number_of_queries(
+    marketer, django_assert_num_queries, ordering
+):
+    for _ in range(5):
+        LeadFactory(owner=None, first_campaign=CampaignFactory())
+    first = api_as(marketer).get(LIST_URL, {"page_size": 2, "ordering": ordering}).json()
+    client = api_as(User.objects.get(pk=marketer.pk))  # nothing cached on the user yet
+
+    # the user's roles, the user's and the groups' permissions, then one query for the page
+    with django_assert_num_queries(4):
+        response = client.get(first["next"])
+
+    assert len(response.json()["results"]) == 2

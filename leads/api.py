@@ -266,7 +266,9 @@ class LeadClaimApi(APIView):
     def post(self, request: Request, pk: int) -> Response:
         if not request.user.has_perm("leads.change_lead"):
             self.permission_denied(request, _("You may not change leads."))
-        _check_visible(request, pk)
+        # No visibility check first: every unassigned MQL is visible to a rep, and a lead that is
+        # not one (another rep's, or an unknown id) gets the same 409, so nothing leaks, and the
+        # slower of two racing reps always hears that someone was faster.
         lead = services.lead_claim(lead_id=pk, user=request.user)
         return Response(LeadOutputSerializer(lead).data)
 

@@ -257,7 +257,12 @@ def lead_create(
 def _lock_for(*, lead_id: int, by_user: AbstractBaseUser | None) -> Lead:
     """The lead row, locked; ``by_user`` must still be allowed to see it once the lock is held
     (a manager may have reassigned it, or someone deleted it, since the caller looked)."""
-    lead = Lead.objects.select_for_update().filter(pk=lead_id).first()
+    lead = (
+        Lead.objects.select_for_update(of=("self",))
+        .select_related("company", "owner", "first_campaign", "last_campaign")
+        .filter(pk=lead_id)
+        .first()
+    )
     if lead is None or (
         by_user is not None and not selectors.lead_is_visible_to(user=by_user, lead_id=lead_id)
     ):
@@ -358,8 +363,9 @@ def lead_transition(
     """Move a lead to another stage if the lifecycle table allows it, and record who and why.
 
     The lead row is locked first, so two concurrent moves of one lead are serialised and the second
-    is judged against the stage the first one left. Sales stages need an owner: a rep or manager
-    who qualifies an unassigned MQL takes it; anyone else must assign it first.
+    is judged against the stage the first one left; a user must still see the lead once the lock
+    is held (LeadChangedMeanwhile if it was reassigned or deleted). Sales stages need an owner:
+    a rep or manager who qualifies an unassigned MQL takes it; anyone else must assign it first.
     """
     if by_user is None and not by_rule:
         raise ValueError("A transition is made either by a user or by a named rule.")
@@ -369,7 +375,7 @@ def lead_transition(
     if to_stage in REASON_REQUIRED and not reason:
         raise ValidationError({"reason": _("Say why the lead leaves the funnel.")})
 
-    lead = Lead.objects.select_for_update().get(pk=lead_id)
+    lead = _lock_for(lead_id=lead_id, by_user=by_user)
     from_stage = lead.stage
     if not is_allowed(from_stage, to_stage):
         raise TransitionNotAllowed(

@@ -207,6 +207,9 @@ def lead_transition(request: HttpRequest, pk: int) -> HttpResponse:
         except TransitionNotAllowed as exc:
             messages.error(request, _transition_refused_message(exc))
             return redirect("leads:detail", pk=lead.pk)
+        except LeadChangedMeanwhile:
+            messages.error(request, _changed_meanwhile_message(lead))
+            return redirect("leads:list")
         except ValidationError as exc:
             add_service_error(form, exc)
         else:

@@ -792,12 +792,14 @@ def test_it_answers_409_to_a_claim_on_a_lead_that_has_an_owner(sales_manager, sa
     assert Lead.objects.get(pk=unqualified.pk).owner is None
 
 
-def test_it_hides_leads_a_rep_may_not_see_from_claims(sales_rep, other_rep):
+def test_it_tells_nothing_about_leads_a_rep_may_not_see_when_claiming(sales_rep, other_rep):
     others = LeadFactory(owner=other_rep, stage=Stage.SQL)
 
-    response = api_as(sales_rep).post(claim_url(others))
+    theirs = api_as(sales_rep).post(claim_url(others))
+    unknown = api_as(sales_rep).post(reverse("api-lead-claim", args=[others.pk + 1000]))
 
-    assert response.status_code == 404
+    assert (theirs.status_code, unknown.status_code) == (409, 409)
+    assert theirs.json()["detail"] == unknown.json()["detail"]
     assert Lead.objects.get(pk=others.pk).owner == other_rep
 
 
@@ -827,9 +829,7 @@ def test_it_gives_a_lead_claimed_by_two_reps_at_once_to_exactly_one(sales_rep, o
 
     statuses = run_in_threads(2, lambda i: api_as(reps[i]).post(claim_url(lead)).status_code)
 
-    # The loser hears 409 if it got past the visibility check before the winner's UPDATE, else
-    # 404: the lead is now another rep's and no longer one it may see.
-    assert sorted(statuses) in ([200, 404], [200, 409])
+    assert sorted(statuses) == [200, 409]
     winner = reps[statuses.index(200)]
     assert Lead.objects.get(pk=lead.pk).owner == winner
     assert LeadChange.objects.filter(lead=lead).count() == 1

@@ -183,3 +183,22 @@ def test_it_deletes_a_lead_and_keeps_only_a_hash_of_its_address(sales_manager):
     )
     # sha256("grace.hopper@example.com"), the normalised address: no personal data kept.
     assert entry.email_sha256 == "a460d7fa831915bb17b55b9151a5278e916f2de6480dc2171845c4b305620428"
+
+
+def test_it_refuses_a_stage_change_when_the_lead_was_reassigned_or_deleted_meanwhile(
+    sales_rep, other_rep, sales_manager
+):
+    reassigned = LeadFactory(stage=Stage.SQL, owner=sales_rep)
+    deleted = LeadFactory(stage=Stage.MQL)
+    services.lead_update(lead_id=reassigned.pk, by_user=sales_manager, owner=other_rep)
+    deleted_id = deleted.pk
+    services.lead_delete(lead_id=deleted_id, by_user=sales_manager)
+
+    with pytest.raises(LeadChangedMeanwhile):
+        services.lead_transition(
+            lead_id=reassigned.pk, to_stage=Stage.OPPORTUNITY, by_user=sales_rep
+        )
+    with pytest.raises(LeadChangedMeanwhile):
+        services.lead_transition(lead_id=deleted_id, to_stage=Stage.SQL, by_user=sales_manager)
+
+    assert Lead.objects.get(pk=reassigned.pk).stage == Stage.SQL

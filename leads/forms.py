@@ -53,10 +53,16 @@ class LeadForm(forms.Form):
     )
     source_channel = _model_field("source_channel")
     first_campaign = forms.ModelChoiceField(
-        queryset=Campaign.objects.order_by("name"), label=_("First campaign"), required=False
+        queryset=Campaign.objects.order_by("name"),
+        label=_("First campaign"),
+        required=False,
+        empty_label=_("No campaign"),
     )
     last_campaign = forms.ModelChoiceField(
-        queryset=Campaign.objects.order_by("name"), label=_("Last campaign"), required=False
+        queryset=Campaign.objects.order_by("name"),
+        label=_("Last campaign"),
+        required=False,
+        empty_label=_("No campaign"),
     )
     utm_source = _model_field("utm_source")
     utm_medium = _model_field("utm_medium")

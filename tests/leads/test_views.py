@@ -1158,3 +1158,14 @@ def test_it_renders_pages_without_inline_script_handlers_or_styles(
 
     assert all(found == [] for found in offenders.values()), offenders
     assert '<meta name="htmx-config"' in pages[0].content.decode()
+
+
+@pytest.mark.parametrize(("language", "label"), [("en", "No campaign"), ("de", "Keine Kampagne")])
+def test_it_labels_empty_choices_in_plain_words(client, marketer, language, label):
+    client.force_login(marketer)
+    client.cookies["django_language"] = language
+
+    body = client.get(reverse("leads:create")).content.decode()
+
+    assert "---------" not in body
+    assert body.count(f">{label}</option>") == 2

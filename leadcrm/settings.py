@@ -221,6 +221,9 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Lockouts are still logged as warnings; this only drops the start-up banner and per-login detail.
 AXES_VERBOSE = False
+# Behind reverse proxies every login would come from the proxy's address, so one person could lock
+# anyone out: count failures per real client, found as the API throttles find it.
+AXES_CLIENT_IP_CALLABLE = "leadcrm.throttling.client_ip"
 
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",

@@ -14,3 +14,10 @@ class UserRateThrottle(throttling.UserRateThrottle):
 class AnonRateThrottle(throttling.AnonRateThrottle):
     def get_rate(self):
         return settings.API_THROTTLE_RATES[self.scope]
+
+
+def client_ip(request) -> str:
+    """The client's address as the API throttles see it, for the login lockout too: the
+    connecting address, or behind ``API_NUM_PROXIES`` reverse proxies the address the outermost
+    of them appended to X-Forwarded-For (what a client writes there itself is never trusted)."""
+    return throttling.BaseThrottle().get_ident(request)

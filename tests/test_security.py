@@ -30,6 +30,30 @@ def test_it_locks_a_user_name_out_after_five_wrong_passwords(client, marketer):
     assert "_auth_user_id" not in client.session
 
 
+@pytest.mark.parametrize(
+    ("proxies", "other_client_locked_out"),
+    [(0, True), (1, False)],  # without a trusted proxy, X-Forwarded-For is the client's own word
+)
+def test_it_locks_out_the_real_client_behind_a_reverse_proxy(
+    client, marketer, settings, proxies, other_client_locked_out
+):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": proxies}
+    for _ in range(5):
+        client.post(
+            "/login/",
+            {"username": "marketer", "password": "wrong"},
+            HTTP_X_FORWARDED_FOR="203.0.113.7",
+        )
+
+    other = client.post(
+        "/login/",
+        {"username": "marketer", "password": PASSWORD},
+        HTTP_X_FORWARDED_FOR="198.51.100.20",
+    )
+
+    assert (other.status_code == 429) is other_client_locked_out
+
+
 def test_it_still_lets_other_users_log_in_from_the_same_address(client, marketer, sales_rep):
     for _ in range(5):
         log_in(client, "marketer", "wrong")

@@ -3,10 +3,18 @@ from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
-def _ensure_starter_profile(sender, **kwargs) -> None:
+def _after_migrate(sender, **kwargs) -> None:
+    """The starter profile and the roles' permissions, after every migrate or flush."""
+    from django.contrib.auth.models import Group, Permission
+
+    from leadcrm.roles import sync_role_permissions
     from scoring.models import BehaviourRule, GradeRule, ScoringProfile
+    from scoring.roles import GRANTS
     from scoring.starter import ensure_starter_profile
 
+    sync_role_permissions(
+        group_model=Group, permission_model=Permission, app_label="scoring", grants=GRANTS
+    )
     ensure_starter_profile(
         profile_model=ScoringProfile,
         grade_rule_model=GradeRule,
@@ -21,7 +29,7 @@ class ScoringConfig(AppConfig):
     def ready(self) -> None:
         from leads import signals
 
-        post_migrate.connect(_ensure_starter_profile, sender=self, dispatch_uid="scoring.starter")
+        post_migrate.connect(_after_migrate, sender=self, dispatch_uid="scoring.after_migrate")
         from scoring import receivers
 
         signals.lead_created.connect(receivers.on_lead_created, dispatch_uid="scoring.created")

@@ -130,3 +130,17 @@ def test_it_refuses_a_rule_whose_operator_or_value_does_not_fit(
         services.grade_rule_validate(rule)
 
     assert list(invalid.value.message_dict) == [message_field]
+
+
+@pytest.mark.parametrize("model", ["scoringprofile", "graderule", "behaviourrule"])
+def test_it_shows_scoring_rules_in_the_admin_but_lets_nobody_change_them_there(
+    client, admin_user, model
+):
+    from django.urls import reverse
+
+    client.force_login(admin_user)
+
+    listing = client.get(reverse(f"admin:scoring_{model}_changelist"))
+    add = client.get(reverse(f"admin:scoring_{model}_add"))
+
+    assert (listing.status_code, add.status_code) == (200, 403)

@@ -79,12 +79,13 @@ class UniqueOrderingFilter(OrderingFilter):
     """
 
     def get_ordering(self, request, queryset, view):
-        params = request.query_params.get(self.ordering_param, "").strip()
-        if not params:
+        if self.ordering_param not in request.query_params:
             return with_tiebreaker(self.get_default_ordering(view))
+        params = request.query_params[self.ordering_param].strip()
         allowed = {
             name for name, _label in self.get_valid_fields(queryset, view, {"request": request})
         }
+        # An empty ?ordering= is a mistake to report, like an empty filter, not "the default".
         fields = [term.strip() for term in params.split(",")]
         unknown = [term for term in fields if term.lstrip("-") not in allowed]
         if unknown:
@@ -113,7 +114,13 @@ class UniqueOrderingFilter(OrderingFilter):
                 "description": str(
                     gettext_lazy("Sort order, comma-separated; “-” sorts descending.")
                 ),
-                "schema": {"type": "array", "items": {"type": "string", "enum": values}},
+                # minItems: an empty ?ordering= is refused, and in this form style an empty list
+                # and a list of one empty string would read the same.
+                "schema": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {"type": "string", "enum": values},
+                },
                 "style": "form",
                 "explode": False,
             }

@@ -886,3 +886,32 @@ def test_it_reads_a_later_page_with_the_same_number_of_queries(
         response = client.get(first["next"])
 
     assert len(response.json()["results"]) == 2
+
+
+@pytest.mark.parametrize("with_relations", [True, False])
+def test_it_answers_with_exactly_the_fields_the_generic_serializer_would(with_relations, sales_rep):
+    from leads.api import LeadOutputSerializer
+
+    lead = LeadFactory(
+        stage=Stage.SQL,
+        owner=sales_rep,
+        country="DE",
+        seniority="director",
+        first_campaign=CampaignFactory(),
+        behaviour_score=12.5,
+    )
+    if not with_relations:
+        lead = LeadFactory(company=None, owner=None, country="")
+    generic = super(LeadOutputSerializer, LeadOutputSerializer()).to_representation(lead)
+
+    fast = LeadOutputSerializer().to_representation(lead)
+
+    assert list(fast) == list(generic)
+    assert fast == generic
+
+
+def test_it_refuses_an_empty_ordering_naming_it(marketer):
+    response = api_as(marketer).get(LIST_URL, {"ordering": ""})
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["ordering"]

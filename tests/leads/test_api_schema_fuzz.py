@@ -54,6 +54,9 @@ def test_it_answers_every_generated_request_as_documented(api_schema, api_header
         @settings(
             max_examples=40,
             deadline=None,
+            # The same examples on every run: CI must not pass or fail by the draw. (A random run
+            # found the empty ?ordering= accepted; test_api.py now pins that case.)
+            derandomize=True,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         )
         def answers_as_documented(case):

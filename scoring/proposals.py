@@ -98,6 +98,12 @@ def _profile_errors(profile: ScoringProfile) -> dict[str, list[str]]:
     return errors
 
 
+def _cap_errors(rule: BehaviourRule, prefix: str) -> dict[str, list[str]]:
+    if (rule.cap_points is None) != (rule.cap_days is None):
+        return {f"{prefix}cap_days": [_("Give a cap with its period.")]}
+    return {}
+
+
 def clean(proposal: Any, *, profile: ScoringProfile) -> dict[str, Any]:
     """The proposal for ``profile`` checked field by field; ValidationError keyed like
     ``grade_rules.2.value``."""
@@ -136,9 +142,8 @@ def clean(proposal: Any, *, profile: ScoringProfile) -> dict[str, Any]:
                     grade_rule_validate(rule)
                 except ValidationError as exc:
                     rule_errors = {f"{prefix}{f}": m for f, m in exc.message_dict.items()}
-            uncapped_period = (rule.cap_points is None) != (rule.cap_days is None)
-            if not rule_errors and key == "behaviour_rules" and uncapped_period:
-                rule_errors = {f"{prefix}cap_days": [_("Give a cap with its period.")]}
+            if not rule_errors and key == "behaviour_rules":
+                rule_errors = _cap_errors(rule, prefix)
             rule_id = row.get("id")
             if rule_id is not None and (isinstance(rule_id, bool) or rule_id not in ids):
                 rule_errors[f"{prefix}id"] = [_("This rule is not in the profile.")]

@@ -392,8 +392,9 @@ def _ledger_rebuild(*, rules: list[BehaviourRule], lead_range: tuple[int, int]) 
         cursor.execute(sql, [*params, lo, hi])
 
 
-def lead_id_ranges(*, size: int = CHUNK_SIZE) -> list[tuple[int, int]]:
-    """[lo, hi) ranges of lead ids covering every lead, ``size`` ids each."""
+def lead_id_ranges(*, size: int | None = None) -> list[tuple[int, int]]:
+    """[lo, hi) ranges of lead ids covering every lead, ``size`` (CHUNK_SIZE) ids each."""
+    size = size or CHUNK_SIZE
     bounds = Lead.objects.aggregate(lo=Min("id"), hi=Max("id"))
     if bounds["lo"] is None:
         return []

@@ -5,12 +5,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.utils import timezone
 
 from leads import services as lead_services
 from leads import signals as lead_signals
 from leads.models import Lead, StageTransition
 from scoring import proposals, services
 from scoring.models import MqlReview, ProfileVersion, Rescoring, ScoreEntry, ScoringProfile
+from tests.concurrency import run_in_threads
 from tests.factories import CompanyFactory, LeadFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -289,3 +292,24 @@ def test_it_saves_each_version_with_who_and_what():
     versions = list(profile.versions.values_list("version", "saved_by__username"))
     assert (profile.version, profile.name, versions) == (3, "Spring", [(3, "grace"), (2, "grace")])
     assert len(profile.versions.get(version=3).snapshot["grade_rules"]) == 8
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_promotes_once_when_a_rescoring_and_events_meet_one_lead():
+    if connection.vendor != "postgresql":
+        pytest.fail("Concurrency is proven on PostgreSQL: run with `make test`.")
+    lead = lead_with_fit("DE")  # 55: B
+    happen(lead, "demo_request", timezone.now())  # 40
+    events = [lead_services.event_record(lead=lead, kind="webinar_attended") for _ in range(3)]
+
+    def work(index: int):
+        if index == 0:
+            return services.rescore_all()
+        return services.event_score(event_id=events[index - 1].pk)
+
+    results = run_in_threads(4, work)
+
+    assert not [result for result in results if isinstance(result, Exception)]
+    assert StageTransition.objects.filter(lead=lead, to_stage="mql").count() == 1
+    lead.refresh_from_db()
+    assert (lead.stage, lead.behaviour_score) == ("mql", 100.0)  # 40 + 3 * 20

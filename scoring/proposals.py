@@ -161,6 +161,16 @@ def write(
     (the caller holds the profile's lock). Returns the behaviour rules whose ledger rows must be
     derived again: new ones and those changed in what they score. Deleting a rule deletes its
     ledger rows."""
+    if not ProfileVersion.objects.filter(profile=profile, version=profile.version).exists():
+        # The version being replaced was never saved here (the starter profile of the migration):
+        # record it first, so the history can say what this save changed.
+        ProfileVersion.objects.create(
+            profile=profile,
+            version=profile.version,
+            snapshot=snapshot(profile),
+            saved_by=profile.updated_by,
+            saved_at=profile.updated_at,
+        )
     for name, value in proposal["profile"].items():
         setattr(profile, name, value)
     profile.version += 1

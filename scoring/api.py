@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import generics, permissions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -275,6 +275,7 @@ class VersionListApi(generics.ListAPIView):
     pagination_class = VersionPagination
     filter_backends: list = []
 
+    @extend_schema_serializer(component_name="ProfileVersion")
     class OutputSerializer(serializers.Serializer):
         version = serializers.IntegerField()
         saved_by = serializers.CharField(allow_null=True, help_text="Username")

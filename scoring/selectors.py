@@ -257,3 +257,8 @@ def _user_name(user) -> str:
     if user is None:
         return ""
     return user.get_full_name() or user.get_username()
+
+
+def profile_in_force() -> ScoringProfile:
+    """The active profile with who saved it last (the pages show both)."""
+    return ScoringProfile.objects.select_related("updated_by").get(is_active=True)

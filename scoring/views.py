@@ -38,7 +38,7 @@ def can_edit_rules(user) -> bool:
 @require_http_methods(["GET", "POST"])
 @scoring_permission("scoring.view_scoringprofile")
 def rules(request: HttpRequest) -> HttpResponse:
-    profile = services.active_profile()
+    profile = selectors.profile_in_force()
     editable = can_edit_rules(request.user)
     if request.method == "POST":
         if not editable:

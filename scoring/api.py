@@ -292,6 +292,15 @@ class VersionListApi(generics.ListAPIView):
             "saved_by"
         )
 
+    @extend_schema(
+        responses={
+            200: OutputSerializer(many=True),
+            400: OpenApiResponse(description="Invalid cursor or page size, named by parameter"),
+        }
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
     def list(self, request: Request, *args, **kwargs) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         profile = services.active_profile()

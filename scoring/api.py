@@ -34,9 +34,9 @@ class IsScoringAdmin(permissions.BasePermission):
 
 class ProfileSerializer(StrictInputSerializer):
     name = serializers.CharField(max_length=100)
-    grade_a_min = serializers.IntegerField(min_value=-32768, max_value=32767)
-    grade_b_min = serializers.IntegerField(min_value=-32768, max_value=32767)
-    grade_c_min = serializers.IntegerField(min_value=-32768, max_value=32767)
+    grade_a_min = serializers.IntegerField(min_value=-2_147_483_648, max_value=2_147_483_647)
+    grade_b_min = serializers.IntegerField(min_value=-2_147_483_648, max_value=2_147_483_647)
+    grade_c_min = serializers.IntegerField(min_value=-2_147_483_648, max_value=2_147_483_647)
     band_1_min = serializers.FloatField(min_value=-1e9, max_value=1e9)
     band_2_min = serializers.FloatField(min_value=-1e9, max_value=1e9)
     band_3_min = serializers.FloatField(min_value=-1e9, max_value=1e9)

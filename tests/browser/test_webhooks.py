@@ -41,7 +41,7 @@ def test_an_admin_registers_a_webhook_and_sees_its_delivery_in_the_log(
         [request] = receiver.wait_for(1)
         assert json.loads(request.body)["type"] == "webhook.test"
 
-        page.get_by_role("link", name="Delivery log").click()
+        page.get_by_role("link", name="All deliveries of this webhook").click()
         expect(page.get_by_role("heading", name="Delivery log")).to_be_visible()
         row = page.locator("tbody tr").first
         expect(row).to_contain_text("webhook.test")

@@ -10,10 +10,16 @@ def event_type_choices() -> list[tuple[str, str]]:
 
 class DeliveryFilter(django_filters.FilterSet):
     endpoint = django_filters.ModelChoiceFilter(
-        queryset=WebhookEndpoint.objects.order_by("url", "id"), label=_("Endpoint")
+        queryset=WebhookEndpoint.objects.order_by("url", "id"),
+        label=_("Endpoint"),
+        empty_label=_("All"),
     )
-    status = django_filters.ChoiceFilter(choices=WebhookDelivery.Status.choices, label=_("Status"))
-    event_type = django_filters.ChoiceFilter(choices=event_type_choices, label=_("Event"))
+    status = django_filters.ChoiceFilter(
+        choices=WebhookDelivery.Status.choices, label=_("Status"), empty_label=_("All")
+    )
+    event_type = django_filters.ChoiceFilter(
+        choices=event_type_choices, label=_("Event"), empty_label=_("All")
+    )
     event_id = django_filters.UUIDFilter(label=_("Event id"))
 
     class Meta:

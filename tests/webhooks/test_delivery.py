@@ -325,3 +325,23 @@ def test_it_connects_to_the_checked_address_and_keeps_the_host_name(receiver, mo
 
     [request] = receiver.requests
     assert request.headers["Host"] == f"hooks.example:{receiver.port}"
+
+
+def test_the_verification_snippet_in_the_api_docs_accepts_a_real_delivery(receiver, settings):
+    docs = (settings.BASE_DIR / "docs" / "api.md").read_text()
+    snippet = docs.split("### Verifying the signature", 1)[1].split("```python\n", 1)[1]
+    namespace: dict = {}
+    exec(snippet.split("```", 1)[0], namespace)
+    verify = namespace["verify"]
+    endpoint = endpoint_for(receiver.url)
+    services.webhook_delivery_attempt(
+        delivery_id=services.webhook_test_create(endpoint_id=endpoint.pk).pk
+    )
+    [request] = receiver.requests
+    header = request.headers["X-LeadCRM-Signature"]
+
+    assert verify(endpoint.secret, header, request.body) is True
+    assert verify(endpoint.secret, header, request.body.replace(b"test", b"tost")) is False
+    assert verify("whsec_other", header, request.body) is False
+    assert verify(endpoint.secret, "t=1,v1=" + header.split("v1=")[1], request.body) is False
+    assert verify(endpoint.secret, "garbage", request.body) is False

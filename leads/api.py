@@ -442,6 +442,8 @@ class LeadUpsertApi(APIView):
             200: OpenApiResponse(OutputSerializer, description="An existing lead was updated"),
             201: OpenApiResponse(OutputSerializer, description="A new lead was created"),
             400: INVALID,
+            # The matching lead was deleted between finding and locking it: send it again.
+            409: LEAD_CONFLICT,
         },
     )
     def post(self, request: Request) -> Response:

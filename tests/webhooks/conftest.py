@@ -1,6 +1,15 @@
 import pytest
+from django.utils import translation
 
 from tests.webhooks.receiver import running_receiver
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are compared as written here; a German request earlier in the thread must not
+    leave its language active."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -421,6 +421,46 @@ def lead_transition(
 
 
 @transaction.atomic
+def leads_transition_by_rule(*, leads: models.QuerySet[Lead], to_stage: str, by_rule: str) -> int:
+    """Move every lead of ``leads`` that the lifecycle lets go to ``to_stage`` there at once (a
+    rule's verdict over many leads, e.g. after a scoring change): the rows are locked, moved with
+    one UPDATE and recorded with one INSERT; ``lead_stage_changed`` fires per lead after commit.
+    Leads whose stage does not allow the move are left as they are. Returns how many moved."""
+    if not by_rule:
+        raise ValueError("A bulk transition is made by a named rule.")
+    allowed_from = [stage for stage in Stage.values if is_allowed(stage, to_stage)]
+    movable = leads.filter(stage__in=allowed_from)
+    if to_stage in OWNER_REQUIRED:
+        movable = movable.filter(owner__isnull=False)
+    rows = list(movable.order_by("pk").select_for_update(of=("self",)).values_list("pk", "stage"))
+    if not rows:
+        return 0
+    now = timezone.now()
+    Lead.objects.filter(pk__in=[pk for pk, _stage in rows]).update(
+        stage=to_stage, stage_changed_at=now, updated_at=now
+    )
+    transitions = StageTransition.objects.bulk_create(
+        StageTransition(
+            lead_id=pk, from_stage=stage, to_stage=to_stage, at=now, by_rule=by_rule, reason=""
+        )
+        for pk, stage in rows
+    )
+
+    def announce() -> None:
+        for transition in transitions:
+            signals.lead_stage_changed.send(
+                sender=Lead,
+                lead_id=transition.lead_id,
+                from_stage=transition.from_stage,
+                to_stage=to_stage,
+                transition_id=transition.pk,
+            )
+
+    transaction.on_commit(announce)
+    return len(rows)
+
+
+@transaction.atomic
 def event_record(
     *,
     kind: str,

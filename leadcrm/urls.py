@@ -17,6 +17,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("leads/", include("leads.urls")),
     path("scoring/", include("scoring.urls")),
+    path("webhooks/", include("webhooks.urls")),
     path("api/v1/", include("leads.api_urls")),
     path("api/v1/scoring/", include("scoring.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

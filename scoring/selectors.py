@@ -219,7 +219,7 @@ def profile_version_history(
     entries = []
     if not versions:
         if profile.version == 1:
-            return [_starting_point(profile)]
+            return [_starting_point()]
         return []
     oldest = versions[-1]
     previous = (
@@ -245,11 +245,11 @@ def profile_version_history(
             )
         )
     if oldest.version == 2 and previous is None:
-        entries.append(_starting_point(profile))
+        entries.append(_starting_point())
     return entries
 
 
-def _starting_point(profile: ScoringProfile) -> VersionEntry:
+def _starting_point() -> VersionEntry:
     return VersionEntry(version=1, saved_by="", saved_at=None, changes=[], is_start=True)
 
 

@@ -82,6 +82,15 @@ class EventItemSerializer(StrictInputSerializer):
             raise serializers.ValidationError(_("Null characters are not allowed."))
         return value
 
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = set(data).difference(self.fields)
+            if unknown:
+                raise serializers.ValidationError(
+                    {str(name)[:50]: [_("Unknown field.")] for name in unknown}
+                )
+        return super().to_internal_value(data)
+
     def validate(self, attrs: dict) -> dict:
         given = [name for name in ("lead", "email", "visitor_id") if name in attrs]
         if len(given) != 1:
@@ -174,11 +183,10 @@ class EventBatchApi(APIView):
         for index, item in enumerate(items):
             serializer = EventItemSerializer(data=item)
             if serializer.is_valid():
-                valid.append(serializer.validated_data)
+                valid.append((index, serializer.validated_data))
             else:
                 errors[str(index)] = serializer.errors
-        if not errors:
-            rows = _rows(valid, user=request.user, errors=errors)
+        rows = _rows(valid, user=request.user, errors=errors)
         if errors:
             return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
         ids = events_record_bulk(events=rows)
@@ -189,14 +197,15 @@ class EventBatchApi(APIView):
         )
 
 
-def _rows(items: list[dict], *, user, errors: dict) -> list[EventRow]:
-    """The items as event rows, their leads and campaigns looked up in one query each (a lead
-    must be one the user may see); what is not found goes into ``errors`` by index."""
+def _rows(items: list[tuple[int, dict]], *, user, errors: dict) -> list[EventRow]:
+    """The (index, item) pairs as event rows, their leads and campaigns looked up in one query
+    each (a lead must be one the user may see); what is not found goes into ``errors`` by
+    index."""
     visible = selectors.lead_visible_to(user)
-    lead_ids = {item["lead"] for item in items if "lead" in item}
+    lead_ids = {item["lead"] for _index, item in items if "lead" in item}
     leads = set(visible.filter(pk__in=lead_ids).values_list("pk", flat=True)) if lead_ids else set()
     email_keys = {}
-    for index, item in enumerate(items):
+    for index, item in items:
         if "email" in item:
             try:
                 email_keys[index] = normalize_email(item["email"])
@@ -207,7 +216,7 @@ def _rows(items: list[dict], *, user, errors: dict) -> list[EventRow]:
         if email_keys
         else {}
     )
-    campaign_ids = {item["campaign"] for item in items if item.get("campaign")}
+    campaign_ids = {item["campaign"] for _index, item in items if item.get("campaign")}
     campaigns = (
         set(Campaign.objects.filter(pk__in=campaign_ids).values_list("pk", flat=True))
         if campaign_ids
@@ -215,7 +224,7 @@ def _rows(items: list[dict], *, user, errors: dict) -> list[EventRow]:
     )
     now = timezone.now()
     rows = []
-    for index, item in enumerate(items):
+    for index, item in items:
         item_errors = {}
         lead_id = item.get("lead")
         if lead_id is not None and lead_id not in leads:

@@ -1,5 +1,6 @@
 """The one-way dependency rule of docs/architecture.md: demo → reporting → nurturing → scoring →
-capture → leads → leadcrm. A lower layer never imports a higher one; the demo data, on top, may use all."""
+capture → leads → leadcrm. A lower layer never imports a higher one; the demo data, on top, may
+use all."""
 
 import ast
 from pathlib import Path

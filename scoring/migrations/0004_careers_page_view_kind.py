@@ -4,15 +4,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('scoring', '0003_mql_review'),
+        ("scoring", "0003_mql_review"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='behaviourrule',
-            name='event_kind',
-            field=models.CharField(choices=[('page_view', 'Page view'), ('pricing_page_view', 'Pricing page view'), ('careers_page_view', 'Careers page view'), ('form_submit', 'Form submitted'), ('download', 'Download'), ('newsletter_signup', 'Newsletter sign-up'), ('webinar_registered', 'Webinar registration'), ('webinar_attended', 'Webinar attended'), ('email_open', 'E-mail opened'), ('email_click', 'E-mail link clicked'), ('demo_request', 'Demo request'), ('quote_request', 'Quote request'), ('unsubscribe', 'Unsubscribed')], max_length=20, verbose_name='event kind'),
+            model_name="behaviourrule",
+            name="event_kind",
+            field=models.CharField(
+                choices=[
+                    ("page_view", "Page view"),
+                    ("pricing_page_view", "Pricing page view"),
+                    ("careers_page_view", "Careers page view"),
+                    ("form_submit", "Form submitted"),
+                    ("download", "Download"),
+                    ("newsletter_signup", "Newsletter sign-up"),
+                    ("webinar_registered", "Webinar registration"),
+                    ("webinar_attended", "Webinar attended"),
+                    ("email_open", "E-mail opened"),
+                    ("email_click", "E-mail link clicked"),
+                    ("demo_request", "Demo request"),
+                    ("quote_request", "Quote request"),
+                    ("unsubscribe", "Unsubscribed"),
+                ],
+                max_length=20,
+                verbose_name="event kind",
+            ),
         ),
     ]

@@ -17,13 +17,15 @@ Only one flush runs at a time (``lock``).
 
 import contextlib
 import fcntl
+import functools
 import os
+import time
 from collections.abc import Iterator
-from functools import cache
 from pathlib import Path
 
 import redis
 from django.conf import settings
+from django.core.cache import cache
 
 # Moves up to ARGV[1] records from the head of the queue to the processing list, atomically.
 CLAIM_SCRIPT = """
@@ -33,6 +35,14 @@ if #records > 0 then
   redis.call('RPUSH', KEYS[2], unpack(records))
 end
 return records
+"""
+# One round trip per page view: count it against its address's window (the window's key expires
+# with it) and, if it is within the rate and valid (ARGV[3] not empty), append it to the queue.
+ADMIT_SCRIPT = """
+local sent = redis.call('INCR', KEYS[1])
+if sent == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+if sent <= tonumber(ARGV[2]) and ARGV[3] ~= '' then redis.call('RPUSH', KEYS[2], ARGV[3]) end
+return sent
 """
 # Deletes the lock only if this flush still holds it (it may have expired and been taken).
 RELEASE_SCRIPT = """
@@ -44,9 +54,20 @@ return 0
 class RedisBuffer:
     def __init__(self, url: str, prefix: str) -> None:
         self.client = _redis_client(url)
+        self.prefix = f"{prefix}:track:"
         self.queue = f"{prefix}:track:queue"
         self.processing = f"{prefix}:track:processing"
         self.lock_key = f"{prefix}:track:flush-lock"
+
+    def admit(self, record: bytes | None, *, sender: str, limit: int, period: int) -> int:
+        """Count a request from ``sender`` in the current window of ``period`` seconds and
+        buffer ``record`` (None: an invalid request, only counted) if the count is within
+        ``limit``; returns the count."""
+        window = int(time.time() // period)
+        key = f"{self.prefix}rate:{sender}:{window}"
+        return _admit_script(self.client)(
+            keys=[key, self.queue], args=[period + 1, limit, record or b""]
+        )
 
     def push(self, record: bytes) -> None:
         self.client.rpush(self.queue, record)
@@ -88,6 +109,21 @@ class FileBuffer:
         self.directory = directory
         self.queue = directory / "queue.jsonl"
         self.processing = directory / "processing.jsonl"
+
+    def admit(self, record: bytes | None, *, sender: str, limit: int, period: int) -> int:
+        """As RedisBuffer.admit, counting in Django's cache (file-based in development)."""
+        window = int(time.time() // period)
+        key = f"track-rate:{sender}:{window}"
+        if cache.add(key, 1, timeout=period + 1):
+            sent = 1
+        else:
+            try:
+                sent = cache.incr(key)
+            except ValueError:  # expired between add and incr: a new window
+                sent = 1
+        if record is not None and sent <= limit:
+            self.push(record)
+        return sent
 
     def push(self, record: bytes) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -136,10 +172,16 @@ class FileBuffer:
             yield True
 
 
-@cache
+@functools.cache
 def _redis_client(url: str) -> redis.Redis:
     # One connection pool per process, shared by every request.
     return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+
+
+@functools.cache
+def _admit_script(client: redis.Redis):
+    # Sent by its SHA1 (EVALSHA), loaded into Redis on first use.
+    return client.register_script(ADMIT_SCRIPT)
 
 
 def get_buffer() -> RedisBuffer | FileBuffer:

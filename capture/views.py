@@ -10,7 +10,6 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.cache import cache as django_cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -71,22 +70,25 @@ def _errors(errors: dict, status: int = 400, **headers: str) -> HttpResponse:
     return _cors(response)
 
 
-def _over_rate(request: HttpRequest) -> int:
-    """Seconds to wait when this client address sent more than ``LEADCRM_TRACK_RATE`` page
-    views in the current window (counted in the cache: Redis in production), else 0."""
-    count, period = settings.LEADCRM_TRACK_RATE
-    now = time.time()
-    window = int(now // period)
-    key = f"track-rate:{client_ip(request)}:{window}"
-    if django_cache.add(key, 1, timeout=period + 1):
-        return 0
+def _check(request: HttpRequest) -> tuple[HttpResponse | None, bytes | None]:
+    """The refusal for a bad request, else the buffer record of its page view."""
+    if (request.content_type or "") not in ACCEPTED_TYPES:
+        return _errors(
+            {"detail": _("Send the page view as text/plain or application/json.")}, status=415
+        ), None
     try:
-        sent = django_cache.incr(key)
-    except ValueError:  # expired between add and incr: a new window
-        return 0
-    if sent <= count:
-        return 0
-    return max(1, math.ceil((window + 1) * period - now))
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = BODY_MAX + 1
+    if length > BODY_MAX:
+        return _errors(
+            {"detail": _("The request body is larger than %(size)d bytes.") % {"size": BODY_MAX}},
+            status=413,
+        ), None
+    record, errors = parse_page_view(request.body)
+    if errors:
+        return _errors(errors), None
+    return None, json.dumps(record, separators=(",", ":")).encode()
 
 
 @csrf_exempt
@@ -102,31 +104,19 @@ def track_event(request: HttpRequest) -> HttpResponse:
         response["Access-Control-Allow-Headers"] = "Content-Type"
         response["Access-Control-Max-Age"] = "86400"
         return response
-    wait = _over_rate(request)
-    if wait:
+    refusal, record = _check(request)
+    # Every request counts against its address, refused ones too (one Redis round trip).
+    limit, period = settings.LEADCRM_TRACK_RATE
+    sent = get_buffer().admit(record, sender=client_ip(request), limit=limit, period=period)
+    if sent > limit:
+        wait = max(1, math.ceil(period - time.time() % period))
         return _errors(
             {"detail": _("Too many requests; try again in %(seconds)d s.") % {"seconds": wait}},
             status=429,
             Retry_After=str(wait),
         )
-    content_type = request.content_type or ""
-    if content_type not in ACCEPTED_TYPES:
-        return _errors(
-            {"detail": _("Send the page view as text/plain or application/json.")}, status=415
-        )
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = BODY_MAX + 1
-    if length > BODY_MAX:
-        return _errors(
-            {"detail": _("The request body is larger than %(size)d bytes.") % {"size": BODY_MAX}},
-            status=413,
-        )
-    record, errors = parse_page_view(request.body)
-    if errors:
-        return _errors(errors)
-    get_buffer().push(json.dumps(record, separators=(",", ":")).encode())
+    if refusal is not None:
+        return refusal
     return _cors(HttpResponse(status=204))
 
 

@@ -6,7 +6,6 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.core.cache import cache
 from playwright.sync_api import Page, expect
 
 from capture import services
@@ -21,10 +20,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def empty_buffer():
     buffer = get_buffer()
-    buffer.client.delete(buffer.queue, buffer.processing, buffer.lock_key)
-    cache.clear()
+
+    def empty() -> None:
+        for key in buffer.client.scan_iter(f"{buffer.prefix}*"):
+            buffer.client.delete(key)
+
+    empty()
     yield buffer
-    buffer.client.delete(buffer.queue, buffer.processing, buffer.lock_key)
+    empty()
 
 
 def wait_for_buffered(buffer, count: int) -> None:

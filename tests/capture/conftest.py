@@ -13,7 +13,9 @@ def empty_track_buffer(settings) -> Iterator[None]:
     def empty() -> None:
         buffer = get_buffer()
         if isinstance(buffer, RedisBuffer):
-            buffer.client.delete(buffer.queue, buffer.processing, buffer.lock_key)
+            # The queue, the batch being flushed, the flush lock and the per-address counts.
+            for key in buffer.client.scan_iter(f"{buffer.prefix}*"):
+                buffer.client.delete(key)
         cache.clear()
 
     empty()

@@ -11,7 +11,3 @@ class TrackingRuleForm(forms.ModelForm):
             "pattern": forms.TextInput(attrs={"placeholder": "/pricing*", "autocomplete": "off"}),
             "position": forms.NumberInput(attrs={"min": 0, "max": 100000}),
         }
-
-    def _post_clean(self) -> None:
-        # The service validates and saves; the form only checks its fields.
-        pass

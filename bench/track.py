@@ -3,10 +3,10 @@ view answering 204 in the same run; then the flush, and a count that every accep
 in the database.
 
     DATABASE_URL=postgres://... REDIS_URL=redis://... \\
-        .venv/bin/python -m bench.track [--requests 20000] [--concurrency 8] [--workers 2]
+        .venv/bin/python -m bench.track [--requests 20000] [--workers 2] [--threads 4]
 
-Starts gunicorn (``--workers`` gthread workers with 2 threads each, keep-alive, DEBUG=0) on a
-free port of 127.0.0.1. The load generator is bounded: ``--clients`` processes, each with
+Starts gunicorn (``--workers`` gthread workers with ``--threads`` threads each, keep-alive,
+DEBUG=0) on a free port of 127.0.0.1. The load generator is bounded: ``--clients`` processes, each with
 ``--concurrency`` threads holding one keep-alive ``http.client`` connection, send ``--requests``
 requests in all, as fast as the answers come. The per-address rate limit is lifted for the run
 (all requests come from 127.0.0.1). Goals: at least 1,000 page views/s and at least 50 % of the
@@ -132,9 +132,10 @@ def load(port: int, path: str, requests: int, clients: int, threads: int) -> dic
 
 
 class Server:
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, threads: int) -> None:
         self.port = _free_port()
         self.workers = workers
+        self.threads = threads
         self.process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> "Server":
@@ -145,7 +146,7 @@ class Server:
                 f"--bind=127.0.0.1:{self.port}",
                 f"--workers={self.workers}",
                 "--worker-class=gthread",
-                "--threads=2",
+                f"--threads={self.threads}",
                 "--keep-alive=30",
                 "--log-level=warning",
             ],
@@ -177,6 +178,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--clients", type=int, default=2, help="load generator processes (2)")
     parser.add_argument("--concurrency", type=int, default=4, help="threads per process (4)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker (4)")
     args = parser.parse_args(argv)
     if connection.vendor != "postgresql" or not settings.REDIS_URL:
         raise SystemExit("bench.track needs PostgreSQL and Redis: set DATABASE_URL and REDIS_URL")
@@ -186,7 +188,7 @@ def main(argv: list[str] | None = None) -> None:
         pass
     events_before = Event.objects.count()
 
-    with Server(args.workers) as server:
+    with Server(args.workers, args.threads) as server:
         warmup = max(200, args.requests // 20)
         load(server.port, "/bench/bare", warmup, args.clients, args.concurrency)
         load(server.port, "/t/e", warmup, args.clients, args.concurrency)
@@ -204,8 +206,9 @@ def main(argv: list[str] | None = None) -> None:
     stored = Event.objects.count() - events_before
 
     print(
-        f"gunicorn {args.workers} gthread workers x 2 threads; load: {args.clients} processes "
-        f"x {args.concurrency} keep-alive connections, {args.requests:,} requests per line"
+        f"gunicorn {args.workers} gthread workers x {args.threads} threads; load: "
+        f"{args.clients} processes x {args.concurrency} keep-alive connections, "
+        f"{args.requests:,} requests per line"
     )
     for name, result in (("bare Django view (204)", bare), ("POST /t/e", track)):
         print(

@@ -6,11 +6,11 @@ in the database.
         .venv/bin/python -m bench.track [--requests 20000] [--workers 2] [--threads 4]
 
 Starts gunicorn (``--workers`` gthread workers with ``--threads`` threads each, keep-alive,
-DEBUG=0) on a free port of 127.0.0.1. The load generator is bounded: ``--clients`` processes, each with
-``--concurrency`` threads holding one keep-alive ``http.client`` connection, send ``--requests``
-requests in all, as fast as the answers come. The per-address rate limit is lifted for the run
-(all requests come from 127.0.0.1). Goals: at least 1,000 page views/s and at least 50 % of the
-bare view's rate.
+DEBUG=0) on a free port of 127.0.0.1. The load generator is bounded: ``--clients`` processes,
+each with ``--concurrency`` threads holding one keep-alive ``http.client`` connection, send
+``--requests`` requests in all, as fast as the answers come. The per-address rate limit is
+lifted for the run (all requests come from 127.0.0.1). Goals: at least 1,000 page views/s and at
+least 50 % of the bare view's rate.
 """
 
 import argparse

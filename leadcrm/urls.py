@@ -18,6 +18,7 @@ urlpatterns = [
     path("leads/", include("leads.urls")),
     path("tracking/", include("capture.urls")),
     path("t/", include("capture.public_urls")),
+    path("webhooks/", include("webhooks.urls")),
     path("api/v1/", include("leads.api_urls")),
     path("api/v1/", include("capture.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

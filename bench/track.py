@@ -230,6 +230,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"LOST OR DUPLICATED: {accepted:,} accepted but {stored:,} stored")
     if track["rate"] < GOAL_RATE or share < GOAL_SHARE:
         print("GOAL MISSED")
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

@@ -343,6 +343,7 @@ class StageTransition(models.Model):
 class EventKind(models.TextChoices):
     PAGE_VIEW = "page_view", _("Page view")
     PRICING_PAGE_VIEW = "pricing_page_view", _("Pricing page view")
+    CAREERS_PAGE_VIEW = "careers_page_view", _("Careers page view")
     FORM_SUBMIT = "form_submit", _("Form submitted")
     DOWNLOAD = "download", _("Download")
     NEWSLETTER_SIGNUP = "newsletter_signup", _("Newsletter sign-up")
@@ -412,6 +413,44 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} @ {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class Visitor(models.Model):
+    """A browser seen by the website tracking (its first-party visitor id), counted per campaign
+    for the visitor → lead conversion; ``lead`` is set once the visitor identifies itself.
+    Kept set-based by ``leads.services.events_record_bulk`` and ``visitor_link``."""
+
+    visitor_id = models.CharField(_("visitor id"), max_length=64, unique=True)
+    first_seen = models.DateTimeField(_("first seen"))
+    last_seen = models.DateTimeField(_("last seen"))
+    first_campaign = models.ForeignKey(
+        Campaign,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("first campaign"),
+        db_index=False,
+    )
+    lead = models.ForeignKey(
+        Lead,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="visitors",
+        verbose_name=_("lead"),
+    )
+
+    class Meta:
+        verbose_name = _("visitor")
+        verbose_name_plural = _("visitors")
+        indexes = [
+            # Visitors and identified visitors per campaign (leads.selectors.campaign_visitors).
+            models.Index(fields=["first_campaign", "first_seen"], name="visitor_campaign_seen"),
+        ]
+
+    def __str__(self) -> str:
+        return self.visitor_id
 
 
 class EventKey(models.Model):

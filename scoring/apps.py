@@ -38,3 +38,4 @@ class ScoringConfig(AppConfig):
         )
         signals.event_recorded.connect(receivers.on_event_recorded, dispatch_uid="scoring.event")
         signals.visitor_linked.connect(receivers.on_visitor_linked, dispatch_uid="scoring.visitor")
+        signals.events_recorded.connect(receivers.on_events_recorded, dispatch_uid="scoring.events")

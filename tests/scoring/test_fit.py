@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from leadcrm.celery import app as celery_app
 from leads import services as lead_services
 from leads.models import Lead
-from scoring import services
+from scoring import conditions, services
 from scoring.models import GradeRule
 from tests.factories import CompanyFactory, LeadFactory
 
@@ -127,7 +127,7 @@ def test_it_refuses_a_rule_whose_operator_or_value_does_not_fit(
     rule = GradeRule(field=field, operator=operator, value=value, points=5)
 
     with pytest.raises(ValidationError) as invalid:
-        services.grade_rule_validate(rule)
+        conditions.grade_rule_validate(rule)
 
     assert list(invalid.value.message_dict) == [message_field]
 

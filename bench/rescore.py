@@ -80,7 +80,8 @@ def top_up(target: int) -> None:
             f"""INSERT INTO {Event._meta.db_table}
                   (lead_id, visitor_id, kind, url, asset, campaign_id, occurred_at, properties)
                 SELECT l.id, '', k.kind, 'https://www.leadcrm.example/blog', '', NULL,
-                       now() - make_interval(days => (9 * k.n + l.id % 9)::int, hours => (l.id % 24)::int),
+                       now() - make_interval(days => (9 * k.n + l.id % 9)::int,
+                                             hours => (l.id % 24)::int),
                        '{{}}'::jsonb
                 FROM {Lead._meta.db_table} l CROSS JOIN (VALUES {values}) AS k(n, kind)"""
         )

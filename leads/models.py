@@ -185,6 +185,8 @@ class CampaignCost(models.Model):
 
 
 RANKS = [f"{grade}{band}" for grade in "ABCD" for band in "1234"]
+# Lead.rank_order: the rank as a number, best highest (A1 = 16 … D4 = 1).
+RANK_ORDER = {rank: len(RANKS) - position for position, rank in enumerate(RANKS)}
 
 
 class Lead(models.Model):
@@ -233,6 +235,22 @@ class Lead(models.Model):
     rank = models.CharField(_("rank"), max_length=2, default="D4")
     temperature = models.CharField(
         _("temperature"), max_length=4, choices=Temperature.choices, default=Temperature.COLD
+    )
+    # The rank as a number, best highest (A1 = 16 … D4 = 1), kept by the database. "Best rank"
+    # sorts on it descending, then score and age descending: one direction throughout, so the
+    # keyset cursor is a single row comparison that the lead_best_rank index answers at any depth
+    # (rank ascending beside a descending score could not be one range of one index).
+    rank_order = models.GeneratedField(
+        expression=models.Case(
+            *(
+                models.When(rank=rank, then=models.Value(order))
+                for rank, order in RANK_ORDER.items()
+            ),
+            default=models.Value(0),
+        ),
+        output_field=models.SmallIntegerField(),
+        db_persist=True,
+        verbose_name=_("rank order"),
     )
 
     source_channel = models.CharField(
@@ -299,6 +317,12 @@ class Lead(models.Model):
             models.Index(fields=["owner", "-created_at", "-id"], name="lead_owner_created"),
             models.Index(fields=["-created_at", "-id"], name="lead_created"),
             models.Index(Lower("last_name"), name="lead_last_name_ci"),
+            # "Best rank" on the page and ?ordering=rank in the API, also filtered by rank
+            # (leads.filters turns ?rank= into rank_order IN (…), this index's first column).
+            models.Index(
+                fields=["-rank_order", "-behaviour_score", "-created_at", "-id"],
+                name="lead_best_rank",
+            ),
         ]
 
     def __str__(self) -> str:

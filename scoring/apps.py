@@ -28,9 +28,15 @@ class ScoringConfig(AppConfig):
 
     def ready(self) -> None:
         from leads import signals
+        from leads.panels import register_detail_panel
 
         post_migrate.connect(_after_migrate, sender=self, dispatch_uid="scoring.after_migrate")
         from scoring import receivers
+        from scoring.panels import lead_score_panel
+
+        register_detail_panel(
+            name="score", template="scoring/_lead_score.html", context=lead_score_panel, position=10
+        )
 
         signals.lead_created.connect(receivers.on_lead_created, dispatch_uid="scoring.created")
         signals.lead_fields_changed.connect(

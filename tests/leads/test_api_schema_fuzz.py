@@ -82,4 +82,5 @@ def test_it_documents_every_operation(api_schema):
         "POST /api/v1/leads/{id}/claim/",
         "POST /api/v1/leads/{id}/transition/",
         "POST /api/v1/events/",
+        "GET /api/v1/leads/{id}/score/",
     }

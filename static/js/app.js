@@ -45,6 +45,13 @@
     });
   }
 
+  // A code snippet to copy (website tracking) is selected whole when it gets the focus.
+  function selectSnippet(event) {
+    if (event.target.matches && event.target.matches("[data-select-on-focus]")) {
+      event.target.select();
+    }
+  }
+
   function ready() {
     foldFiltersOnSmallScreens();
     focusErrorSummary();
@@ -56,6 +63,7 @@
     ready();
   }
   document.addEventListener("click", focusLinkedField);
+  document.addEventListener("focusin", selectSnippet);
 })();
 
 // The temperature matrix on the scoring rules page colours each select by its value.

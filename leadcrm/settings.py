@@ -358,7 +358,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"StageEnum": "leads.lifecycle.Stage"},
+    "ENUM_NAME_OVERRIDES": {
+        "StageEnum": "leads.lifecycle.Stage",
+        "RankEnum": "leads.models.RANKS",
+        "EventKindEnum": "leads.models.EventKind",
+        "RescoringKindEnum": "scoring.models.Rescoring.Kind",
+    },
     # The schema and the Swagger UI are for signed-in users, like the API itself.
     "SERVE_PUBLIC": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],

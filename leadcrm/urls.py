@@ -16,6 +16,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("leads/", include("leads.urls")),
+    path("scoring/", include("scoring.urls")),
     path("tracking/", include("capture.urls")),
     path("t/", include("capture.public_urls")),
     path("webhooks/", include("webhooks.urls")),

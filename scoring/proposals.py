@@ -171,6 +171,16 @@ def write(
 ) -> Written:
     """Make ``profile`` and its rules what the cleaned ``proposal`` says and record the new version
     (the caller holds the profile's lock). Deleting a rule deletes its ledger rows."""
+    if not ProfileVersion.objects.filter(profile=profile, version=profile.version).exists():
+        # The version being replaced was never saved here (the starter profile of the migration):
+        # record it first, so the history can say what this save changed.
+        ProfileVersion.objects.create(
+            profile=profile,
+            version=profile.version,
+            snapshot=snapshot(profile),
+            saved_by=profile.updated_by,
+            saved_at=profile.updated_at,
+        )
     half_life_before = profile.half_life_days
     for name, value in proposal["profile"].items():
         setattr(profile, name, value)

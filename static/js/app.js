@@ -65,3 +65,11 @@
   document.addEventListener("click", focusLinkedField);
   document.addEventListener("focusin", selectSnippet);
 })();
+
+// The temperature matrix on the scoring rules page colours each select by its value.
+document.addEventListener("change", function (event) {
+  var select = event.target.closest("select.temp-select");
+  if (select) {
+    select.className = "temp-select temp-" + select.value;
+  }
+});

@@ -21,6 +21,9 @@ from tests.factories import CampaignFactory, CompanyFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db
 
+# Operations without parameters or body: no request to them can be invalid.
+NOTHING_TO_BREAK = {"GET /api/v1/scoring/profile/"}
+
 
 @pytest.fixture
 def api_headers(sales_manager, settings) -> dict[str, str]:
@@ -51,6 +54,8 @@ def test_it_answers_every_generated_request_as_documented(api_schema, api_header
     operations = [result.ok() for result in api_schema.get_all_operations()]
 
     for operation in operations:
+        if mode == GenerationMode.NEGATIVE and operation.label in NOTHING_TO_BREAK:
+            continue
         # A cursor is an opaque token from a `next` link; garbled ones are tested in test_api.py.
         query = {"cursor": ""} if operation.label == "GET /api/v1/leads/" else None
 
@@ -81,6 +86,11 @@ def test_it_documents_every_operation(api_schema):
         "DELETE /api/v1/leads/{id}/",
         "POST /api/v1/leads/{id}/claim/",
         "POST /api/v1/leads/{id}/transition/",
+        "GET /api/v1/scoring/profile/",
+        "POST /api/v1/scoring/rescorings/",
+        "GET /api/v1/scoring/rescorings/{id}/",
+        "POST /api/v1/scoring/rescorings/{id}/save/",
+        "GET /api/v1/scoring/versions/",
         "POST /api/v1/events/",
         "GET /api/v1/leads/{id}/score/",
     }

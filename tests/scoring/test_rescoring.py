@@ -160,7 +160,7 @@ def test_it_previews_exactly_what_saving_then_does(django_capture_on_commit_call
     }
     assert StageTransition.objects.get(lead=climber, to_stage="mql").by_rule == MQL_RULE
     assert list(MqlReview.objects.values_list("lead_id", flat=True)) == [cooled.pk]
-    version = ProfileVersion.objects.get()
+    version = ProfileVersion.objects.get(version=2)
     assert (version.version, version.saved_by, version.snapshot["profile"]["grade_b_min"]) == (
         2,
         admin,
@@ -290,8 +290,15 @@ def test_it_saves_each_version_with_who_and_what():
 
     profile = ScoringProfile.objects.get(is_active=True)
     versions = list(profile.versions.values_list("version", "saved_by__username"))
-    assert (profile.version, profile.name, versions) == (3, "Spring", [(3, "grace"), (2, "grace")])
+    # Version 1, the starter profile of the migration, is recorded by the first save.
+    assert (profile.version, profile.name, versions) == (
+        3,
+        "Spring",
+        [(3, "grace"), (2, "grace"), (1, None)],
+    )
     assert len(profile.versions.get(version=3).snapshot["grade_rules"]) == 8
+    starter = profile.versions.get(version=1).snapshot
+    assert (starter["profile"]["name"], len(starter["grade_rules"])) == ("Default", 9)
 
 
 @pytest.mark.django_db(transaction=True)

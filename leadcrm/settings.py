@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "leadcrm",
     "leads",
     "scoring",
+    "sales",
     "nurturing",
     "reporting",
     "demo",
@@ -328,7 +329,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"StageEnum": "leads.lifecycle.Stage"},
+    "ENUM_NAME_OVERRIDES": {
+        "StageEnum": "leads.lifecycle.Stage",
+        "ExitStageEnum": "sales.models.Rejection.ToStage",
+    },
     # The schema and the Swagger UI are for signed-in users, like the API itself.
     "SERVE_PUBLIC": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],

@@ -17,6 +17,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("leads/", include("leads.urls")),
     path("api/v1/", include("leads.api_urls")),
+    path("sales/", include("sales.urls")),
+    path("api/v1/", include("sales.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI for signed-in users, like the schema; its start script is a separate file (no
     # inline script), but the UI sets inline styles, so its page alone allows them.

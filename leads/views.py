@@ -25,6 +25,7 @@ from leads.filters import LeadFilter
 from leads.forms import LeadForm, TransitionForm, add_service_error
 from leads.lifecycle import Stage, allowed_next_stages
 from leads.models import Lead
+from leads.panels import detail_panel_contents
 from leads.permissions import can_claim_leads
 from leads.selectors import TimelineFilter
 
@@ -140,6 +141,7 @@ def _detail_response(
         "consents": selectors.lead_consents(lead=lead),
         "transition_form": transition_form,
         "allowed_stages": allowed,
+        "panels": detail_panel_contents(request, lead),
         "can_claim": lead.owner_id is None
         and lead.stage == Stage.MQL
         and can_claim_leads(request.user),

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-LAYERS = ["leadcrm", "leads", "scoring", "nurturing", "reporting", "demo"]
+LAYERS = ["leadcrm", "leads", "scoring", "sales", "nurturing", "reporting", "demo"]
 
 
 def imported_top_level_packages(path: Path) -> set[str]:

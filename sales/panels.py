@@ -34,9 +34,11 @@ def qualification_panel(
     editable = user.has_perm("sales.change_qualification") and lead.stage in EDITABLE_STAGES
     decide = editable and lead.stage == Stage.MQL and user.has_perm("leads.transition_lead")
     missing = missing_for_acceptance(qualification, policy)
+    changed_by = qualification.updated_by if qualification else None
     return {
         "visible": True,
         "qualification": qualification,
+        "changed_by": changed_by and (changed_by.get_full_name() or changed_by.get_username()),
         "policy": policy,
         "editable": editable,
         "decide": decide,

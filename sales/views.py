@@ -321,6 +321,8 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         "sales/settings.html",
         {
             "policy": policy,
+            "policy_changed_by": policy.updated_by
+            and (policy.updated_by.get_full_name() or policy.updated_by.get_username()),
             "form": form,
             "can_change": can_change,
             "reasons": selectors.rejection_reasons(active_only=False),

@@ -323,6 +323,15 @@ class RejectionSummaryApi(APIView):
         since = serializers.DateField(required=False, help_text="First day, inclusive")
         until = serializers.DateField(required=False, help_text="Last day, inclusive")
 
+        def validate(self, attrs: dict) -> dict:
+            # A query string's empty value (?since=) is a mistake to report, not "no filter".
+            blank = [name for name in self.fields if self.initial_data.get(name, None) == ""]
+            if blank:
+                raise serializers.ValidationError(
+                    {name: _("Give a value or leave the parameter out.") for name in blank}
+                )
+            return attrs
+
     class RejectionSummaryRowSerializer(serializers.Serializer):
         campaign = serializers.IntegerField(allow_null=True)
         campaign_name = serializers.CharField(allow_null=True)

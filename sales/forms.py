@@ -18,6 +18,8 @@ class QualificationForm(forms.Form):
     """BANT and MEDDIC: per criterion a text and a "confirmed" box."""
 
     def __init__(self, *args: Any, qualification: Qualification | None = None, **kwargs: Any):
+        # Ids of their own: the lead page holds several forms (the stage card has a "reason" too).
+        kwargs.setdefault("auto_id", "qual_%s")
         if qualification is not None and "initial" not in kwargs:
             kwargs["initial"] = {
                 name: getattr(qualification, name) for name in self.criteria_field_names()
@@ -70,6 +72,7 @@ class RejectForm(forms.Form):
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "reject_%s")
         super().__init__(*args, **kwargs)
         self.fields["reason"].queryset = rejection_reasons()
 
@@ -89,6 +92,10 @@ class ActivityLogForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "log_%s")
+        super().__init__(*args, **kwargs)
+
 
 class TaskForm(forms.Form):
     subject = forms.CharField(label=_("Task"), max_length=200)
@@ -99,6 +106,7 @@ class TaskForm(forms.Form):
     assignee = OwnerChoiceField(queryset=None, label=_("Assigned to"), required=False)
 
     def __init__(self, *args: Any, user: AbstractBaseUser, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "task_%s")
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = assignable_owners(for_user=user)
         self.fields["assignee"].empty_label = _("Me (or the lead's owner)")

@@ -179,7 +179,9 @@ def test_my_tasks_splits_overdue_today_upcoming_and_done_today(client, sales_rep
 
     response = client.get(reverse("sales:my-tasks"))
 
-    sections = {key: [task.subject for task in rows] for key, _l, rows in response.context["sections"]}
+    sections = {
+        key: [task.subject for task in rows] for key, _l, rows in response.context["sections"]
+    }
     assert sections == {
         "overdue": ["Yesterday's follow-up", "Morning call missed"],
         "today": ["Demo at four", "Late check"],

@@ -65,18 +65,19 @@ CRITERIA_TEXT: dict[str, dict[str, list[str]]] = {
     },
 }
 
+# (subject, note): every note is a sentence in the lead's language, as in demo.content.
 TASKS = {
     "en": [
-        "Call back about the budget",
-        "Send the proposal",
-        "Book the demo",
-        "Check in after trial",
+        ("Call back about the budget", "Ask whether the budget for the rollout is approved."),
+        ("Send the proposal", "Send the proposal with the prices for the sales team."),
+        ("Book the demo", "Find a date for the demo with the head of sales."),
+        ("Check in after the trial", "Ask how the trial went and what is missing."),
     ],
     "de": [
-        "Wegen Budget zurückrufen",
-        "Angebot senden",
-        "Demo vereinbaren",
-        "Nach Testphase melden",
+        ("Wegen Budget zurückrufen", "Fragen, ob das Budget für die Einführung freigegeben ist."),
+        ("Angebot senden", "Das Angebot mit den Preisen für den Vertrieb senden."),
+        ("Demo vereinbaren", "Einen Termin für die Demo mit der Vertriebsleitung finden."),
+        ("Nach Testphase melden", "Nachfragen, wie die Testphase lief und was fehlt."),
     ],
 }
 # Hours from now of each rep's open demo tasks: two overdue, some later today, the rest ahead.
@@ -158,11 +159,13 @@ def load_sales(
         for offset, lead in zip(
             OPEN_TASK_OFFSETS, rng.sample(worked, min(len(worked), 8)), strict=False
         ):
+            subject, note = rng.choice(TASKS["de" if lead.language == "de" else "en"])
             tasks.append(
                 Activity(
                     lead=lead,
                     kind=Activity.Kind.TASK,
-                    subject=rng.choice(TASKS["de" if lead.language == "de" else "en"]),
+                    subject=subject,
+                    body=note,
                     due_at=(now + timedelta(hours=offset)).replace(
                         minute=0, second=0, microsecond=0
                     ),

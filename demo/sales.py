@@ -154,11 +154,15 @@ def load_sales(
         worked = [
             lead
             for lead in leads
-            if lead.owner_id == rep.pk and lead.stage in (Stage.MQL, Stage.SQL)
+            if lead.owner_id == rep.pk and lead.stage in (Stage.MQL, Stage.SQL, Stage.OPPORTUNITY)
         ]
-        for offset, lead in zip(
-            OPEN_TASK_OFFSETS, rng.sample(worked, min(len(worked), 8)), strict=False
-        ):
+        # A lead may get more than one task when a rep works few leads (a small demo).
+        picked = (
+            rng.sample(worked, len(OPEN_TASK_OFFSETS))
+            if len(worked) >= 8
+            else (rng.choices(worked, k=len(OPEN_TASK_OFFSETS)) if worked else [])
+        )
+        for offset, lead in zip(OPEN_TASK_OFFSETS, picked, strict=False):
             subject, note = rng.choice(TASKS["de" if lead.language == "de" else "en"])
             tasks.append(
                 Activity(

@@ -6,11 +6,13 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db.models import F
 from django.utils import timezone
 
 from leads.lifecycle import Stage
 from leads.models import Activity, Lead, StageTransition
 from sales.models import BANT_FIELDS, MEDDIC_FIELDS, Qualification, Rejection, RejectionReason
+from sales.selectors import local_day_bounds
 
 # The demo's rejection texts (demo.content.REASONS) and the managed reason each one is.
 REASON_CODES = {
@@ -80,8 +82,19 @@ TASKS = {
         ("Nach Testphase melden", "Nachfragen, wie die Testphase lief und was fehlt."),
     ],
 }
-# Hours from now of each rep's open demo tasks: two overdue, some later today, the rest ahead.
-OPEN_TASK_OFFSETS = [-30, -3, 2, 4, 26, 50, 75, 170]
+# When each rep's open demo tasks are due: hours from now, or (for "later today") a share of
+# what is left of today, so the demo shows two overdue, two for today and four ahead.
+OPEN_TASK_OFFSETS = [("hours", -30), ("hours", -3), ("today", 0.4), ("today", 0.8)] + [
+    ("hours", hours) for hours in (26, 50, 75, 170)
+]
+
+
+def _due(now: datetime, due: tuple[str, float]) -> datetime:
+    kind, amount = due
+    if kind == "today":
+        _start, tomorrow = local_day_bounds(now)
+        return now + (tomorrow - now) * amount
+    return now + timedelta(hours=amount)
 
 
 def _texts(lead: Lead) -> dict[str, list[str]]:
@@ -170,15 +183,18 @@ def load_sales(
                     kind=Activity.Kind.TASK,
                     subject=subject,
                     body=note,
-                    due_at=(now + timedelta(hours=offset)).replace(
-                        minute=0, second=0, microsecond=0
-                    ),
+                    due_at=_due(now, offset),
                     assignee=rep,
                     author=rep,
                     created_at=now - timedelta(days=2),
                 )
             )
     Activity.objects.bulk_create(tasks)
+    # The history's tasks were done by the time they were due: the backlog a rep sees is the
+    # one around today, not years of demo history.
+    Activity.objects.filter(
+        kind=Activity.Kind.TASK, done_at__isnull=True, due_at__lt=now - timedelta(days=2)
+    ).update(done_at=F("due_at"))
     return {
         "qualifications": len(qualifications),
         "rejections": len(rejections),

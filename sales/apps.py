@@ -3,16 +3,20 @@ from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
-def _sync_roles(sender, **kwargs) -> None:
-    # A flush (as in transactional tests) empties auth_group; the migrations don't run again.
+def _after_migrate(sender, **kwargs) -> None:
+    # A flush (as in transactional tests) empties auth_group and the starter rows; the
+    # migrations don't run again.
     from django.contrib.auth.models import Group, Permission
 
     from leadcrm.roles import sync_role_permissions
+    from sales.models import QualificationPolicy, RejectionReason
     from sales.roles import GRANTS
+    from sales.starter import ensure_starter_rows
 
     sync_role_permissions(
         group_model=Group, permission_model=Permission, app_label="sales", grants=GRANTS
     )
+    ensure_starter_rows(reason_model=RejectionReason, policy_model=QualificationPolicy)
 
 
 class SalesConfig(AppConfig):
@@ -23,7 +27,7 @@ class SalesConfig(AppConfig):
         from leads.panels import register_detail_panel
         from sales.panels import activities_panel, qualification_panel
 
-        post_migrate.connect(_sync_roles, sender=self, dispatch_uid="sales.sync_roles")
+        post_migrate.connect(_after_migrate, sender=self, dispatch_uid="sales.after_migrate")
         register_detail_panel(
             name="qualification",
             template="sales/_qualification_panel.html",

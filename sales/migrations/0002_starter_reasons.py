@@ -3,35 +3,14 @@ from django.db import migrations
 
 from leadcrm.roles import sync_role_permissions
 from sales.roles import GRANTS
-
-# code, English, German, note required, position. Admins change, add and deactivate them later
-# (Qualification rules page, API, admin site).
-STARTER_REASONS = [
-    ("no-budget", "No budget", "Kein Budget", False, 10),
-    ("no-authority", "No authority", "Keine Entscheidungsbefugnis", False, 20),
-    ("no-need", "No need", "Kein Bedarf", False, 30),
-    ("bad-timing", "Bad timing", "Falscher Zeitpunkt", False, 40),
-    ("competitor-chosen", "Competitor chosen", "Für Wettbewerber entschieden", False, 50),
-    ("not-reachable", "Not reachable", "Nicht erreichbar", False, 60),
-    ("student-job-seeker", "Student / job seeker", "Student / Jobsuchende", False, 70),
-    ("duplicate", "Duplicate", "Dublette", False, 80),
-    ("other", "Other", "Sonstiges", True, 90),
-]
+from sales.starter import STARTER_REASONS, ensure_starter_rows
 
 
 def forwards(apps, schema_editor):
-    RejectionReason = apps.get_model("sales", "RejectionReason")
-    for code, name, name_de, requires_note, position in STARTER_REASONS:
-        RejectionReason.objects.get_or_create(
-            code=code,
-            defaults={
-                "name": name,
-                "name_de": name_de,
-                "requires_note": requires_note,
-                "position": position,
-            },
-        )
-    apps.get_model("sales", "QualificationPolicy").objects.get_or_create(pk=1)
+    ensure_starter_rows(
+        reason_model=apps.get_model("sales", "RejectionReason"),
+        policy_model=apps.get_model("sales", "QualificationPolicy"),
+    )
     # Permissions are normally created after all migrations ran; create them now to grant them.
     app_config = apps.get_app_config("sales")
     app_config.models_module = True

@@ -51,6 +51,8 @@ from leads.models import (  # noqa: E402
     Opportunity,
     StageTransition,
 )
+from scoring.models import MqlReview, ScoreEntry  # noqa: E402
+from scoring.services import active_profile, rescore_all  # noqa: E402
 
 CHUNK = 50_000
 BENCH_REP_PREFIX = "bench-rep-"
@@ -303,8 +305,17 @@ class BenchWriter:
                 )
             for model in LEAD_TABLES:
                 _sync_sequence(cursor, model)
+        started = time.perf_counter()
+        profile = active_profile()
+        outcome = rescore_all(profile=profile, rebuild=list(profile.behaviour_rules.all()))
+        self.counts["score entries"] = ScoreEntry.objects.count()
+        self.out.write(
+            f"scored {outcome.leads:,} leads by their events ({self.counts['score entries']:,}"
+            f" ledger rows, {outcome.become_mql:,} promoted) in"
+            f" {time.perf_counter() - started:.1f} s\n"
+        )
         with connection.cursor() as cursor:
-            tables = ", ".join(_table(model) for model in LEAD_TABLES)
+            tables = ", ".join(_table(model) for model in [*LEAD_TABLES, ScoreEntry, MqlReview])
             # VACUUM also sets the visibility map, so counts can use index-only scans; it cannot
             # run inside a transaction (as in the tests), where a plain ANALYZE does.
             vacuum = (

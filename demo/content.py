@@ -273,6 +273,12 @@ FIRST_EVENT: dict[str, str] = {
     Channel.REFERRAL: EventKind.FORM_SUBMIT,
     Channel.DIRECT: EventKind.FORM_SUBMIT,
 }
+# The strong signals one of which came before the MQL rule promoted a lead.
+MQL_SIGNALS: list[tuple[str, ...]] = [
+    (EventKind.DEMO_REQUEST,),
+    (EventKind.QUOTE_REQUEST,),
+    (EventKind.WEBINAR_REGISTERED, EventKind.WEBINAR_ATTENDED),
+]
 # (kind, weight for leads before sales, weight for leads sales worked on)
 EVENT_MIX: list[tuple[str, int, int]] = [
     (EventKind.PAGE_VIEW, 40, 30),

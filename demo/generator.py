@@ -6,8 +6,9 @@ rows point at each other by position (a lead's ``company`` is an index into ``co
 ``owner`` an index into the sales reps the caller has); the writer maps positions to ids. The row
 types are in ``demo.rows``.
 
-Scores come from the product's scoring profile and owners from a stand-in for assignment rules,
-both through ``demo.rules``, the one place where the generator meets the product's rules.
+Grades come from the product's scoring profile and owners from a stand-in for assignment rules,
+both through ``demo.rules``, the one place where the generator meets the product's rules. The
+leads are drawn unscored: the writers let the scoring app score their events afterwards.
 """
 
 import functools
@@ -277,7 +278,7 @@ class Generator:
         owner = None
         if picked_up or any(step.actor == "owner" for step in steps):
             owner = rules.assign_owner(country=country, number=number, reps=self.reps)
-        scores = self.scoring.scores(rng, points=points, stage=stage)
+        scores = self.scoring.unscored(points)
         first, last = rng.choice(self.first_names[locale]), rng.choice(self.last_names[locale])
         email = self._email(first, last, company.domain if company else None)
         has_phone = channel == Channel.COLD_CALL or rng.random() < 0.75
@@ -450,15 +451,31 @@ class Generator:
         first_kind = content.FIRST_EVENT.get(lead.source_channel)
         if first_kind:
             events.append(self._event(lead, first_kind, lead.created_at, lead.first_campaign))
+        mql_at = next((s.at for s in lead.transitions if s.to_stage == Stage.MQL), None)
+        if mql_at is not None:
+            # What made the MQL rule promote the lead: a look at the prices and a strong signal
+            # in the hours before.
+            strong = rng.choice(content.MQL_SIGNALS)
+            for kind in (EventKind.PRICING_PAGE_VIEW, *strong):
+                at = max(lead.created_at, mql_at - timedelta(hours=rng.uniform(0.5, 36)))
+                events.append(self._event(lead, kind, at, lead.first_campaign))
         if worked:
             # Sales accepted the lead after it asked for a demo.
             sql_at = next(s.at for s in lead.transitions if s.to_stage == Stage.SQL)
             at = max(lead.created_at, sql_at - timedelta(hours=rng.uniform(2, 72)))
             events.append(self._event(lead, EventKind.DEMO_REQUEST, at, lead.last_campaign))
-        if count is None:
-            count = len(events) + rng.randint(2, 16) + (4 if worked else 0)
         weights = [late if worked else early for _k, early, late in content.EVENT_MIX]
         kinds = [kind for kind, _e, _l in content.EVENT_MIX]
+        if lead.stage in (Stage.MQL, Stage.SQL, Stage.OPPORTUNITY):
+            # Leads in play are still engaging: a few visits, clicks or webinars lately.
+            since = max(lead.created_at, self.now - 21 * DAY)
+            recent = (self.now - since).total_seconds()
+            late = [late for _k, _early, late in content.EVENT_MIX]
+            for _ in range(rng.randint(0, 4)):
+                at = since + timedelta(seconds=rng.uniform(0, recent))
+                events.append(self._event(lead, rng.choices(kinds, weights=late)[0], at, None))
+        if count is None:
+            count = len(events) + rng.randint(2, 16) + (4 if worked else 0)
         span = (self.now - lead.created_at).total_seconds()
         while len(events) < count:
             at = lead.created_at + timedelta(seconds=rng.uniform(0, span))

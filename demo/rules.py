@@ -1,43 +1,24 @@
-"""The product's rules, as the demo generator applies them while it draws leads.
+"""The product's rules, as the demo generator needs them while it draws leads.
 
-Fit points, grade, rank and temperature come from the active scoring profile and its grade rules
-(``scoring``): ``Scoring.load()`` reads them once, and ``Scoring.scores`` evaluates the rules in
-Python the way ``scoring.services.grade_rule_condition`` does in SQL, so ``leads_rescore_fit``
-over the generated leads changes nothing (a test checks this). The generator needs the grade
-before it writes anything, because the grade decides whether the MQL rule can promote a lead.
+The generator must know a lead's grade before it writes anything, because the grade decides
+whether the MQL rule can have promoted it: ``Scoring.load()`` reads the active profile's grade
+rules once, and ``Scoring.fit_points`` evaluates them in Python the way
+``scoring.services.grade_rule_condition`` does in SQL (a test checks that the scoring app then
+agrees). Everything else about scores is the scoring app's: the writers store the leads unscored
+(behaviour score 0) with their events, then ``scoring.services.rescore_all`` derives the ledger,
+the decayed scores, ranks, temperatures and MQL promotions the way the product does.
 
-Two stand-ins remain, both in this module and nowhere else:
-
-- the behaviour score is drawn by stage (``_SCORE_RANGES``) instead of summed from the ScoreEntry
-  ledger of the generated events (``scoring.services.event_score`` per event is too slow for a
-  demo of thousands of leads; a set-based ledger fill would replace it);
-- ``assign_owner`` is a territory round-robin: there are no assignment rules yet.
+One stand-in remains: ``assign_owner`` is a territory round-robin (no assignment rules yet).
 """
 
-import random
 from dataclasses import dataclass
 from decimal import Decimal
 
-from leads.lifecycle import Stage
 from leads.models import Temperature
 from scoring.models import GradeRule, ScoringProfile
 from scoring.services import MQL_RULE, active_profile
 
 __all__ = ["MQL_RULE", "Scores", "Scoring", "assign_owner"]
-
-# Behaviour score (low, most likely, high) by current stage: what the decayed ledger of a lead's
-# events typically sums to there.
-_SCORE_RANGES: dict[str, tuple[float, float, float]] = {
-    Stage.UNQUALIFIED: (0.0, 8.0, 60.0),
-    Stage.MQL: (50.0, 70.0, 160.0),
-    Stage.SQL: (40.0, 90.0, 180.0),
-    Stage.OPPORTUNITY: (30.0, 110.0, 200.0),
-    Stage.CUSTOMER: (5.0, 30.0, 90.0),
-    Stage.NURTURE: (0.0, 12.0, 60.0),
-    Stage.DISQUALIFIED: (0.0, 3.0, 30.0),
-}
-# Stages the MQL rule promotes from (scoring.services.PROMOTABLE).
-_PROMOTABLE = (Stage.UNQUALIFIED, Stage.NURTURE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,11 +42,9 @@ class Rule:
 @dataclass(frozen=True)
 class Scoring:
     grade_thresholds: tuple[tuple[int, str], ...]
-    band_thresholds: tuple[tuple[float, int], ...]
     hot_ranks: frozenset[str]
     warm_ranks: frozenset[str]
     mql_grades: frozenset[str]
-    mql_min_score: float
     rules: tuple[Rule, ...]
 
     @classmethod
@@ -90,15 +69,9 @@ class Scoring:
                 (profile.grade_b_min, "B"),
                 (profile.grade_c_min, "C"),
             ),
-            band_thresholds=(
-                (profile.band_1_min, 1),
-                (profile.band_2_min, 2),
-                (profile.band_3_min, 3),
-            ),
             hot_ranks=frozenset(profile.hot_ranks),
             warm_ranks=frozenset(profile.warm_ranks),
             mql_grades=frozenset(profile.mql_grades.upper()),
-            mql_min_score=profile.mql_min_score,
             rules=tuple(rules),
         )
 
@@ -116,22 +89,17 @@ class Scoring:
     def can_become_mql(self, points: int) -> bool:
         return self.grade_for(points) in self.mql_grades
 
-    def scores(self, rng: random.Random, *, points: int, stage: str) -> Scores:
+    def unscored(self, points: int) -> Scores:
+        """A lead as it is before any behaviour: its grade and band 4, to be scored afterwards."""
         grade = self.grade_for(points)
-        low, mode, high = _SCORE_RANGES[stage]
-        score = round(rng.triangular(low, high, mode), 1)
-        if stage in _PROMOTABLE and grade in self.mql_grades:
-            # The MQL rule would already have promoted a good fit at the threshold.
-            score = min(score, self.mql_min_score - 1)
-        band = next((b for threshold, b in self.band_thresholds if score >= threshold), 4)
-        rank = f"{grade}{band}"
+        rank = f"{grade}4"
         if rank in self.hot_ranks:
             temperature = Temperature.HOT
         elif rank in self.warm_ranks:
             temperature = Temperature.WARM
         else:
             temperature = Temperature.COLD
-        return Scores(grade, points, score, rank, temperature)
+        return Scores(grade, points, 0.0, rank, temperature)
 
 
 def _matches(rule: Rule, value: object) -> bool:

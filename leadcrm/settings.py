@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "csp",
     "leadcrm",
     "leads",
+    "webhooks",
     "scoring",
     "sales",
     "nurturing",
@@ -274,6 +275,7 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {
     "worker-heartbeat": {"task": "leadcrm.tasks.worker_heartbeat", "schedule": 30.0},
     "event-keys-prune": {"task": "leads.tasks.event_keys_prune", "schedule": 6 * 3600.0},
+    "webhooks-resume": {"task": "webhooks.tasks.webhook_deliveries_resume", "schedule": 60.0},
     "scoring-refresh-decay": {
         "task": "scoring.tasks.leads_refresh_decay",
         "schedule": crontab(hour=2, minute=30),
@@ -284,6 +286,23 @@ LEADCRM_EVENT_KEY_RETENTION_DAYS = env_int("LEADCRM_EVENT_KEY_RETENTION_DAYS", 7
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # /healthz reports the heartbeat "stale" (degraded) past this many seconds; beat sends it every 30.
 HEARTBEAT_MAX_AGE = env_int("LEADCRM_HEARTBEAT_MAX_AGE", 120)
+
+# Webhooks (the webhooks app): where they may go, how long an attempt waits, how often it retries.
+# Private, loopback, link-local, multicast and reserved addresses are refused (SSRF) unless allowed;
+# plain http only when allowed (development: DEBUG allows it).
+WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
+WEBHOOKS_REQUIRE_HTTPS = env_bool("WEBHOOKS_REQUIRE_HTTPS", default=not DEBUG)
+WEBHOOKS_TIMEOUT_SECONDS = env_int("WEBHOOKS_TIMEOUT_SECONDS", 5)
+WEBHOOKS_MAX_ATTEMPTS = env_int("WEBHOOKS_MAX_ATTEMPTS", 8)
+WEBHOOKS_RETRY_BASE_SECONDS = env_int("WEBHOOKS_RETRY_BASE_SECONDS", 30)
+WEBHOOKS_RETRY_MAX_SECONDS = env_int("WEBHOOKS_RETRY_MAX_SECONDS", 1800)
+for _name in ("WEBHOOKS_TIMEOUT_SECONDS", "WEBHOOKS_MAX_ATTEMPTS", "WEBHOOKS_RETRY_BASE_SECONDS"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be at least 1")
+# A retry waits as a Celery countdown; Redis hands an unacknowledged task out again after its
+# visibility timeout (3600 s), so a wait must stay well below it.
+if not 1 <= WEBHOOKS_RETRY_MAX_SECONDS <= 3000:
+    raise ImproperlyConfigured("WEBHOOKS_RETRY_MAX_SECONDS must be from 1 to 3000")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -16,6 +16,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("leads/", include("leads.urls")),
+    path("webhooks/", include("webhooks.urls")),
     path("api/v1/", include("leads.api_urls")),
     path("sales/", include("sales.urls")),
     path("api/v1/", include("sales.api_urls")),

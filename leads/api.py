@@ -399,3 +399,61 @@ class LeadTransitionApi(APIView):
             lead_id=pk, by_user=request.user, **serializer.validated_data
         )
         return Response(self.OutputSerializer(transition).data)
+
+
+# --- Upsert by e-mail -----------------------------------------------------------------------------
+
+
+class CanUpsertLeads(permissions.BasePermission):
+    """Upserting may create and may change a lead: it needs both permissions. The roles holding
+    them (marketer, sales manager, admin) see every lead, so the answer never tells a user about
+    a lead they may not see; leads.services.lead_upsert refuses such a change anyway."""
+
+    message = gettext_lazy("You may not add and change leads.")
+
+    def has_permission(self, request: Request, view) -> bool:
+        return request.user.has_perms(["leads.add_lead", "leads.change_lead"])
+
+
+class LeadUpsertApi(APIView):
+    """Create the lead with this e-mail address, or update the one that has it (matched trimmed
+    and case-insensitively). Empty or missing fields never blank what an existing lead has."""
+
+    permission_classes = [permissions.IsAuthenticated, CanUpsertLeads]
+
+    @extend_schema_serializer(component_name="LeadUpsertInput")
+    class InputSerializer(LeadFieldsInputSerializer):
+        stage_message = gettext_lazy(
+            "An upsert never changes the stage; use POST /api/v1/leads/{id}/transition/."
+        )
+
+    @extend_schema_serializer(component_name="LeadUpsertResult")
+    class OutputSerializer(serializers.Serializer):
+        result = serializers.ChoiceField(
+            choices=[("created", "created"), ("updated", "updated")],
+            help_text=gettext_lazy("Whether a new lead was made or an existing one updated."),
+        )
+        lead = LeadOutputSerializer()
+
+    @extend_schema(
+        operation_id="leads_upsert",
+        request=InputSerializer,
+        responses={
+            200: OpenApiResponse(OutputSerializer, description="An existing lead was updated"),
+            201: OpenApiResponse(OutputSerializer, description="A new lead was created"),
+            400: INVALID,
+            # The matching lead was deleted between finding and locking it: send it again.
+            409: LEAD_CONFLICT,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        lead, created = services.lead_upsert(by_user=request.user, **serializer.validated_data)
+        return Response(
+            {
+                "result": "created" if created else "updated",
+                "lead": LeadOutputSerializer(lead).data,
+            },
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )

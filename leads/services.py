@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any, TypedDict, Unpack
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,6 +23,7 @@ from leads.lifecycle import (
 from leads.models import (
     AuditEntry,
     Campaign,
+    Channel,
     Company,
     Event,
     EventKey,
@@ -529,3 +530,84 @@ def event_keys_prune(*, older_than: datetime) -> int:
     """Forget idempotency keys past the retry window; returns how many were removed."""
     deleted, _counts = EventKey.objects.filter(created_at__lt=older_than).delete()
     return deleted
+
+
+# --- Upsert by e-mail (API ingest; forms and landing pages reuse it) ----------------------------
+
+# Attribution of the first touch: an upsert fills these when the lead has none yet (a source
+# channel still at its default counts as none) and never moves them to a later touch.
+FIRST_TOUCH_FIELDS = {"first_campaign": None, "source_channel": Channel.DIRECT}
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _upsert_changes(lead: Lead, fields: dict[str, Any]) -> dict[str, Any]:
+    """The fields an upsert writes to an existing lead: empty values never blank a filled field,
+    and first-touch fields stay as they are once set."""
+    changes = {}
+    for name, value in fields.items():
+        if _blank(value):
+            continue
+        if name in FIRST_TOUCH_FIELDS and getattr(lead, name) != FIRST_TOUCH_FIELDS[name]:
+            continue
+        changes[name] = value
+    return changes
+
+
+@transaction.atomic
+def lead_upsert(
+    *,
+    email: str,
+    by_user: AbstractBaseUser | None = None,
+    company_name: str | None = None,
+    **fields: Unpack[LeadFields],
+) -> tuple[Lead, bool]:
+    """Create the lead with this e-mail address, or update the one that has it; returns
+    ``(lead, created)``.
+
+    Duplicates are found by the normalised address (``Lead.email_key``), so `` Max@Example.COM``
+    updates ``max@example.com``, whose address stays as first typed. On an update, empty or absent
+    values leave filled fields alone, and a company name links that company only when given.
+    Two simultaneous upserts of one new address make one lead: the slower insert meets the unique
+    index, and the upsert continues as an update of the lead that won.
+
+    ``by_user`` must be allowed to see an existing lead: otherwise PermissionDenied (HTTP 403),
+    and nothing is changed. The API lets only roles that see every lead upsert, so this guards
+    the service for other callers.
+    """
+    if "email" in fields:
+        raise ValueError("Pass the address as email=, not among the fields.")
+    key = normalize_email(email)
+    existing = Lead.objects.filter(email_key=key).values_list("pk", flat=True).first()
+    if existing is None and key:
+        try:
+            # A savepoint: a lost race (or any refusal) takes back what the attempt wrote, such
+            # as a company it created, and leaves the transaction usable for the update.
+            with transaction.atomic():
+                lead = lead_create(
+                    created_by=by_user, email=email, company_name=company_name or "", **fields
+                )
+            return lead, True
+        except ValidationError as exc:
+            if "email" not in getattr(exc, "error_dict", {}):
+                raise
+            existing = Lead.objects.filter(email_key=key).values_list("pk", flat=True).first()
+            if existing is None:
+                raise
+    elif existing is None:
+        # An empty or unusable address: lead_create names the field.
+        return lead_create(created_by=by_user, email=email, **fields), True
+
+    if by_user is not None and not selectors.lead_is_visible_to(user=by_user, lead_id=existing):
+        raise PermissionDenied(
+            _("You may not change the existing lead with the e-mail address %(email)s.")
+            % {"email": email.strip()}
+        )
+    lead = _lock_for(lead_id=existing, by_user=by_user)
+    changes = _upsert_changes(lead, dict(fields))
+    company = None if _blank(company_name) else company_name
+    if not changes and company is None:
+        return lead, False
+    return lead_update(lead_id=existing, by_user=by_user, company_name=company, **changes), False

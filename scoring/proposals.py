@@ -13,6 +13,7 @@ A rule without an id is new; a rule of the profile missing from the proposal is 
 list order is the rules' order.
 """
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -154,13 +155,23 @@ def clean(proposal: Any, *, profile: ScoringProfile) -> dict[str, Any]:
     return cleaned
 
 
+@dataclass(frozen=True)
+class Written:
+    """What a saved proposal asks of the rescoring: the behaviour rules whose ledger rows must
+    be derived again (new ones, and those changed in what they score), and whether every lead's
+    score must be decayed again (a new half-life, or a deleted rule whose rows, and so the leads
+    they touched, are gone)."""
+
+    rebuild: list[BehaviourRule]
+    decay_all: bool
+
+
 def write(
     *, profile: ScoringProfile, proposal: dict[str, Any], by_user: AbstractBaseUser | None
-) -> list[BehaviourRule]:
+) -> Written:
     """Make ``profile`` and its rules what the cleaned ``proposal`` says and record the new version
-    (the caller holds the profile's lock). Returns the behaviour rules whose ledger rows must be
-    derived again: new ones and those changed in what they score. Deleting a rule deletes its
-    ledger rows."""
+    (the caller holds the profile's lock). Deleting a rule deletes its ledger rows."""
+    half_life_before = profile.half_life_days
     for name, value in proposal["profile"].items():
         setattr(profile, name, value)
     profile.version += 1
@@ -168,11 +179,18 @@ def write(
     profile.updated_by = by_user
     profile.save()
     _write_rules(profile, GradeRule, proposal["grade_rules"])
+    behaviour_rules_before = BehaviourRule.objects.filter(profile=profile).count()
     changed = _write_rules(profile, BehaviourRule, proposal["behaviour_rules"])
+    kept = len(proposal["behaviour_rules"]) - sum(
+        1 for row in proposal["behaviour_rules"] if row["id"] is None
+    )
     ProfileVersion.objects.create(
         profile=profile, version=profile.version, snapshot=snapshot(profile), saved_by=by_user
     )
-    return changed
+    return Written(
+        rebuild=changed,
+        decay_all=profile.half_life_days != half_life_before or kept < behaviour_rules_before,
+    )
 
 
 def _write_rules(profile: ScoringProfile, model, rows: list[dict]) -> list:

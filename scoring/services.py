@@ -2,9 +2,10 @@
 
 One implementation of each piece of arithmetic, used by every path:
 
-- fit, grade, band, rank and temperature: ``_scored`` turns the profile's rules into SQL
-  expressions over a queryset of leads; ``leads_rescore_fit`` writes them with one
-  ``UPDATE … FROM (SELECT …)``, for one lead (a new or edited one) or a range of a million;
+- fit, grade, band, rank and temperature: ``_fit_and_score`` turns the grade rules into SQL
+  expressions over a queryset of leads and ``_classified_sql`` the profile's thresholds and matrix;
+  ``_write_fit`` writes them with one ``UPDATE … FROM (SELECT …)`` for one lead (a new or edited
+  one), a rescoring through a temporary table per range of leads;
 - behaviour points: ``event_score`` applies the rules to one arriving event (frequency and cap
   read from the ledger); ``_ledger_rebuild`` derives the same ledger for many leads at once with
   window functions (after a rule change), both counting days and cap periods the same way;
@@ -23,7 +24,6 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import (
     Case,
-    Count,
     Expression,
     F,
     FloatField,
@@ -37,7 +37,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce, Concat
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -78,15 +78,11 @@ def active_profile() -> ScoringProfile:
 # Fit -------------------------------------------------------------------------------------------
 
 
-def _scored(
-    leads: QuerySet[Lead],
-    profile: ScoringProfile,
-    rules: list[GradeRule],
-    *,
-    score: Expression | None = None,
+def _fit_and_score(
+    leads: QuerySet[Lead], rules: list[GradeRule], *, score: Expression | None = None
 ) -> QuerySet:
-    """``leads`` with new_fit, new_score, new_grade, new_rank and new_temperature computed in SQL;
-    ``score`` is the behaviour score to band (default: the stored one)."""
+    """``leads`` with new_fit (every grade rule's condition: the costly part, evaluated once per
+    lead) and new_score, the behaviour score to band (default: the stored one)."""
     fit = Value(0)
     for rule in rules:
         fit = fit + Case(
@@ -94,33 +90,52 @@ def _scored(
             default=Value(0),
             output_field=IntegerField(),
         )
-    grade = Case(
-        When(new_fit__gte=profile.grade_a_min, then=Value("A")),
-        When(new_fit__gte=profile.grade_b_min, then=Value("B")),
-        When(new_fit__gte=profile.grade_c_min, then=Value("C")),
-        default=Value("D"),
+    return leads.order_by().annotate(
+        new_fit=Coalesce(fit, Value(0), output_field=IntegerField()),
+        new_score=score if score is not None else F("behaviour_score"),
     )
-    band = Case(
-        When(new_score__gte=profile.band_1_min, then=Value("1")),
-        When(new_score__gte=profile.band_2_min, then=Value("2")),
-        When(new_score__gte=profile.band_3_min, then=Value("3")),
-        default=Value("4"),
-    )
-    temperature = Case(
-        When(new_rank__in=profile.hot_ranks, then=Value(Temperature.HOT.value)),
-        When(new_rank__in=profile.warm_ranks, then=Value(Temperature.WARM.value)),
-        default=Value(Temperature.COLD.value),
-    )
-    return (
-        leads.order_by()
-        .annotate(
-            new_fit=Coalesce(fit, Value(0), output_field=IntegerField()),
-            new_score=score if score is not None else F("behaviour_score"),
-        )
-        .annotate(new_grade=grade, new_band=band)
-        .annotate(new_rank=Concat("new_grade", "new_band"))
-        .annotate(new_temperature=temperature)
-    )
+
+
+def _classified_sql(source_sql: str, source_params: list, profile: ScoringProfile):
+    """SQL adding new_grade, new_band, new_rank and new_temperature to the rows of
+    ``source_sql`` (which has new_fit and new_score), from the profile's thresholds and matrix.
+    Each level reads the columns of the one inside, so nothing is computed twice."""
+
+    def ranks_in(ranks: list[str]) -> tuple[str, list[str]]:
+        if not ranks:
+            return "1 = 0", []
+        return f"c.new_rank IN ({', '.join(['%s'] * len(ranks))})", list(ranks)
+
+    hot, hot_params = ranks_in(profile.hot_ranks)
+    warm, warm_params = ranks_in(profile.warm_ranks)
+    sql = f"""
+        SELECT c.*, CASE WHEN {hot} THEN %s WHEN {warm} THEN %s ELSE %s END AS new_temperature
+        FROM (
+          SELECT b.*, b.new_grade || b.new_band AS new_rank
+          FROM (
+            SELECT a.*,
+              CASE WHEN a.new_fit >= %s THEN 'A' WHEN a.new_fit >= %s THEN 'B'
+                   WHEN a.new_fit >= %s THEN 'C' ELSE 'D' END AS new_grade,
+              CASE WHEN a.new_score >= %s THEN '1' WHEN a.new_score >= %s THEN '2'
+                   WHEN a.new_score >= %s THEN '3' ELSE '4' END AS new_band
+            FROM ({source_sql}) a
+          ) b
+        ) c"""
+    params = [
+        *hot_params,
+        Temperature.HOT.value,
+        *warm_params,
+        Temperature.WARM.value,
+        Temperature.COLD.value,
+        profile.grade_a_min,
+        profile.grade_b_min,
+        profile.grade_c_min,
+        profile.band_1_min,
+        profile.band_2_min,
+        profile.band_3_min,
+        *source_params,
+    ]
+    return sql, params
 
 
 def _meets_mql(profile: ScoringProfile) -> Q:
@@ -137,11 +152,10 @@ def leads_rescore_fit(*, leads: QuerySet[Lead] | None = None) -> int:
 
 
 def _write_fit(leads: QuerySet[Lead], profile: ScoringProfile, rules: list[GradeRule]) -> int:
-    select_sql, params = (
-        _scored(leads, profile, rules)
-        .values("id", "new_fit", "new_grade", "new_rank", "new_temperature")
-        .query.sql_with_params()
+    source_sql, source_params = (
+        _fit_and_score(leads, rules).values("id", "new_fit", "new_score").query.sql_with_params()
     )
+    select_sql, params = _classified_sql(source_sql, list(source_params), profile)
     table = connection.ops.quote_name(Lead._meta.db_table)
     sql = f"""
         UPDATE {table} SET "fit_points" = s."new_fit", "grade" = s."new_grade",
@@ -184,38 +198,48 @@ def _decayed_sum_sql(*, half_life_days: int, now: datetime) -> tuple[str, list]:
     return expression, [now_param, float(half_life_days)]
 
 
-def _decayed_score_of_lead(*, half_life_days: int, now: datetime) -> RawSQL:
-    """The decayed ledger sum of each lead of a lead queryset (0 without a ledger)."""
+def _decayed_score_of_lead(*, half_life_days: int, now: datetime, every_lead: bool) -> RawSQL:
+    """The decayed ledger sum of each lead of a lead queryset (0 without a ledger); unless
+    ``every_lead``, only for the leads in TOUCHED_TABLE, the others keep their stored score."""
     expression, params = _decayed_sum_sql(half_life_days=half_life_days, now=now)
     ledger = connection.ops.quote_name(ScoreEntry._meta.db_table)
     leads = connection.ops.quote_name(Lead._meta.db_table)
-    return RawSQL(
-        f'SELECT COALESCE({expression}, 0) FROM {ledger} WHERE "lead_id" = {leads}."id"',
-        params,
-        output_field=FloatField(),
-    )
+    decayed = f'(SELECT COALESCE({expression}, 0) FROM {ledger} WHERE "lead_id" = {leads}."id")'
+    if not every_lead:
+        decayed = (
+            f'CASE WHEN {leads}."id" IN (SELECT lead_id FROM {TOUCHED_TABLE})'
+            f' THEN {decayed} ELSE {leads}."behaviour_score" END'
+        )
+    return RawSQL(decayed, params, output_field=FloatField())
 
 
 def _refresh_behaviour_scores(
-    *, lead_range: tuple[int, int], half_life_days: int, now: datetime | None = None
+    *,
+    lead_range: tuple[int, int],
+    half_life_days: int,
+    now: datetime | None = None,
+    every_lead: bool = True,
 ) -> None:
     """Write the decayed ledger sum into ``Lead.behaviour_score`` for the leads with
-    lo <= id < hi; leads without a ledger go to 0."""
+    lo <= id < hi (unless ``every_lead``, only those in TOUCHED_TABLE); leads without a ledger
+    go to 0."""
     expression, params = _decayed_sum_sql(half_life_days=half_life_days, now=now or timezone.now())
     ledger = connection.ops.quote_name(ScoreEntry._meta.db_table)
     table = connection.ops.quote_name(Lead._meta.db_table)
     lo, hi = lead_range
+    touched = "" if every_lead else f' AND "lead_id" IN (SELECT lead_id FROM {TOUCHED_TABLE})'
     with connection.cursor() as cursor:
         cursor.execute(
             f"""UPDATE {table} SET "behaviour_score" = s."score"
                 FROM (SELECT "lead_id", {expression} AS "score" FROM {ledger}
-                      WHERE "lead_id" >= %s AND "lead_id" < %s GROUP BY "lead_id") AS s
+                      WHERE "lead_id" >= %s AND "lead_id" < %s{touched} GROUP BY "lead_id") AS s
                 WHERE {table}."id" = s."lead_id" AND {table}."behaviour_score" <> s."score" """,
             [*params, lo, hi],
         )
+        touched = "" if every_lead else f' AND "id" IN (SELECT lead_id FROM {TOUCHED_TABLE})'
         cursor.execute(
             f"""UPDATE {table} SET "behaviour_score" = 0
-                WHERE "id" >= %s AND "id" < %s AND "behaviour_score" <> 0
+                WHERE "id" >= %s AND "id" < %s AND "behaviour_score" <> 0{touched}
                   AND NOT EXISTS (SELECT 1 FROM {ledger} WHERE "lead_id" = {table}."id")""",
             [lo, hi],
         )
@@ -329,10 +353,19 @@ def _day_number_sql(column: str) -> str:
 def _ledger_rebuild(*, rules: list[BehaviourRule], lead_range: tuple[int, int]) -> None:
     """Derive the ledger rows of ``rules`` for the leads with lo <= id < hi from their events, as
     ``event_score`` would have written them event by event in the order they happened: window
-    functions number each rule's matching events per lead (ever, per day, per cap period)."""
+    functions number each rule's matching events per lead (ever, per day, per cap period). The
+    leads that had or now have rows of these rules are left in TOUCHED_TABLE."""
+    lo, hi = lead_range
+    ledger_table = connection.ops.quote_name(ScoreEntry._meta.db_table)
+    rule_ids = [rule.pk for rule in rules] or [0]
+    touched = f"""SELECT DISTINCT "lead_id" FROM {ledger_table}
+        WHERE "rule_id" IN ({", ".join(["%s"] * len(rule_ids))})
+          AND "lead_id" >= %s AND "lead_id" < %s"""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {TOUCHED_TABLE}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {TOUCHED_TABLE} AS {touched}", [*rule_ids, lo, hi])
     if not rules:
         return
-    lo, hi = lead_range
     ScoreEntry.objects.filter(rule__in=rules, lead_id__gte=lo, lead_id__lt=hi).delete()
     rule_rows, params = [], []
     for rule in rules:
@@ -390,6 +423,7 @@ def _ledger_rebuild(*, rules: list[BehaviourRule], lead_range: tuple[int, int]) 
     """
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, lo, hi])
+        cursor.execute(f"INSERT INTO {TOUCHED_TABLE} {touched}", [*rule_ids, lo, hi])
 
 
 def lead_id_ranges(*, size: int | None = None) -> list[tuple[int, int]]:
@@ -462,55 +496,120 @@ class Outcome:
         }
 
 
-def _outcome(selection: QuerySet, profile: ScoringProfile, *, samples: int) -> Outcome:
-    """Compare the new values of a ``_scored`` selection with the stored ones, in SQL."""
-    meets = Q(new_grade__in=list(profile.mql_grades), new_score__gte=profile.mql_min_score)
-    counts = selection.aggregate(
-        leads=Count("id"),
-        grade_changed=Count("id", filter=~Q(new_grade=F("grade"))),
-        rank_changed=Count("id", filter=~Q(new_rank=F("rank"))),
-        temperature_changed=Count("id", filter=~Q(new_temperature=F("temperature"))),
-        become_mql=Count("id", filter=Q(stage__in=PROMOTABLE) & meets),
-        flagged=Count("id", filter=Q(stage=Stage.MQL, mql_review__isnull=True) & ~meets),
-    )
-    moves = (
-        selection.exclude(new_grade=F("grade"))
-        .values("grade", "new_grade")
-        .annotate(count=Count("id"))
-        .order_by()
-    )
-    changed = (
-        selection.filter(
-            ~Q(new_rank=F("rank"))
-            | ~Q(new_temperature=F("temperature"))
-            | (Q(stage__in=PROMOTABLE) & meets)
+# A pass over one range of leads is computed once into this temporary table, then counted,
+# sampled and (when saving) written from it: the rules' CASE expressions run once per lead.
+PASS_TABLE = "scoring_pass"
+FIT_TABLE = "scoring_pass_fit"
+# The leads whose ledger a range's rebuild changed (temporary, per connection).
+TOUCHED_TABLE = "scoring_touched"
+BASE_COLUMNS = (
+    "id",
+    "stage",
+    "grade",
+    "rank",
+    "temperature",
+    "behaviour_score",
+    "new_fit",
+    "new_score",
+)
+
+
+def _materialise(selection: QuerySet, profile: ScoringProfile) -> None:
+    """Store a ``_fit_and_score`` selection, classified, in PASS_TABLE (this connection's own,
+    temporary): first the costly fit and score, then grade to temperature from those columns."""
+    source_sql, source_params = selection.values(*BASE_COLUMNS).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {PASS_TABLE}")
+        cursor.execute(f"DROP TABLE IF EXISTS {FIT_TABLE}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {FIT_TABLE} AS {source_sql}", source_params)
+        sql, params = _classified_sql(f"SELECT * FROM {FIT_TABLE}", [], profile)
+        cursor.execute(f"CREATE TEMPORARY TABLE {PASS_TABLE} AS {sql}", params)
+        cursor.execute(f"DROP TABLE {FIT_TABLE}")
+
+
+def _drop_pass() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {PASS_TABLE}")
+
+
+def _drop_touched() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {TOUCHED_TABLE}")
+
+
+def _outcome(profile: ScoringProfile, *, samples: int) -> Outcome:
+    """Compare the new values in PASS_TABLE with the stored ones, in SQL."""
+    grades = list(profile.mql_grades)
+    meets = f"(p.new_grade IN ({', '.join(['%s'] * len(grades))}) AND p.new_score >= %s)"
+    meets_params = [*grades, profile.mql_min_score]
+    promotable = "p.stage IN (%s, %s)"
+    reviews = connection.ops.quote_name(MqlReview._meta.db_table)
+    leads = connection.ops.quote_name(Lead._meta.db_table)
+
+    def count(condition: str) -> str:
+        return f"COALESCE(SUM(CASE WHEN {condition} THEN 1 ELSE 0 END), 0)"
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT COUNT(*), {count("p.new_grade <> p.grade")}, {count("p.new_rank <> p.rank")},
+                       {count("p.new_temperature <> p.temperature")},
+                       {count(f"{promotable} AND {meets}")},
+                       {count(f"p.stage = %s AND NOT {meets} AND r.id IS NULL")}
+                FROM {PASS_TABLE} p LEFT JOIN {reviews} r ON r.lead_id = p.id""",
+            [*PROMOTABLE, *meets_params, Stage.MQL, *meets_params],
         )
-        .order_by("id")
-        .values(
-            "id",
-            "first_name",
-            "last_name",
-            "email",
-            "stage",
-            "grade",
-            "new_grade",
-            "rank",
-            "new_rank",
-            "temperature",
-            "new_temperature",
-            "behaviour_score",
-            "new_score",
+        row = cursor.fetchone()
+        cursor.execute(
+            f"""SELECT p.grade, p.new_grade, COUNT(*) FROM {PASS_TABLE} p
+                WHERE p.new_grade <> p.grade GROUP BY p.grade, p.new_grade"""
         )
-    )
+        moves = {f"{old}→{new}": n for old, new, n in cursor.fetchall()}
+        rows = []
+        if samples:
+            cursor.execute(
+                f"""SELECT p.id, l.first_name, l.last_name, l.email, p.stage, p.grade,
+                           p.new_grade, p.rank, p.new_rank, p.temperature, p.new_temperature,
+                           p.behaviour_score, p.new_score
+                    FROM {PASS_TABLE} p JOIN {leads} l ON l.id = p.id
+                    WHERE p.new_rank <> p.rank OR p.new_temperature <> p.temperature
+                       OR ({promotable} AND {meets})
+                    ORDER BY p.id LIMIT %s""",
+                [*PROMOTABLE, *meets_params, samples],
+            )
+            names = [column[0] for column in cursor.description]
+            rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
     return Outcome(
-        **counts,
-        grade_moves={f"{m['grade']}→{m['new_grade']}": m["count"] for m in moves},
+        leads=row[0],
+        grade_changed=row[1],
+        rank_changed=row[2],
+        temperature_changed=row[3],
+        become_mql=row[4],
+        flagged=row[5],
+        grade_moves=moves,
         samples=[
-            {**row, "new_score": round(float(row["new_score"]), 2)} for row in changed[:samples]
-        ]
-        if samples
-        else [],
+            {
+                **sample,
+                "behaviour_score": round(float(sample["behaviour_score"]), 2),
+                "new_score": round(float(sample["new_score"]), 2),
+            }
+            for sample in rows
+        ],
     )
+
+
+def _write_pass() -> int:
+    """Write fit, grade, rank and temperature from PASS_TABLE where they changed."""
+    table = connection.ops.quote_name(Lead._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE {table} SET "fit_points" = p.new_fit, "grade" = p.new_grade,
+                       "rank" = p.new_rank, "temperature" = p.new_temperature
+                FROM {PASS_TABLE} p
+                WHERE {table}."id" = p.id AND ({table}."fit_points" <> p.new_fit
+                      OR {table}."grade" <> p.new_grade OR {table}."rank" <> p.new_rank
+                      OR {table}."temperature" <> p.new_temperature)"""
+        )
+        return cursor.rowcount
 
 
 def _report_progress(rescoring: Rescoring, done: int, total: int) -> None:
@@ -611,22 +710,30 @@ def _preview(rescoring: Rescoring) -> Outcome:
             profile = ScoringProfile.objects.select_for_update().get(pk=rescoring.profile_id)
             if profile.version != rescoring.base_version:
                 raise _Stale
-            rebuild = proposals.write(profile=profile, proposal=rescoring.proposal, by_user=None)
+            written = proposals.write(profile=profile, proposal=rescoring.proposal, by_user=None)
             profile.refresh_from_db()
             grade_rules = list(profile.grade_rules.all())
             ranges = lead_id_ranges()
             for done, lead_range in enumerate(ranges):
                 _report_progress(rescoring, done, len(ranges))
-                _ledger_rebuild(rules=rebuild, lead_range=lead_range)
+                _ledger_rebuild(rules=written.rebuild, lead_range=lead_range)
                 lo, hi = lead_range
-                selection = _scored(
-                    Lead.objects.filter(id__gte=lo, id__lt=hi),
+                _materialise(
+                    _fit_and_score(
+                        Lead.objects.filter(id__gte=lo, id__lt=hi),
+                        grade_rules,
+                        score=_decayed_score_of_lead(
+                            half_life_days=profile.half_life_days,
+                            now=now,
+                            every_lead=written.decay_all,
+                        ),
+                    ),
                     profile,
-                    grade_rules,
-                    score=_decayed_score_of_lead(half_life_days=profile.half_life_days, now=now),
                 )
                 missing = SAMPLE_SIZE - len(outcome.samples or [])
-                outcome.add(_outcome(selection, profile, samples=missing))
+                outcome.add(_outcome(profile, samples=missing))
+                _drop_pass()
+                _drop_touched()
             raise _Rollback
     except _Rollback:
         pass
@@ -637,28 +744,36 @@ def _apply(rescoring: Rescoring, *, resumed: bool) -> Outcome:
     with transaction.atomic():
         profile = ScoringProfile.objects.select_for_update().get(pk=rescoring.profile_id)
         if resumed and profile.version == rescoring.base_version + 1:
-            # Interrupted after the save: derive every ledger row again (cheap enough, and exact).
-            rebuild = list(profile.behaviour_rules.all())
+            # Interrupted after the save: derive every ledger row again (exact, if slower).
+            written = proposals.Written(rebuild=list(profile.behaviour_rules.all()), decay_all=True)
         elif profile.version != rescoring.base_version:
             raise _Stale
         else:
-            rebuild = proposals.write(
+            written = proposals.write(
                 profile=profile, proposal=rescoring.proposal, by_user=rescoring.created_by
             )
     profile.refresh_from_db()
-    return rescore_all(profile=profile, rebuild=rebuild, rescoring=rescoring)
+    return rescore_all(
+        profile=profile,
+        rebuild=written.rebuild,
+        decay_all=written.decay_all,
+        rescoring=rescoring,
+    )
 
 
 def rescore_all(
     *,
     profile: ScoringProfile | None = None,
     rebuild: list[BehaviourRule] | None = None,
+    decay_all: bool = True,
     rescoring: Rescoring | None = None,
     now: datetime | None = None,
 ) -> Outcome:
     """Every lead, set-based, one id range per transaction: derive the ledger of the ``rebuild``
-    rules again, decay every score to ``now``, write fit, grade, rank and temperature, promote
-    who now qualifies for MQL and flag MQLs that no longer do."""
+    rules again, decay the scores to ``now`` (every lead's, or unless ``decay_all`` only those
+    whose ledger changed: a rule change leaves the others' daily decay to the nightly job), write
+    fit, grade, rank and temperature, promote who now qualifies for MQL and flag MQLs that no
+    longer do."""
     profile = profile or active_profile()
     grade_rules = list(profile.grade_rules.all())
     ranges = lead_id_ranges()
@@ -672,6 +787,7 @@ def rescore_all(
                 profile=profile,
                 grade_rules=grade_rules,
                 rebuild=rebuild or [],
+                decay_all=decay_all,
                 now=now or timezone.now(),
                 samples=SAMPLE_SIZE - len(outcome.samples or []),
             )
@@ -686,6 +802,7 @@ def _rescore_range(
     profile: ScoringProfile,
     grade_rules: list[GradeRule],
     rebuild: list[BehaviourRule],
+    decay_all: bool,
     now: datetime,
     samples: int,
 ) -> Outcome:
@@ -693,9 +810,17 @@ def _rescore_range(
     lo, hi = lead_range
     in_range = Lead.objects.filter(id__gte=lo, id__lt=hi)
     _ledger_rebuild(rules=rebuild, lead_range=lead_range)
-    _refresh_behaviour_scores(lead_range=lead_range, half_life_days=profile.half_life_days, now=now)
-    outcome = _outcome(_scored(in_range, profile, grade_rules), profile, samples=samples)
-    _write_fit(in_range, profile, grade_rules)
+    _refresh_behaviour_scores(
+        lead_range=lead_range,
+        half_life_days=profile.half_life_days,
+        now=now,
+        every_lead=decay_all,
+    )
+    _materialise(_fit_and_score(in_range, grade_rules), profile)
+    outcome = _outcome(profile, samples=samples)
+    _write_pass()
+    _drop_pass()
+    _drop_touched()
     outcome.become_mql = lead_services.leads_transition_by_rule(
         leads=in_range.filter(stage__in=PROMOTABLE).filter(_meets_mql(profile)),
         to_stage=Stage.MQL,

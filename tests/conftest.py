@@ -67,7 +67,14 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     if db["ENGINE"] != "django.db.backends.postgresql" or not settings.REDIS_URL:
         pytest.fail("The worker tests need PostgreSQL and Redis: run them with `make test`.")
     database_url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    env = {**os.environ, "DATABASE_URL": database_url}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        # Webhook tests send to a receiver on 127.0.0.1 over plain HTTP and want retries fast.
+        "WEBHOOKS_ALLOW_PRIVATE": "1",
+        "WEBHOOKS_REQUIRE_HTTPS": "0",
+        "WEBHOOKS_RETRY_BASE_SECONDS": "1",
+    }
     process = subprocess.Popen(
         [
             sys.executable,

@@ -26,7 +26,8 @@ from leads.models import (
     Opportunity,
     StageTransition,
 )
-from scoring.services import leads_rescore_fit
+from scoring.models import ScoreEntry
+from scoring.services import active_profile, leads_rescore_fit, rescore_all
 
 pytestmark = pytest.mark.django_db
 
@@ -174,6 +175,43 @@ def test_it_scores_every_lead_as_the_scoring_profile_does():
     assert Lead.objects.filter(fit_points__gt=0).count() >= 250
 
 
+def test_it_leaves_scoring_nothing_to_change():
+    """The demo's scores are the scoring app's: scoring every lead again by its events changes no
+    rank and promotes no one."""
+    seed()
+    profile = active_profile()
+
+    outcome = rescore_all(profile=profile, rebuild=list(profile.behaviour_rules.all()))
+
+    assert (outcome.leads, outcome.rank_changed, outcome.become_mql) == (300, 0, 0)
+
+
+def test_it_explains_every_behaviour_score_with_the_ledger():
+    seed()
+    now = datetime(2026, 6, 17, 10, 30, tzinfo=UTC)
+    sums: dict[int, float] = {}
+    for lead_id, points, at in ScoreEntry.objects.values_list("lead_id", "points", "at"):
+        age_days = (now - at).total_seconds() / 86400
+        sums[lead_id] = sums.get(lead_id, 0.0) + points * 0.5 ** (age_days / 30)
+
+    scores = dict(Lead.objects.values_list("id", "behaviour_score"))
+
+    assert len(sums) >= 250
+    assert {pk: round(sums.get(pk, 0.0), 2) for pk in scores} == scores
+
+
+def test_it_shows_every_temperature_and_a_spread_of_ranks():
+    seed()
+
+    temperatures = Counter(Lead.objects.values_list("temperature", flat=True))
+    ranks = set(Lead.objects.values_list("rank", flat=True))
+
+    assert temperatures["hot"] > 0
+    assert temperatures["warm"] > temperatures["hot"]
+    assert temperatures["cold"] > temperatures["warm"]
+    assert {"A2", "B2", "C3", "D4"} <= ranks
+
+
 def test_it_keeps_rank_and_temperature_consistent():
     seed()
 
@@ -209,7 +247,11 @@ def test_it_asks_purchased_list_leads_before_mailing_them():
 
     assert consents.filter(status="pending").exists()
     assert not consents.filter(status="granted", confirmed_at__isnull=True).exists()
-    assert set(consents.values_list("source", flat=True)) == {"import"}
+    # Granted or pending came with the import; only an unsubscribe withdraws.
+    assert set(consents.exclude(status="withdrawn").values_list("source", flat=True)) == {"import"}
+    assert set(consents.filter(status="withdrawn").values_list("source", flat=True)) <= {
+        "unsubscribe_link"
+    }
 
 
 def test_it_gives_de_leads_german_towns_and_phone_numbers():

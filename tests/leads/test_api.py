@@ -325,6 +325,9 @@ def test_it_documents_the_errors_every_operation_can_answer_with(client, markete
     assert statuses == {
         "GET /api/v1/leads/": ["200", "400", "401", "403", "406", "429"],
         "POST /api/v1/leads/": ["201", "400", "401", "403", "406", "413", "415", "429"],
+        "POST /api/v1/leads/upsert/": [
+            "200", "201", "400", "401", "403", "406", "409", "413", "415", "429",
+        ],
         "GET /api/v1/leads/{id}/": ["200", "401", "403", "404", "406", "429"],
         "PATCH /api/v1/leads/{id}/": [
             "200", "400", "401", "403", "404", "406", "409", "413", "415", "429",

@@ -82,6 +82,7 @@ def test_it_documents_every_operation(api_schema):
     assert operations == {
         "GET /api/v1/leads/",
         "POST /api/v1/leads/",
+        "POST /api/v1/leads/upsert/",
         "GET /api/v1/leads/{id}/",
         "PATCH /api/v1/leads/{id}/",
         "DELETE /api/v1/leads/{id}/",

@@ -313,3 +313,30 @@ def test_it_promotes_once_when_a_rescoring_and_events_meet_one_lead():
     assert StageTransition.objects.filter(lead=lead, to_stage="mql").count() == 1
     lead.refresh_from_db()
     assert (lead.stage, lead.behaviour_score) == ("mql", 100.0)  # 40 + 3 * 20
+
+
+def test_it_leaves_daily_decay_of_untouched_leads_to_the_nightly_job():
+    with time_machine.travel(MONDAY, tick=False):
+        demo = lead_with_fit("DE")
+        happen(demo, "demo_request")  # 40
+        clicker = lead_with_fit("DE")
+        happen(clicker, "email_click")  # 5
+    admin = UserFactory()
+
+    with time_machine.travel(MONDAY + timedelta(days=30), tick=False):
+        run("apply", proposal_with(lambda p: p["profile"].update(grade_b_min=45)), admin)
+        after_grade_change = dict(Lead.objects.values_list("id", "behaviour_score"))
+
+        def clicks_worth_more(proposal):
+            behaviour_rule(proposal, "E-mail link clicked")["points"] = 6
+
+        run("apply", proposal_with(clicks_worth_more), admin)
+        after_click_change = dict(Lead.objects.values_list("id", "behaviour_score"))
+        run("apply", proposal_with(lambda p: p["profile"].update(half_life_days=15)), admin)
+        after_half_life_change = dict(Lead.objects.values_list("id", "behaviour_score"))
+
+    # A grade change writes no score; a changed behaviour rule rescores its leads as of now
+    # (6 points, 30 days old: 3.0); a new half-life decays everyone (40 * 0.5^(30/15) = 10).
+    assert after_grade_change == {demo.pk: 40.0, clicker.pk: 5.0}
+    assert after_click_change == {demo.pk: 40.0, clicker.pk: 3.0}
+    assert after_half_life_change == {demo.pk: 10.0, clicker.pk: 1.5}

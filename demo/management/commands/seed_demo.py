@@ -32,6 +32,8 @@ from leads.models import (
     Opportunity,
     StageTransition,
 )
+from scoring.models import ScoreEntry
+from scoring.services import active_profile, rescore_all
 
 DEMO_PASSWORD = "demo-password"
 DEMO_USERS: list[tuple[str, str, str, str]] = [
@@ -60,10 +62,23 @@ class Command(BaseCommand):
                 return
             generator = Generator(seed=seed, reps=len(REPS), scoring=Scoring.load())
             counts = load(generator, users=users, lead_count=leads)
+            counts |= score(generator)
         for label, count in counts.items():
             self.stdout.write(f"{label:<22} {count:>8}")
         message = _("Demo data loaded; password: %(password)s") % {"password": DEMO_PASSWORD}
         self.stdout.write(self.style.SUCCESS(message))
+
+
+def score(generator: Generator) -> dict[str, int]:
+    """Let the scoring app score what the lead's events say, as it does in production: the
+    ledger, decayed scores, ranks and temperatures, and the MQL rule."""
+    profile = active_profile()
+    outcome = rescore_all(profile=profile, rebuild=list(profile.behaviour_rules.all()))
+    return {
+        "score entries": ScoreEntry.objects.count(),
+        "promoted to MQL now": outcome.become_mql,
+        "MQLs to review": outcome.flagged,
+    }
 
 
 def ensure_users() -> dict[str, Any]:

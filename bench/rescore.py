@@ -1,0 +1,202 @@
+"""Rescoring every lead after a rule change, set-based, beside a per-lead ORM loop.
+
+    DATABASE_URL=postgres://... .venv/bin/python -m bench.rescore [--ledger N] [--sample 10000]
+
+Needs data from ``bench.generate``. First it tops the ledger up to ``--ledger`` rows: more events
+per lead (one INSERT … SELECT: e-mail clicks, downloads, webinar registrations, forms … on
+distinct days, so each earns its rule's points) and their ledger rows derived by
+``rescore_all`` (timed and printed, but not the figure). Then two rule changes, each saved the way
+an admin saves one (``rescoring_start`` + the Celery task ``rescoring_run``, run eagerly in this
+process):
+
+- **grade change**: the grade B threshold 50 → 45 and the "director" rule 20 → 25 points: fit,
+  grade, decayed score (every ledger row), rank, temperature, MQL rule and review flags of every
+  lead, no ledger row derived again;
+- **behaviour change**: "E-mail link clicked" 5 → 6 points: that rule's ledger rows derived again
+  from the events, then the same.
+
+Goal: each under 30 s. The baseline, in the same run: the per-lead ORM loop a first version would
+write (load the lead with its company and its ledger, evaluate the grade rules and the decay in
+Python, save) over ``--sample`` leads, its time scaled to all leads. The peak resident memory of
+this process is printed before and after each step: it must stay flat (no table in Python).
+"""
+
+import argparse
+import os
+import resource
+import time
+from datetime import UTC, datetime
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadcrm.settings")
+
+import django
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+
+from demo.rules import Scoring  # noqa: E402
+from leadcrm.celery import app as celery_app  # noqa: E402
+from leads.models import Event, Lead  # noqa: E402
+from scoring import proposals  # noqa: E402
+from scoring.models import Rescoring, ScoreEntry  # noqa: E402
+from scoring.services import active_profile, rescore_all, rescoring_start  # noqa: E402
+
+GOAL_S = 30.0
+# Extra events per lead: kinds whose rules give points each time on distinct days.
+TOP_UP_KINDS = [
+    "email_click",
+    "download",
+    "webinar_registered",
+    "form_submit",
+    "webinar_attended",
+    "email_open",
+    "newsletter_signup",
+]
+
+
+def peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _count(model) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {connection.ops.quote_name(model._meta.db_table)}")
+        return cursor.fetchone()[0]
+
+
+def top_up(target: int) -> None:
+    leads, ledger = _count(Lead), _count(ScoreEntry)
+    per_lead = min(len(TOP_UP_KINDS) * 2, -(-(target - ledger) // leads)) if leads else 0
+    print(f"leads: {leads:,}; ledger rows: {ledger:,}; target {target:,}")
+    if per_lead <= 0:
+        return
+    kinds = [(n, TOP_UP_KINDS[n % len(TOP_UP_KINDS)]) for n in range(per_lead)]
+    values = ", ".join(f"({n}, '{kind}')" for n, kind in kinds)
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        # Event n of a lead lies 9 * n + (id mod 9) days back: distinct days and cap periods.
+        cursor.execute(
+            f"""INSERT INTO {Event._meta.db_table}
+                  (lead_id, visitor_id, kind, url, asset, campaign_id, occurred_at, properties)
+                SELECT l.id, '', k.kind, 'https://www.leadcrm.example/blog', '', NULL,
+                       now() - make_interval(days => (9 * k.n + l.id % 9)::int,
+                                             hours => (l.id % 24)::int),
+                       '{{}}'::jsonb
+                FROM {Lead._meta.db_table} l CROSS JOIN (VALUES {values}) AS k(n, kind)"""
+        )
+        inserted = cursor.rowcount
+    print(
+        f"top-up: {inserted:,} events ({per_lead} per lead)"
+        f" in {time.perf_counter() - started:.1f} s"
+    )
+    profile = active_profile()
+    rules = [rule for rule in profile.behaviour_rules.all() if rule.event_kind in TOP_UP_KINDS]
+    started = time.perf_counter()
+    rescore_all(profile=profile, rebuild=rules)
+    elapsed = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM (ANALYZE) {Event._meta.db_table}, {ScoreEntry._meta.db_table}")
+        cursor.execute(f"VACUUM (ANALYZE) {Lead._meta.db_table}")
+    print(
+        f"ledger derived for {len(rules)} rules: {_count(ScoreEntry):,} ledger rows"
+        f" in {elapsed:.1f} s"
+    )
+
+
+def save_change(change) -> tuple[float, Rescoring]:
+    """A change saved as the admin page saves it; returns seconds and the finished rescoring."""
+    proposal = proposals.snapshot(active_profile())
+    change(proposal)
+    started = time.perf_counter()
+    rescoring = rescoring_start(kind=Rescoring.Kind.APPLY, proposal=proposal, by_user=None)
+    elapsed = time.perf_counter() - started
+    rescoring.refresh_from_db()
+    if rescoring.status != Rescoring.Status.DONE:
+        raise SystemExit(f"rescoring {rescoring.pk} ended {rescoring.status}: {rescoring.error}")
+    return elapsed, rescoring
+
+
+def grade_change(proposal: dict) -> None:
+    proposal["profile"]["grade_b_min"] = 45
+    for rule in proposal["grade_rules"]:
+        if rule["field"] == "seniority" and rule["value"] == "director":
+            rule["points"] = 25
+
+
+def behaviour_change(proposal: dict) -> None:
+    for rule in proposal["behaviour_rules"]:
+        if rule["name"] == "E-mail link clicked":
+            rule["points"] = 6
+
+
+def orm_loop(sample: int) -> float:
+    """Seconds for the naive per-lead loop over ``sample`` leads."""
+    profile = active_profile()
+    scoring = Scoring.load()
+    half_life = profile.half_life_days
+    now = datetime.now(UTC)
+    hot, warm = set(profile.hot_ranks), set(profile.warm_ranks)
+    bands = [(profile.band_1_min, 1), (profile.band_2_min, 2), (profile.band_3_min, 3)]
+    started = time.perf_counter()
+    for lead in Lead.objects.select_related("company").order_by("id")[:sample]:
+        company = lead.company
+        points = scoring.fit_points(
+            {
+                "job_title": lead.job_title,
+                "seniority": lead.seniority,
+                "company__industry": company.industry if company else None,
+                "company__size_band": company.size_band if company else None,
+                "company__annual_revenue": company.annual_revenue if company else None,
+                "country": lead.country,
+                "city": lead.city,
+                "age_band": lead.age_band,
+            }
+        )
+        score = sum(
+            entry.points * 0.5 ** ((now - entry.at).total_seconds() / 86400 / half_life)
+            for entry in ScoreEntry.objects.filter(lead=lead)
+        )
+        grade = scoring.grade_for(points)
+        band = next((b for threshold, b in bands if score >= threshold), 4)
+        lead.fit_points, lead.grade, lead.behaviour_score = points, grade, round(score, 2)
+        lead.rank = f"{grade}{band}"
+        lead.temperature = "hot" if lead.rank in hot else "warm" if lead.rank in warm else "cold"
+        lead.save(update_fields=["fit_points", "grade", "behaviour_score", "rank", "temperature"])
+    return time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ledger", type=int, default=10_000_000, help="ledger rows (10M)")
+    parser.add_argument("--sample", type=int, default=10_000)
+    args = parser.parse_args(argv)
+    celery_app.conf.task_always_eager = True  # the task runs here, inside rescoring_start
+
+    top_up(args.ledger)
+    leads, ledger = _count(Lead), _count(ScoreEntry)
+    print(f"\nrescoring {leads:,} leads with {ledger:,} ledger rows (goal < {GOAL_S:.0f} s)")
+    print(
+        f"{'change':<20} {'seconds':>8} {'ranks moved':>12} {'promoted':>9} {'flagged':>8}"
+        f" {'peak MiB before → after':>24}"
+    )
+    for name, change in (("grade change", grade_change), ("behaviour change", behaviour_change)):
+        before = peak_mib()
+        seconds, rescoring = save_change(change)
+        result = rescoring.result
+        verdict = "ok" if seconds < GOAL_S else "MISSED"
+        print(
+            f"{name:<20} {seconds:>8.1f} {result['rank_changed']:>12,} {result['become_mql']:>9,}"
+            f" {result['flagged']:>8,} {before:>14.0f} → {peak_mib():.0f}   {verdict}"
+        )
+    sample = min(args.sample, leads)
+    seconds = orm_loop(sample)
+    scaled = seconds * leads / sample if sample else 0.0
+    print(
+        f"{'ORM loop baseline':<20} {scaled:>8.1f}   ({sample:,} leads in {seconds:.1f} s,"
+        f" scaled to {leads:,})"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -39,10 +39,6 @@ def register_detail_panel(
     _panels[name] = DetailPanel(name=name, template=template, context=context, position=position)
 
 
-def unregister_detail_panel(name: str) -> None:
-    _panels.pop(name, None)
-
-
 def detail_panels() -> list[DetailPanel]:
     return sorted(_panels.values(), key=lambda panel: (panel.position, panel.name))
 

@@ -37,6 +37,11 @@ SORTS: dict[str, tuple[Any, tuple]] = {
     "oldest": (gettext_lazy("Oldest first"), ("created_at", "id")),
     "name": (gettext_lazy("Name"), (Lower("last_name"), Lower("first_name"), "id")),
     "score": (gettext_lazy("Highest score"), ("-behaviour_score", "-id")),
+    # A1 first, then the higher score, then the newest (index lead_best_rank).
+    "rank": (
+        gettext_lazy("Best rank"),
+        ("-rank_order", "-behaviour_score", "-created_at", "-id"),
+    ),
     "stage_changed": (gettext_lazy("Stage changed recently"), ("-stage_changed_at", "-id")),
 }
 DEFAULT_SORT = "newest"
@@ -68,7 +73,7 @@ def _next_url(request: HttpRequest, default: str) -> str:
 
 def _filter_form(filterset: LeadFilter) -> forms.Form:
     form = filterset.form
-    for name in ("stage", "grade"):
+    for name in ("stage", "grade", "rank"):
         field = form.fields[name]
         field.widget = forms.CheckboxSelectMultiple(choices=field.choices)
     for name in ("created_after", "created_before"):

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("leads", "0005_activity_assignee"),
+        ("leads", "0007_activity_assignee"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

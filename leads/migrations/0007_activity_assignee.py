@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("leads", "0004_foundation_repairs"),
+        ("leads", "0006_lead_best_rank"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -32,7 +32,7 @@ class SalesConfig(AppConfig):
             name="qualification",
             template="sales/_qualification_panel.html",
             context=qualification_panel,
-            position=5,
+            position=20,
         )
         register_detail_panel(
             name="activities",

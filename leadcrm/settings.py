@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "capture",
     "webhooks",
     "scoring",
+    "sales",
     "nurturing",
     "reporting",
     "demo",
@@ -363,6 +364,8 @@ SPECTACULAR_SETTINGS = {
         "RankEnum": "leads.models.RANKS",
         "EventKindEnum": "leads.models.EventKind",
         "RescoringKindEnum": "scoring.models.Rescoring.Kind",
+        "ExitStageEnum": "sales.models.Rejection.ToStage",
+        "ActivityKindEnum": "leads.models.Activity.Kind",
     },
     # The schema and the Swagger UI are for signed-in users, like the API itself.
     "SERVE_PUBLIC": True,

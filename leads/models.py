@@ -591,13 +591,31 @@ class Activity(models.Model):
         related_name="+",
         verbose_name=_("author"),
     )
+    # Who must do a task (kind "task", with a due date); empty for logged calls, notes and so on.
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_activities",
+        verbose_name=_("assigned to"),
+        db_index=False,
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
         verbose_name = _("activity")
         verbose_name_plural = _("activities")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["lead", "-created_at"], name="activity_lead_at")]
+        indexes = [
+            models.Index(fields=["lead", "-created_at"], name="activity_lead_at"),
+            # "My tasks": a user's tasks by due date (open ones) and by completion (done today).
+            models.Index(
+                fields=["assignee", "due_at"],
+                condition=models.Q(due_at__isnull=False),
+                name="activity_assignee_due",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.subject}"

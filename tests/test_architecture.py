@@ -8,7 +8,17 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-LAYERS = ["leadcrm", "leads", "capture", "webhooks", "scoring", "nurturing", "reporting", "demo"]
+LAYERS = [
+    "leadcrm",
+    "leads",
+    "capture",
+    "webhooks",
+    "scoring",
+    "sales",
+    "nurturing",
+    "reporting",
+    "demo",
+]
 
 
 def imported_top_level_packages(path: Path) -> set[str]:

@@ -395,3 +395,32 @@ def test_it_creates_demo_users_who_can_log_in(username, role, is_staff):
     assert list(user.groups.values_list("name", flat=True)) == [role]
     assert user.is_staff is is_staff
     assert user.is_superuser is is_staff
+
+
+def test_demo_reps_have_qualifications_rejections_and_open_tasks():
+    from sales.models import Qualification, Rejection
+    from sales.selectors import my_tasks
+
+    seed()
+
+    accepted = Lead.objects.filter(transitions__from_stage="mql", transitions__to_stage="sql")
+    assert accepted.exists()
+    # Every lead sales accepted has the qualification that let it pass (3 of 4 BANT by default).
+    assert not accepted.exclude(qualification__isnull=False).exists()
+    for qualification in Qualification.objects.filter(lead__in=accepted):
+        assert qualification.bant_confirmed >= 3
+    exits = StageTransition.objects.filter(
+        from_stage="mql", to_stage__in=["nurture", "disqualified"]
+    )
+    assert Rejection.objects.count() == exits.count() > 0
+    for username in ["rep", "rep2"]:
+        tasks = my_tasks(
+            user=authenticate(
+                RequestFactory().get("/"), username=username, password="demo-password"
+            )
+        )
+        # Besides the history's open tasks, each rep has eight around today on leads they work:
+        # two overdue, two later today (12:00 and 14:00 UTC), four in the days ahead.
+        assert len(tasks.overdue) >= 2
+        assert len(tasks.today) == 2
+        assert len(tasks.upcoming) >= 4

@@ -350,6 +350,44 @@ def test_it_documents_the_errors_every_operation_can_answer_with(client, markete
         "GET /api/v1/scoring/versions/": ["200", "400", "401", "403", "406", "429"],
         "POST /api/v1/events/": ["201", "400", "401", "403", "406", "413", "415", "429"],
         "GET /api/v1/leads/{id}/score/": ["200", "401", "403", "404", "406", "429"],
+        # sales/api.py
+        "GET /api/v1/leads/{id}/qualification/": ["200", "401", "403", "404", "406", "429"],
+        "PUT /api/v1/leads/{id}/qualification/": [
+            "200", "400", "401", "403", "404", "406", "409", "413", "415", "429",
+        ],
+        "POST /api/v1/leads/{id}/qualification/accept/": [
+            "200", "400", "401", "403", "404", "406", "409", "413", "415", "429",
+        ],
+        "POST /api/v1/leads/{id}/qualification/reject/": [
+            "201", "400", "401", "403", "404", "406", "409", "413", "415", "429",
+        ],
+        "GET /api/v1/qualification-policy/": ["200", "401", "403", "406", "429"],
+        "PUT /api/v1/qualification-policy/": [
+            "200", "400", "401", "403", "406", "413", "415", "429",
+        ],
+        "GET /api/v1/rejection-reasons/": ["200", "401", "403", "406", "429"],
+        "POST /api/v1/rejection-reasons/": [
+            "201", "400", "401", "403", "406", "413", "415", "429",
+        ],
+        "GET /api/v1/rejection-reasons/{id}/": ["200", "401", "403", "404", "406", "429"],
+        "PATCH /api/v1/rejection-reasons/{id}/": [
+            "200", "400", "401", "403", "404", "406", "413", "415", "429",
+        ],
+        "DELETE /api/v1/rejection-reasons/{id}/": [
+            "204", "401", "403", "404", "406", "409", "429",
+        ],
+        "GET /api/v1/rejections/by-campaign/": ["200", "400", "401", "403", "406", "429"],
+        "GET /api/v1/activities/": ["200", "400", "401", "403", "406", "429"],
+        "POST /api/v1/activities/": [
+            "201", "400", "401", "403", "406", "409", "413", "415", "429",
+        ],
+        "GET /api/v1/activities/{id}/": ["200", "401", "403", "404", "406", "429"],
+        "POST /api/v1/activities/{id}/complete/": [
+            "200", "400", "401", "403", "404", "406", "429",
+        ],
+        "POST /api/v1/activities/{id}/reopen/": [
+            "200", "400", "401", "403", "404", "406", "429",
+        ],
     }  # fmt: skip
     error = paths["/api/v1/leads/"]["get"]["responses"]["401"]["content"]["application/json"]
     assert error["schema"] == {"$ref": "#/components/schemas/Error"}

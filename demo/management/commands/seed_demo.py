@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from demo.content import CAMPAIGNS, DEMO_TLD
 from demo.generator import Generator
 from demo.rules import MQL_RULE, Scoring
+from demo.sales import load_sales
 from leadcrm.roles import Role
 from leads.lifecycle import Stage
 from leads.models import (
@@ -242,6 +243,7 @@ def load(generator: Generator, *, users: dict[str, Any], lead_count: int) -> dic
                 body=activity.body,
                 due_at=activity.due_at,
                 done_at=activity.done_at,
+                assignee=lead.owner if activity.kind == Activity.Kind.TASK else None,
                 created_at=activity.created_at,
             )
             for lead, row in zip(leads, rows, strict=True)
@@ -265,6 +267,9 @@ def load(generator: Generator, *, users: dict[str, Any], lead_count: int) -> dic
         ),
         batch_size=1000,
     )
+    sales = load_sales(
+        leads=leads, transitions=transitions, reps=reps, seed=generator.rng.randrange(2**32)
+    )
     counts = {
         "campaigns": len(campaigns),
         "campaign costs": len(costs),
@@ -280,4 +285,5 @@ def load(generator: Generator, *, users: dict[str, Any], lead_count: int) -> dic
         "opportunities": len(opportunities),
         "activities": len(activities),
         "consents": len(consents),
+        **sales,
     }

@@ -1,0 +1,42 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+def _after_migrate(sender, **kwargs) -> None:
+    # A flush (as in transactional tests) empties auth_group and the starter rows; the
+    # migrations don't run again.
+    from django.contrib.auth.models import Group, Permission
+
+    from leadcrm.roles import sync_role_permissions
+    from sales.models import QualificationPolicy, RejectionReason
+    from sales.roles import GRANTS
+    from sales.starter import ensure_starter_rows
+
+    sync_role_permissions(
+        group_model=Group, permission_model=Permission, app_label="sales", grants=GRANTS
+    )
+    ensure_starter_rows(reason_model=RejectionReason, policy_model=QualificationPolicy)
+
+
+class SalesConfig(AppConfig):
+    name = "sales"
+    verbose_name = _("Sales")
+
+    def ready(self) -> None:
+        from leads.panels import register_detail_panel
+        from sales.panels import activities_panel, qualification_panel
+
+        post_migrate.connect(_after_migrate, sender=self, dispatch_uid="sales.after_migrate")
+        register_detail_panel(
+            name="qualification",
+            template="sales/_qualification_panel.html",
+            context=qualification_panel,
+            position=20,
+        )
+        register_detail_panel(
+            name="activities",
+            template="sales/_activities_panel.html",
+            context=activities_panel,
+            position=50,
+        )

@@ -1,0 +1,135 @@
+"""Browser forms for sales work: they check input at the edge; sales.services writes."""
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.models import AbstractBaseUser
+from django.utils.translation import gettext_lazy as _
+
+from leads.forms import OwnerChoiceField
+from leads.models import Activity
+from leads.selectors import assignable_owners
+from sales.models import BANT, MEDDIC, Qualification, QualificationPolicy, Rejection
+from sales.selectors import rejection_reasons
+from sales.services import LOG_KINDS
+
+
+class QualificationForm(forms.Form):
+    """BANT and MEDDIC: per criterion a text and a "confirmed" box."""
+
+    def __init__(self, *args: Any, qualification: Qualification | None = None, **kwargs: Any):
+        # Ids of their own: the lead page holds several forms (the stage card has a "reason" too).
+        kwargs.setdefault("auto_id", "qual_%s")
+        if qualification is not None and "initial" not in kwargs:
+            kwargs["initial"] = {
+                name: getattr(qualification, name) for name in self.criteria_field_names()
+            }
+        super().__init__(*args, **kwargs)
+        for name, label, hint in [*BANT, *MEDDIC]:
+            self.fields[name] = forms.CharField(
+                label=label,
+                required=False,
+                max_length=2000,
+                widget=forms.Textarea(attrs={"rows": 1, "placeholder": hint}),
+            )
+            self.fields[f"{name}_confirmed"] = forms.BooleanField(
+                label=_("Confirmed"), required=False
+            )
+
+    @staticmethod
+    def criteria_field_names() -> list[str]:
+        return [n for name, _l, _h in [*BANT, *MEDDIC] for n in (name, f"{name}_confirmed")]
+
+    def rows(self, criteria) -> list[tuple[forms.BoundField, forms.BoundField]]:
+        return [(self[name], self[f"{name}_confirmed"]) for name, _label, _hint in criteria]
+
+    def bant_rows(self):
+        return self.rows(BANT)
+
+    def meddic_rows(self):
+        return self.rows(MEDDIC)
+
+
+class ReasonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return obj.label
+
+
+class RejectForm(forms.Form):
+    reason = ReasonChoiceField(queryset=None, label=_("Reason"), empty_label=_("Choose a reason"))
+    to_stage = forms.ChoiceField(
+        label=_("Send to"),
+        choices=Rejection.ToStage.choices,
+        initial=Rejection.ToStage.NURTURE,
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Required for “Other”."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "reject_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].queryset = rejection_reasons()
+
+
+class ActivityLogForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=[(kind.value, kind.label) for kind in LOG_KINDS],
+        initial=Activity.Kind.CALL,
+        widget=forms.RadioSelect,
+    )
+    subject = forms.CharField(label=_("Subject"), required=False, max_length=200)
+    body = forms.CharField(
+        label=_("What happened"),
+        required=False,
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "log_%s")
+        super().__init__(*args, **kwargs)
+
+
+class TaskForm(forms.Form):
+    subject = forms.CharField(label=_("Task"), max_length=200)
+    due_at = forms.DateTimeField(
+        label=_("Due"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    assignee = OwnerChoiceField(queryset=None, label=_("Assigned to"), required=False)
+
+    def __init__(self, *args: Any, user: AbstractBaseUser, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "task_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = assignable_owners(for_user=user)
+        self.fields["assignee"].empty_label = _("Me (or the lead's owner)")
+
+
+class PolicyForm(forms.ModelForm):
+    class Meta:
+        model = QualificationPolicy
+        fields = ["bant_minimum", "meddic_minimum"]
+
+
+class RejectionReasonForm(forms.Form):
+    name = forms.CharField(label=_("Name (English)"), max_length=100)
+    name_de = forms.CharField(label=_("Name (German)"), max_length=100, required=False)
+    requires_note = forms.BooleanField(label=_("Note required"), required=False)
+    active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+    position = forms.IntegerField(label=_("Position"), min_value=0, max_value=32767, initial=100)
+
+
+class RejectionFilterForm(forms.Form):
+    since = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )

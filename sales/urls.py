@@ -1,0 +1,18 @@
+from django.urls import path
+
+from sales import views
+
+app_name = "sales"
+
+urlpatterns = [
+    path("leads/<int:pk>/qualification/", views.qualification, name="qualification"),
+    path("leads/<int:pk>/reject/", views.reject, name="reject"),
+    path("leads/<int:pk>/activities/", views.activity_log, name="activity-log"),
+    path("leads/<int:pk>/tasks/", views.task_create, name="task-create"),
+    path("tasks/", views.my_tasks, name="my-tasks"),
+    path("tasks/<int:pk>/done/", views.task_done, name="task-done"),
+    path("rejections/", views.rejections, name="rejections"),
+    path("settings/", views.settings_page, name="settings"),
+    path("settings/reasons/new/", views.reason_edit, name="reason-create"),
+    path("settings/reasons/<int:pk>/", views.reason_edit, name="reason-edit"),
+]

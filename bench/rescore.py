@@ -22,6 +22,7 @@ this process is printed before and after each step: it must stay flat (no table 
 """
 
 import argparse
+import logging
 import os
 import resource
 import time
@@ -35,6 +36,7 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 
+from bench.generate import without_foreign_key_checks  # noqa: E402
 from demo.rules import Scoring  # noqa: E402
 from leadcrm.celery import app as celery_app  # noqa: E402
 from leads.models import Event, Lead  # noqa: E402
@@ -80,7 +82,8 @@ def top_up(target: int) -> None:
             f"""INSERT INTO {Event._meta.db_table}
                   (lead_id, visitor_id, kind, url, asset, campaign_id, occurred_at, properties)
                 SELECT l.id, '', k.kind, 'https://www.leadcrm.example/blog', '', NULL,
-                       now() - make_interval(days => (9 * k.n + l.id % 9)::int, hours => (l.id % 24)::int),
+                       now() - make_interval(days => (9 * k.n + l.id % 9)::int,
+                                             hours => (l.id % 24)::int),
                        '{{}}'::jsonb
                 FROM {Lead._meta.db_table} l CROSS JOIN (VALUES {values}) AS k(n, kind)"""
         )
@@ -92,7 +95,8 @@ def top_up(target: int) -> None:
     profile = active_profile()
     rules = [rule for rule in profile.behaviour_rules.all() if rule.event_kind in TOP_UP_KINDS]
     started = time.perf_counter()
-    rescore_all(profile=profile, rebuild=rules)
+    with without_foreign_key_checks():
+        rescore_all(profile=profile, rebuild=rules)
     elapsed = time.perf_counter() - started
     with connection.cursor() as cursor:
         cursor.execute(f"VACUUM (ANALYZE) {Event._meta.db_table}, {ScoreEntry._meta.db_table}")
@@ -171,6 +175,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sample", type=int, default=10_000)
     args = parser.parse_args(argv)
     celery_app.conf.task_always_eager = True  # the task runs here, inside rescoring_start
+    # Not a log line per eager task (the webhook fan-out of every promoted lead).
+    logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
 
     top_up(args.ledger)
     leads, ledger = _count(Lead), _count(ScoreEntry)

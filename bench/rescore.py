@@ -10,10 +10,14 @@ an admin saves one (``rescoring_start`` + the Celery task ``rescoring_run``, run
 process):
 
 - **grade change**: the grade B threshold 50 → 45 and the "director" rule 20 → 25 points: fit,
-  grade, decayed score (every ledger row), rank, temperature, MQL rule and review flags of every
-  lead, no ledger row derived again;
+  grade, rank, temperature, MQL rule and review flags of every lead, no ledger row derived again
+  and no score decayed (that is the nightly job's);
 - **behaviour change**: "E-mail link clicked" 5 → 6 points: that rule's ledger rows derived again
-  from the events, then the same.
+  from the events, the scores of the leads that have such rows decayed again, then the same.
+
+Then the nightly job ``scoring.tasks.leads_refresh_decay``: every lead's score decayed from every
+ledger row, then fit to temperature, MQL rule and review flags, as a grade change with a decay
+refresh of the whole ledger.
 
 Goal: each under 30 s. The baseline, in the same run: the per-lead ORM loop a first version would
 write (load the lead with its company and its ledger, evaluate the grade rules and the decay in
@@ -42,7 +46,12 @@ from leadcrm.celery import app as celery_app  # noqa: E402
 from leads.models import Event, Lead  # noqa: E402
 from scoring import proposals  # noqa: E402
 from scoring.models import Rescoring, ScoreEntry  # noqa: E402
-from scoring.services import active_profile, rescore_all, rescoring_start  # noqa: E402
+from scoring.services import (  # noqa: E402
+    active_profile,
+    leads_refresh_decay,
+    rescore_all,
+    rescoring_start,
+)
 
 GOAL_S = 30.0
 # Extra events per lead: kinds whose rules give points each time on distinct days.
@@ -194,6 +203,16 @@ def main(argv: list[str] | None = None) -> None:
             f"{name:<20} {seconds:>8.1f} {result['rank_changed']:>12,} {result['become_mql']:>9,}"
             f" {result['flagged']:>8,} {before:>14.0f} → {peak_mib():.0f}   {verdict}"
         )
+    before = peak_mib()
+    started = time.perf_counter()
+    result = leads_refresh_decay()
+    seconds = time.perf_counter() - started
+    verdict = "ok" if seconds < GOAL_S else "MISSED"
+    print(
+        f"{'nightly decay':<20} {seconds:>8.1f} {result['ranks_changed']:>12,}"
+        f" {result['promoted']:>9,} {result['flagged']:>8,} {before:>14.0f} → {peak_mib():.0f}"
+        f"   {verdict}"
+    )
     sample = min(args.sample, leads)
     seconds = orm_loop(sample)
     scaled = seconds * leads / sample if sample else 0.0

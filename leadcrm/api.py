@@ -76,6 +76,9 @@ class UniqueOrderingFilter(OrderingFilter):
     Without the tiebreaker, rows with equal values (every new lead scores 0) come back in any
     order, and keyset pagination cannot tell where a page ended. Unknown fields are a 400 naming
     the parameter instead of being dropped silently.
+
+    A view's ``ordering_aliases`` name orderings of several model fields (``{"rank":
+    ("-rank_order", "-behaviour_score")}``); ``-rank`` reverses each of them.
     """
 
     def get_ordering(self, request, queryset, view):
@@ -98,7 +101,16 @@ class UniqueOrderingFilter(OrderingFilter):
                     ]
                 }
             )
-        return with_tiebreaker(fields)
+        aliases = getattr(view, "ordering_aliases", {})
+        expanded = []
+        for term in fields:
+            name = term.lstrip("-")
+            if name in aliases:
+                terms = aliases[name]
+                expanded.extend(_reverse_ordering(terms) if term.startswith("-") else terms)
+            else:
+                expanded.append(term)
+        return with_tiebreaker(expanded)
 
     def get_schema_operation_parameters(self, view):
         values = [
@@ -206,7 +218,7 @@ class KeysetCursorPagination(CursorPagination):
             if len(values) != len(self.ordering):
                 raise ValueError
             position = tuple(
-                self._field(term).to_python(value)
+                self._to_python(term, value)
                 for term, value in zip(self.ordering, values, strict=True)
             )
             if any(value is None for value in position):
@@ -229,6 +241,11 @@ class KeysetCursorPagination(CursorPagination):
             return self.model._meta.get_field(term.lstrip("-"))
         except FieldDoesNotExist as exc:
             raise ValueError(term) from exc
+
+    def _to_python(self, term: str, value):
+        field = self._field(term)
+        # A GeneratedField converts nothing itself; its output field checks the cursor's value.
+        return (getattr(field, "output_field", None) or field).to_python(value)
 
     def _position_of(self, row) -> list:
         return [self._field(term).value_to_string(row) for term in self.ordering]

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "csp",
     "leadcrm",
     "leads",
+    "capture",
     "webhooks",
     "scoring",
     "nurturing",
@@ -273,6 +274,8 @@ CELERY_TIMEZONE = "UTC"
 # Every periodic task lives here, in one place.
 CELERY_BEAT_SCHEDULE: dict = {
     "worker-heartbeat": {"task": "leadcrm.tasks.worker_heartbeat", "schedule": 30.0},
+    # Buffered page views of the website tracking into the database (capture.buffer).
+    "track-flush": {"task": "capture.tasks.track_flush", "schedule": 3.0},
     "event-keys-prune": {"task": "leads.tasks.event_keys_prune", "schedule": 6 * 3600.0},
     "webhooks-resume": {"task": "webhooks.tasks.webhook_deliveries_resume", "schedule": 60.0},
     "scoring-refresh-decay": {
@@ -333,6 +336,14 @@ def _rate(name: str, default: str) -> str:
         raise ImproperlyConfigured(f"{name} must look like 100/minute (second|minute|hour|day)")
     return value
 
+
+def _rate_pair(name: str, default: str) -> tuple[int, int]:
+    count, unit = _rate(name, default).split("/")
+    return int(count), {"second": 1, "minute": 60, "hour": 3600, "day": 86400}[unit]
+
+
+# Page views per client address that /t/e accepts (website tracking), counted in the cache.
+LEADCRM_TRACK_RATE = _rate_pair("LEADCRM_TRACK_RATE", "600/minute")
 
 API_THROTTLE_RATES = {
     "anon": _rate("API_THROTTLE_ANON", "60/minute"),

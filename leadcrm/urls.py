@@ -16,8 +16,12 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("leads/", include("leads.urls")),
+    path("tracking/", include("capture.urls")),
+    path("t/", include("capture.public_urls")),
     path("webhooks/", include("webhooks.urls")),
     path("api/v1/", include("leads.api_urls")),
+    path("api/v1/", include("capture.api_urls")),
+    path("api/v1/", include("scoring.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI for signed-in users, like the schema; its start script is a separate file (no
     # inline script), but the UI sets inline styles, so its page alone allows them.

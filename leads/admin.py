@@ -24,6 +24,7 @@ from leads.models import (
     LeadChange,
     Opportunity,
     StageTransition,
+    Visitor,
 )
 from leads.normalize import normalize_domain, normalize_email
 from leads.selectors import assignable_owners
@@ -199,6 +200,13 @@ class EventAdmin(ReadOnlyAdmin):
     list_display = ["kind", "lead", "visitor_id", "campaign", "occurred_at"]
     list_filter = ["kind"]
     raw_id_fields = ["lead", "campaign"]
+
+
+@admin.register(Visitor)
+class VisitorAdmin(ReadOnlyAdmin):
+    list_display = ["visitor_id", "first_campaign", "lead", "first_seen", "last_seen"]
+    search_fields = ["visitor_id"]
+    raw_id_fields = ["lead", "first_campaign"]
 
 
 @admin.register(Activity)

@@ -232,7 +232,10 @@ class LeadListCreateApi(generics.ListAPIView):
     serializer_class = LeadOutputSerializer
     filterset_class = LeadApiFilter
     filter_backends = [DjangoFilterBackend, UniqueOrderingFilter]
-    ordering_fields = ["created_at", "updated_at", "stage_changed_at", "behaviour_score"]
+    ordering_fields = ["created_at", "updated_at", "stage_changed_at", "behaviour_score", "rank"]
+    # Best rank first (A1 … D4), then the higher score, then the newest, as the page's
+    # "Best rank"; one direction throughout, read from the lead_best_rank index.
+    ordering_aliases = {"rank": ("-rank_order", "-behaviour_score", "-created_at")}
     ordering = ["-created_at", "-id"]
 
     @extend_schema_serializer(component_name="LeadCreateInput")

@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from leadcrm.api import MAX_ID
 from leads.forms import OwnerChoiceField
 from leads.lifecycle import Stage
-from leads.models import Campaign, Channel, Company, Grade, Lead, Temperature
+from leads.models import RANK_ORDER, RANKS, Campaign, Channel, Company, Grade, Lead, Temperature
 from leads.selectors import assignable_owners
 
 # A prefix that matches more companies than this is too vague to search by company.
@@ -41,6 +41,9 @@ class LeadFilter(django_filters.FilterSet):
     grade = django_filters.MultipleChoiceFilter(
         choices=Grade.choices, distinct=False, label=_("Grade")
     )
+    rank = django_filters.MultipleChoiceFilter(
+        choices=[(rank, rank) for rank in RANKS], method="filter_rank", label=_("Rank")
+    )
     temperature = django_filters.ChoiceFilter(
         choices=Temperature.choices, label=_("Temperature"), empty_label=_("All")
     )
@@ -62,7 +65,21 @@ class LeadFilter(django_filters.FilterSet):
 
     class Meta:
         model = Lead
-        fields = ["q", "stage", "owner", "unassigned", "grade", "temperature", "source_channel"]
+        fields = [
+            "q",
+            "stage",
+            "owner",
+            "unassigned",
+            "grade",
+            "rank",
+            "temperature",
+            "source_channel",
+        ]
+
+    def filter_rank(self, queryset, name, value):
+        """By ``rank_order``, the first column of the lead_best_rank index, so a rank filter and
+        the best-rank ordering are read from one index, in order."""
+        return queryset.filter(rank_order__in=[RANK_ORDER[rank] for rank in value])
 
     def search(self, queryset, name, value):
         """E-mail prefix, name prefix or company name; prefixes keep it index-friendly."""
@@ -129,6 +146,8 @@ class NoBlankValuesForm(forms.Form):
             if isinstance(field, forms.CharField) or name not in self.data:
                 continue
             if any(not value.strip() for value in self.data.getlist(name)):
+                # This says what is wrong; "“” is not one of the choices" beside it would not.
+                self.errors.pop(name, None)
                 self.add_error(name, _("Give a value or leave the parameter out."))
         return cleaned
 

@@ -185,6 +185,8 @@ class CampaignCost(models.Model):
 
 
 RANKS = [f"{grade}{band}" for grade in "ABCD" for band in "1234"]
+# Lead.rank_order: the rank as a number, best highest (A1 = 16 … D4 = 1).
+RANK_ORDER = {rank: len(RANKS) - position for position, rank in enumerate(RANKS)}
 
 
 class Lead(models.Model):
@@ -233,6 +235,22 @@ class Lead(models.Model):
     rank = models.CharField(_("rank"), max_length=2, default="D4")
     temperature = models.CharField(
         _("temperature"), max_length=4, choices=Temperature.choices, default=Temperature.COLD
+    )
+    # The rank as a number, best highest (A1 = 16 … D4 = 1), kept by the database. "Best rank"
+    # sorts on it descending, then score and age descending: one direction throughout, so the
+    # keyset cursor is a single row comparison that the lead_best_rank index answers at any depth
+    # (rank ascending beside a descending score could not be one range of one index).
+    rank_order = models.GeneratedField(
+        expression=models.Case(
+            *(
+                models.When(rank=rank, then=models.Value(order))
+                for rank, order in RANK_ORDER.items()
+            ),
+            default=models.Value(0),
+        ),
+        output_field=models.SmallIntegerField(),
+        db_persist=True,
+        verbose_name=_("rank order"),
     )
 
     source_channel = models.CharField(
@@ -299,6 +317,12 @@ class Lead(models.Model):
             models.Index(fields=["owner", "-created_at", "-id"], name="lead_owner_created"),
             models.Index(fields=["-created_at", "-id"], name="lead_created"),
             models.Index(Lower("last_name"), name="lead_last_name_ci"),
+            # "Best rank" on the page and ?ordering=rank in the API, also filtered by rank
+            # (leads.filters turns ?rank= into rank_order IN (…), this index's first column).
+            models.Index(
+                fields=["-rank_order", "-behaviour_score", "-created_at", "-id"],
+                name="lead_best_rank",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -343,6 +367,7 @@ class StageTransition(models.Model):
 class EventKind(models.TextChoices):
     PAGE_VIEW = "page_view", _("Page view")
     PRICING_PAGE_VIEW = "pricing_page_view", _("Pricing page view")
+    CAREERS_PAGE_VIEW = "careers_page_view", _("Careers page view")
     FORM_SUBMIT = "form_submit", _("Form submitted")
     DOWNLOAD = "download", _("Download")
     NEWSLETTER_SIGNUP = "newsletter_signup", _("Newsletter sign-up")
@@ -412,6 +437,44 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} @ {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class Visitor(models.Model):
+    """A browser seen by the website tracking (its first-party visitor id), counted per campaign
+    for the visitor → lead conversion; ``lead`` is set once the visitor identifies itself.
+    Kept set-based by ``leads.services.events_record_bulk`` and ``visitor_link``."""
+
+    visitor_id = models.CharField(_("visitor id"), max_length=64, unique=True)
+    first_seen = models.DateTimeField(_("first seen"))
+    last_seen = models.DateTimeField(_("last seen"))
+    first_campaign = models.ForeignKey(
+        Campaign,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("first campaign"),
+        db_index=False,
+    )
+    lead = models.ForeignKey(
+        Lead,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="visitors",
+        verbose_name=_("lead"),
+    )
+
+    class Meta:
+        verbose_name = _("visitor")
+        verbose_name_plural = _("visitors")
+        indexes = [
+            # Visitors and identified visitors per campaign (leads.selectors.campaign_visitors).
+            models.Index(fields=["first_campaign", "first_seen"], name="visitor_campaign_seen"),
+        ]
+
+    def __str__(self) -> str:
+        return self.visitor_id
 
 
 class EventKey(models.Model):

@@ -14,6 +14,7 @@ MODELS = [
     "activity",
     "consent",
     "opportunity",
+    "visitor",
 ]
 
 GRANTS: dict[str, dict[str, list[str]]] = {
@@ -22,11 +23,13 @@ GRANTS: dict[str, dict[str, list[str]]] = {
         "company": EDIT,
         "campaign": ALL,
         "campaigncost": ALL,
-        "event": VIEW,
+        # Events through the batch API (POST /api/v1/events/).
+        "event": ["view", "add"],
         "stagetransition": VIEW,
         "activity": EDIT,
         "consent": EDIT,
         "opportunity": VIEW,
+        "visitor": VIEW,
     },
     "sales_rep": {
         "lead": ["view", "change", "transition"],
@@ -48,6 +51,7 @@ GRANTS: dict[str, dict[str, list[str]]] = {
         "activity": ALL,
         "consent": VIEW,
         "opportunity": ALL,
+        "visitor": VIEW,
     },
     "admin": {model: [*ALL, "transition"] if model == "lead" else ALL for model in MODELS},
 }

@@ -6,7 +6,7 @@ from itertools import chain
 
 from django.contrib.auth import get_user_model
 from django.db import models
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from leadcrm.roles import Role, has_role, sees_all_leads
@@ -20,6 +20,7 @@ from leads.models import (
     LeadChange,
     Opportunity,
     StageTransition,
+    Visitor,
 )
 from leads.normalize import normalize_email
 
@@ -126,3 +127,47 @@ def lead_consents(*, lead: Lead) -> QuerySet[Consent]:
 
 def lead_is_visible_to(*, user, lead_id: int) -> bool:
     return lead_visible_to(user).filter(pk=lead_id).exists()
+
+
+@dataclass(frozen=True)
+class CampaignVisitors:
+    campaign_id: int | None
+    campaign_name: str
+    visitors: int
+    identified: int
+
+    @property
+    def conversion_rate(self) -> float | None:
+        """Identified visitors per visitor (0.25 for 25 %), None without visitors."""
+        return self.identified / self.visitors if self.visitors else None
+
+    @property
+    def conversion_percent(self) -> float | None:
+        return None if self.conversion_rate is None else 100 * self.conversion_rate
+
+
+def campaign_visitors(
+    *, seen_from: datetime | None = None, seen_until: datetime | None = None
+) -> list[CampaignVisitors]:
+    """Website visitors per first campaign (``None``: came without a known campaign), how many
+    of them identified themselves, and the conversion rate; busiest campaigns first. One
+    aggregate query; ``seen_from``/``seen_until`` bound the visitors' first visit."""
+    visitors = Visitor.objects.all()
+    if seen_from is not None:
+        visitors = visitors.filter(first_seen__gte=seen_from)
+    if seen_until is not None:
+        visitors = visitors.filter(first_seen__lt=seen_until)
+    rows = (
+        visitors.values("first_campaign", "first_campaign__name")
+        .annotate(visitors=Count("id"), identified=Count("lead"))
+        .order_by("-visitors", "first_campaign__name")
+    )
+    return [
+        CampaignVisitors(
+            campaign_id=row["first_campaign"],
+            campaign_name=row["first_campaign__name"] or "",
+            visitors=row["visitors"],
+            identified=row["identified"],
+        )
+        for row in rows
+    ]

@@ -16,3 +16,6 @@ lead_fields_changed = Signal()
 event_recorded = Signal()
 # kwargs: lead_id, event_ids (the visitor's anonymous events now attributed to the lead)
 visitor_linked = Signal()
+# kwargs: event_ids (every event a batch stored, in the batch's order), lead_event_ids (those that
+# belong to a lead, oldest first: what scoring scores). Sent once per batch, after commit.
+events_recorded = Signal()

@@ -25,6 +25,7 @@ from leads.filters import LeadFilter
 from leads.forms import LeadForm, TransitionForm, add_service_error
 from leads.lifecycle import Stage, allowed_next_stages
 from leads.models import Lead
+from leads.panels import detail_panel_contents
 from leads.permissions import can_claim_leads
 from leads.selectors import TimelineFilter
 
@@ -36,6 +37,11 @@ SORTS: dict[str, tuple[Any, tuple]] = {
     "oldest": (gettext_lazy("Oldest first"), ("created_at", "id")),
     "name": (gettext_lazy("Name"), (Lower("last_name"), Lower("first_name"), "id")),
     "score": (gettext_lazy("Highest score"), ("-behaviour_score", "-id")),
+    # A1 first, then the higher score, then the newest (index lead_best_rank).
+    "rank": (
+        gettext_lazy("Best rank"),
+        ("-rank_order", "-behaviour_score", "-created_at", "-id"),
+    ),
     "stage_changed": (gettext_lazy("Stage changed recently"), ("-stage_changed_at", "-id")),
 }
 DEFAULT_SORT = "newest"
@@ -67,7 +73,7 @@ def _next_url(request: HttpRequest, default: str) -> str:
 
 def _filter_form(filterset: LeadFilter) -> forms.Form:
     form = filterset.form
-    for name in ("stage", "grade"):
+    for name in ("stage", "grade", "rank"):
         field = form.fields[name]
         field.widget = forms.CheckboxSelectMultiple(choices=field.choices)
     for name in ("created_after", "created_before"):
@@ -140,6 +146,7 @@ def _detail_response(
         "consents": selectors.lead_consents(lead=lead),
         "transition_form": transition_form,
         "allowed_stages": allowed,
+        "panels": detail_panel_contents(request, lead),
         "can_claim": lead.owner_id is None
         and lead.stage == Stage.MQL
         and can_claim_leads(request.user),

@@ -28,9 +28,15 @@ class ScoringConfig(AppConfig):
 
     def ready(self) -> None:
         from leads import signals
+        from leads.panels import register_detail_panel
 
         post_migrate.connect(_after_migrate, sender=self, dispatch_uid="scoring.after_migrate")
         from scoring import receivers
+        from scoring.panels import lead_score_panel
+
+        register_detail_panel(
+            name="score", template="scoring/_lead_score.html", context=lead_score_panel, position=10
+        )
 
         signals.lead_created.connect(receivers.on_lead_created, dispatch_uid="scoring.created")
         signals.lead_fields_changed.connect(
@@ -38,3 +44,4 @@ class ScoringConfig(AppConfig):
         )
         signals.event_recorded.connect(receivers.on_event_recorded, dispatch_uid="scoring.event")
         signals.visitor_linked.connect(receivers.on_visitor_linked, dispatch_uid="scoring.visitor")
+        signals.events_recorded.connect(receivers.on_events_recorded, dispatch_uid="scoring.events")

@@ -24,3 +24,17 @@ def on_event_recorded(sender, *, event_id: int, lead_id: int | None, **kwargs) -
 
 def on_visitor_linked(sender, *, lead_id: int, event_ids: list[int], **kwargs) -> None:
     transaction.on_commit(lambda: tasks.events_score.delay(event_ids))
+
+
+# Events per scoring task when a batch arrives (tracking flush, events API): small enough that
+# a task stays well inside its time limit.
+EVENTS_SCORE_CHUNK = 200
+
+
+def on_events_recorded(sender, *, lead_event_ids: list[int], **kwargs) -> None:
+    chunks = [
+        lead_event_ids[start : start + EVENTS_SCORE_CHUNK]
+        for start in range(0, len(lead_event_ids), EVENTS_SCORE_CHUNK)
+    ]
+    for chunk in chunks:
+        transaction.on_commit(lambda chunk=chunk: tasks.events_score.delay(chunk))

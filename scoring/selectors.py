@@ -23,6 +23,13 @@ class PointsNow:
 
 
 @dataclass(frozen=True)
+class MqlReviewFlag:
+    flagged_at: datetime
+    behaviour_score: float
+    grade: str
+
+
+@dataclass(frozen=True)
 class ScoreBreakdown:
     fit_points: int
     grade: str
@@ -33,27 +40,32 @@ class ScoreBreakdown:
     matched_grade_rules: list[GradeRule]
     unmatched_grade_rules: list[GradeRule]
     points: list[PointsNow]
+    # An MQL whose score or grade fell below the MQL condition waits for a person (MqlReview).
+    review: MqlReviewFlag | None = None
 
 
 def lead_score_breakdown(*, lead: Lead, now: datetime | None = None) -> ScoreBreakdown:
     """Every behaviour point of ``lead`` (newest first) with what it is worth now and when it next
-    halves, and which grade rules matched, in four queries."""
+    halves, which grade rules matched and whether the lead is flagged for MQL review, in four
+    queries."""
     now = now or timezone.now()
     profile = active_profile()
     rules = list(profile.grade_rules.all())
-    matches = {}
-    if rules:
-        flags = Lead.objects.filter(pk=lead.pk).annotate(
-            **{
-                f"rule_{rule.pk}": Case(
-                    When(grade_rule_condition(rule), then=Value(True)),
-                    default=Value(False),
-                    output_field=BooleanField(),
-                )
-                for rule in rules
-            }
-        )
-        matches = flags.values(*(f"rule_{rule.pk}" for rule in rules)).first() or {}
+    review_fields = ["mql_review__flagged_at", "mql_review__behaviour_score", "mql_review__grade"]
+    flags = Lead.objects.filter(pk=lead.pk).annotate(
+        **{
+            f"rule_{rule.pk}": Case(
+                When(grade_rule_condition(rule), then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+            for rule in rules
+        }
+    )
+    matches = flags.values(*(f"rule_{rule.pk}" for rule in rules), *review_fields).first() or {}
+    review = None
+    if matches.get("mql_review__flagged_at") is not None:
+        review = MqlReviewFlag(*(matches[name] for name in review_fields))
     half_life = timedelta(days=profile.half_life_days)
     points = []
     entries = (
@@ -80,4 +92,5 @@ def lead_score_breakdown(*, lead: Lead, now: datetime | None = None) -> ScoreBre
         matched_grade_rules=[r for r in rules if matches.get(f"rule_{r.pk}")],
         unmatched_grade_rules=[r for r in rules if not matches.get(f"rule_{r.pk}")],
         points=points,
+        review=review,
     )

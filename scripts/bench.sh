@@ -2,6 +2,7 @@
 # Every benchmark on fresh throw-away servers: generate BENCH_LEADS leads, then measure.
 #   make bench                 (1,000,000 leads; about 7 to 9 minutes to generate)
 #   BENCH_LEADS=100000 make bench
+#   scripts/bench.sh track     (only bench.track: website tracking intake, needs no generated data)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,9 @@ source "$data_dir/env"
 export LEADCRM_VAR_DIR="$data_dir/var"
 
 .venv/bin/python manage.py migrate --no-input -v0
+if [ "${1:-}" = track ]; then
+  exec .venv/bin/python -m bench.track --requests "${BENCH_TRACK_REQUESTS:-20000}"
+fi
 leads=${BENCH_LEADS:-1000000}
 # One sales rep per 5,000 leads (2 to 20), so even a small run gives the busiest rep more than one
 # page of SQL leads for the cursor line of bench.lead_list.
@@ -26,4 +30,6 @@ status=0
 .venv/bin/python -m bench.rescore --ledger "$((leads * 10))" \
   --sample "${BENCH_RESCORE_SAMPLE:-10000}" || status=1
 .venv/bin/python -m bench.score_event || status=1
+# Website tracking intake (needs no generated data; `scripts/bench.sh track` runs it alone).
+.venv/bin/python -m bench.track --requests "${BENCH_TRACK_REQUESTS:-20000}" || status=1
 exit $status

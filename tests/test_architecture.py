@@ -1,6 +1,6 @@
 """The one-way dependency rule of docs/architecture.md: demo → reporting → nurturing → scoring →
-webhooks → leads → leadcrm. A lower layer never imports a higher one; the demo data, on top, may
-use all."""
+webhooks → capture → leads → leadcrm. A lower layer never imports a higher one; the demo data, on
+top, may use all."""
 
 import ast
 from pathlib import Path
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-LAYERS = ["leadcrm", "leads", "webhooks", "scoring", "nurturing", "reporting", "demo"]
+LAYERS = ["leadcrm", "leads", "capture", "webhooks", "scoring", "nurturing", "reporting", "demo"]
 
 
 def imported_top_level_packages(path: Path) -> set[str]:

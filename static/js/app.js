@@ -45,6 +45,13 @@
     });
   }
 
+  // A code snippet to copy (website tracking) is selected whole when it gets the focus.
+  function selectSnippet(event) {
+    if (event.target.matches && event.target.matches("[data-select-on-focus]")) {
+      event.target.select();
+    }
+  }
+
   function ready() {
     foldFiltersOnSmallScreens();
     focusErrorSummary();
@@ -56,4 +63,5 @@
     ready();
   }
   document.addEventListener("click", focusLinkedField);
+  document.addEventListener("focusin", selectSnippet);
 })();

@@ -339,6 +339,8 @@ def test_it_documents_the_errors_every_operation_can_answer_with(client, markete
         "POST /api/v1/leads/{id}/transition/": [
             "200", "400", "401", "403", "404", "406", "409", "413", "415", "429",
         ],
+        "POST /api/v1/events/": ["201", "400", "401", "403", "406", "413", "415", "429"],
+        "GET /api/v1/leads/{id}/score/": ["200", "401", "403", "404", "406", "429"],
     }  # fmt: skip
     error = paths["/api/v1/leads/"]["get"]["responses"]["401"]["content"]["application/json"]
     assert error["schema"] == {"$ref": "#/components/schemas/Error"}

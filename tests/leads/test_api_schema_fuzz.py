@@ -1,4 +1,5 @@
-"""Property-based tests of the leads API from its own OpenAPI schema (schemathesis).
+"""Property-based tests of the API (leads, and capture's events batch) from its own OpenAPI
+schema (schemathesis).
 
 Whatever a client sends, the API answers with a documented status and a body that matches the
 schema, accepts what the schema allows, refuses what it forbids, and never fails with a server
@@ -8,6 +9,7 @@ few settings (shared with ``st run``) and says why each one is there.
 
 import pytest
 import schemathesis
+from django.contrib.auth.models import Permission
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
@@ -24,6 +26,8 @@ pytestmark = pytest.mark.django_db
 def api_headers(sales_manager, settings) -> dict[str, str]:
     # Hundreds of requests from one user within seconds: the throttle is tested elsewhere.
     settings.API_THROTTLE_RATES = {"anon": "100000/minute", "user": "100000/minute"}
+    # So that the events batch API (capture) is fuzzed past its permission check too.
+    sales_manager.user_permissions.add(Permission.objects.get(codename="add_event"))
     LeadFactory.create_batch(3)
     CompanyFactory()
     CampaignFactory()
@@ -77,4 +81,6 @@ def test_it_documents_every_operation(api_schema):
         "DELETE /api/v1/leads/{id}/",
         "POST /api/v1/leads/{id}/claim/",
         "POST /api/v1/leads/{id}/transition/",
+        "POST /api/v1/events/",
+        "GET /api/v1/leads/{id}/score/",
     }

@@ -189,7 +189,8 @@ def _decayed_sum_sql(*, half_life_days: int, now: datetime) -> tuple[str, list]:
     """SQL of Σ points * 0.5^(age in days / half-life), rounded to 2 places, over the ledger
     rows the caller selects (it appends the WHERE or GROUP BY)."""
     if connection.vendor == "postgresql":
-        age_days = 'EXTRACT(EPOCH FROM (%s::timestamptz - "at")) / 86400.0'
+        # EXTRACT gives a numeric: in float8 the power is about ten times faster.
+        age_days = 'CAST(EXTRACT(EPOCH FROM (%s::timestamptz - "at")) AS FLOAT) / 86400.0'
         now_param = now
     else:  # SQLite stores UTC as text; julianday() reads it.
         age_days = 'julianday(%s) - julianday("at")'

@@ -50,6 +50,8 @@ BEHAVIOUR_RULES = [
     ("E-mail opened", "email_open", "", 1, "every_time", 5, 7),
     ("E-mail link clicked", "email_click", "", 5, "every_time", 15, 7),
     ("Careers page", "page_view", "*/careers*", -10, "once_ever", None, None),
+    # The website tracking's starter rules record /careers*, /karriere*, /jobs* as their own kind.
+    ("Careers page (tracked)", "careers_page_view", "", -10, "once_ever", None, None),
     ("Page view", "page_view", "", 1, "once_per_day", 10, 7),
     ("Unsubscribed", "unsubscribe", "", -20, "every_time", None, None),
 ]

@@ -123,6 +123,19 @@ def test_it_takes_points_away_for_negative_signals():
 
 
 @time_machine.travel(MONDAY, tick=False)
+def test_it_takes_points_away_once_for_a_tracked_careers_page_view():
+    lead = grade_c_lead()
+    happen(lead, "demo_request")
+
+    first = happen(lead, "careers_page_view", url="https://www.example.com/karriere/")
+    again = happen(lead, "careers_page_view", MONDAY + timedelta(days=2))
+
+    assert [(e.rule.name, e.points) for e in first] == [("Careers page (tracked)", -10)]
+    assert again == []
+    assert state(lead)[0] == 30.0
+
+
+@time_machine.travel(MONDAY, tick=False)
 def test_it_scores_an_event_only_once():
     lead = grade_c_lead()
     event = lead_services.event_record(lead=lead, kind="demo_request")

@@ -70,7 +70,7 @@ def test_it_lets_an_admin_edit_every_part_of_the_profile(client, admin_user):
     assert re.search(r'<select name="rank_A1"[^>]*>', html)
     assert "disabled" not in re.search(r'<select name="rank_A1"[^>]*>', html).group(0)
     assert 'name="grade-9-field"' in html  # an empty row after the nine starter rules
-    assert 'name="behaviour-13-name"' in html  # and after the thirteen behaviour rules
+    assert 'name="behaviour-14-name"' in html  # and after the fourteen behaviour rules
     assert "Preview changes" in html
     assert 'href="/scoring/"' in html  # the "Scoring" link of the navigation
 
@@ -121,11 +121,11 @@ def test_it_previews_the_changed_profile_and_rules(client, admin_user):
     data["grade-8-DELETE"] = "on"  # country DE, AT, CH
     data.update(
         {
-            "behaviour-13-name": "Competitor visit",
-            "behaviour-13-event_kind": "page_view",
-            "behaviour-13-pattern": "*competitor.com*",
-            "behaviour-13-points": "-15",
-            "behaviour-13-frequency": "once_ever",
+            "behaviour-14-name": "Competitor visit",
+            "behaviour-14-event_kind": "page_view",
+            "behaviour-14-pattern": "*competitor.com*",
+            "behaviour-14-points": "-15",
+            "behaviour-14-frequency": "once_ever",
         }
     )
 

@@ -57,12 +57,16 @@ def no_role_user(db):
     return UserFactory(username="norole")
 
 
-@pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker):
-    """A real Celery worker process on the test database and the test Redis broker.
+# The worker outlives the tests that use it. Between them it listens only to a queue nobody
+# sends to, so tasks that other tests enqueue (a score, a webhook delivery) never run against the
+# database while pytest flushes it; a test that asks for the worker turns the default queue on.
+WORKER_IDLE_QUEUE = "leadcrm-tests-idle"
+WORKER_HOSTNAME = f"pytest-{os.getpid()}@leadcrm-tests"
 
-    Tests that use it need ``transactional_db`` so the worker sees committed rows.
-    """
+
+@pytest.fixture(scope="session")
+def _celery_worker_started(django_db_setup, django_db_blocker):
+    """A real Celery worker process on the test database and the test Redis broker."""
     db = connection.settings_dict
     if db["ENGINE"] != "django.db.backends.postgresql" or not settings.REDIS_URL:
         pytest.fail("The worker tests need PostgreSQL and Redis: run them with `make test`.")
@@ -87,7 +91,8 @@ def celery_worker_process(django_db_setup, django_db_blocker):
             "--loglevel=WARNING",
             "--without-gossip",
             "--without-mingle",
-            f"--hostname=pytest-{os.getpid()}@%h",
+            f"--queues={WORKER_IDLE_QUEUE}",
+            f"--hostname={WORKER_HOSTNAME}",
         ],
         cwd=settings.BASE_DIR,
         env=env,
@@ -103,6 +108,39 @@ def celery_worker_process(django_db_setup, django_db_blocker):
             process.kill()
 
 
+@pytest.fixture
+def celery_worker_process(_celery_worker_started):
+    """The real worker, consuming the default queue for this test only.
+
+    Tests that use it need ``transactional_db`` so the worker sees committed rows.
+    """
+    from leadcrm.celery import app
+
+    queue = app.conf.task_default_queue
+    app.control.purge()  # what earlier tests enqueued is not this test's work
+    _control(app, "add_consumer", queue)
+    yield _celery_worker_started
+    # With the solo pool the worker answers only between tasks, so once it has answered, the
+    # task it was running is done; then wait until nothing it had already taken is left.
+    _control(app, "cancel_consumer", queue)
+    inspect = app.control.inspect(destination=[WORKER_HOSTNAME], timeout=10, limit=1)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        pending = [inspect.active(), inspect.reserved(), inspect.scheduled()]
+        if all(reply and not any(reply.values()) for reply in pending):
+            return
+        time.sleep(0.1)
+    pytest.fail(f"The Celery worker did not finish this test's tasks: {pending}")
+
+
+def _control(app, command: str, queue: str) -> None:
+    replies = getattr(app.control, command)(
+        queue, destination=[WORKER_HOSTNAME], reply=True, timeout=30, limit=1
+    )
+    if not replies:
+        pytest.fail(f"The Celery worker did not answer {command}({queue!r})")
+
+
 def _wait_for_worker(process: subprocess.Popen, timeout: float = 60.0) -> None:
     from leadcrm.tasks import ping
 
@@ -110,7 +148,7 @@ def _wait_for_worker(process: subprocess.Popen, timeout: float = 60.0) -> None:
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"Celery worker exited with code {process.returncode}")
-        result = ping.delay("ready")
+        result = ping.apply_async(("ready",), queue=WORKER_IDLE_QUEUE)
         try:
             if result.get(timeout=2) == "pong:ready":
                 return

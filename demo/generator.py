@@ -41,6 +41,8 @@ from leads.normalize import normalize_email
 BERLIN = ZoneInfo("Europe/Berlin")
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
+# How long an MQL whose journey ends there has been waiting for sales, at most.
+WAITING = 5 * DAY
 # Share of leads created on a weekday in business hours; the rest come in evenings and weekends.
 BUSINESS_HOURS_SHARE = 0.9
 
@@ -378,6 +380,12 @@ class Generator:
             steps.append(
                 TransitionRow(previous, stage, at, actor, self._reason(previous, stage, language))
             )
+        last = steps[-1]
+        if len(steps) == len(path) and last.to_stage == Stage.MQL and self.now - last.at > WAITING:
+            # A journey that ends as an MQL ends lately: sales works an MQL within days, so one
+            # still waiting became an MQL recently (with the strong signal that made it one).
+            at = self.now - timedelta(seconds=rng.uniform(0.1, 1) * WAITING.total_seconds())
+            last.at = max(at, steps[-2].at + HOUR)
         return steps
 
     def _reason(self, previous: str, stage: str, language: str) -> str:

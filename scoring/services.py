@@ -228,21 +228,20 @@ def _refresh_behaviour_scores(
     ledger = connection.ops.quote_name(ScoreEntry._meta.db_table)
     table = connection.ops.quote_name(Lead._meta.db_table)
     lo, hi = lead_range
-    touched = "" if every_lead else f' AND "lead_id" IN (SELECT lead_id FROM {TOUCHED_TABLE})'
+    touched = "" if every_lead else f" AND {{id}} IN (SELECT lead_id FROM {TOUCHED_TABLE})"
+    # One pass: the range's leads left-joined to their ledger sums, so a lead whose ledger is
+    # gone drops to 0 in the same UPDATE.
     with connection.cursor() as cursor:
         cursor.execute(
             f"""UPDATE {table} SET "behaviour_score" = s."score"
-                FROM (SELECT "lead_id", {expression} AS "score" FROM {ledger}
-                      WHERE "lead_id" >= %s AND "lead_id" < %s{touched} GROUP BY "lead_id") AS s
-                WHERE {table}."id" = s."lead_id" AND {table}."behaviour_score" <> s."score" """,
-            [*params, lo, hi],
-        )
-        touched = "" if every_lead else f' AND "id" IN (SELECT lead_id FROM {TOUCHED_TABLE})'
-        cursor.execute(
-            f"""UPDATE {table} SET "behaviour_score" = 0
-                WHERE "id" >= %s AND "id" < %s AND "behaviour_score" <> 0{touched}
-                  AND NOT EXISTS (SELECT 1 FROM {ledger} WHERE "lead_id" = {table}."id")""",
-            [lo, hi],
+                FROM (SELECT l."id", COALESCE(sums."score", 0) AS "score"
+                      FROM {table} l LEFT JOIN (
+                        SELECT "lead_id", {expression} AS "score" FROM {ledger}
+                        WHERE "lead_id" >= %s AND "lead_id" < %s{touched.format(id='"lead_id"')}
+                        GROUP BY "lead_id") AS sums ON sums."lead_id" = l."id"
+                      WHERE l."id" >= %s AND l."id" < %s{touched.format(id='l."id"')}) AS s
+                WHERE {table}."id" = s."id" AND {table}."behaviour_score" <> s."score" """,
+            [*params, lo, hi, lo, hi],
         )
 
 
@@ -323,11 +322,32 @@ def event_score(*, event_id: int) -> list[ScoreEntry]:
     if not entries:
         return []
     ScoreEntry.objects.bulk_create(entries)
-    one = (lead.pk, lead.pk + 1)
-    _refresh_behaviour_scores(lead_range=one, half_life_days=profile.half_life_days)
-    _write_fit(Lead.objects.filter(pk=lead.pk), profile, list(profile.grade_rules.all()))
+    _write_score_and_rank(lead_id=lead.pk, profile=profile)
     _promote_if_qualified(lead_id=lead.pk, profile=profile)
     return entries
+
+
+def _write_score_and_rank(*, lead_id: int, profile: ScoringProfile) -> None:
+    """One lead's decayed score as of now, with band, rank and temperature from it and the
+    stored fit points (an event cannot change fit), in one UPDATE."""
+    expression, params = _decayed_sum_sql(half_life_days=profile.half_life_days, now=timezone.now())
+    ledger = connection.ops.quote_name(ScoreEntry._meta.db_table)
+    table = connection.ops.quote_name(Lead._meta.db_table)
+    source = f"""SELECT l."id", l."fit_points" AS new_fit,
+                   (SELECT COALESCE({expression}, 0) FROM {ledger} WHERE "lead_id" = l."id")
+                   AS new_score
+                 FROM {table} l WHERE l."id" = %s"""
+    select_sql, select_params = _classified_sql(source, [*params, lead_id], profile)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE {table} SET "behaviour_score" = s.new_score, "grade" = s.new_grade,
+                       "rank" = s.new_rank, "temperature" = s.new_temperature
+                FROM ({select_sql}) AS s
+                WHERE {table}."id" = s."id" AND ({table}."behaviour_score" <> s.new_score
+                      OR {table}."rank" <> s.new_rank
+                      OR {table}."temperature" <> s.new_temperature)""",
+            select_params,
+        )
 
 
 def _promote_if_qualified(*, lead_id: int, profile: ScoringProfile) -> None:
@@ -354,20 +374,66 @@ def _day_number_sql(column: str) -> str:
 def _ledger_rebuild(*, rules: list[BehaviourRule], lead_range: tuple[int, int]) -> None:
     """Derive the ledger rows of ``rules`` for the leads with lo <= id < hi from their events, as
     ``event_score`` would have written them event by event in the order they happened: window
-    functions number each rule's matching events per lead (ever, per day, per cap period). The
-    leads that had or now have rows of these rules are left in TOUCHED_TABLE."""
+    functions number each rule's matching events per lead (ever, per day, per cap period).
+
+    The derived rows go to a temporary table and the ledger is reconciled with it: only rows
+    whose points changed are rewritten (in place: no foreign-key checks), rows no longer derived
+    deleted, new ones inserted. The leads whose ledger changed, and no others, are left in
+    TOUCHED_TABLE: a rule change rescores only them."""
     lo, hi = lead_range
-    ledger_table = connection.ops.quote_name(ScoreEntry._meta.db_table)
-    rule_ids = [rule.pk for rule in rules] or [0]
-    touched = f"""SELECT DISTINCT "lead_id" FROM {ledger_table}
-        WHERE "rule_id" IN ({", ".join(["%s"] * len(rule_ids))})
-          AND "lead_id" >= %s AND "lead_id" < %s"""
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {TOUCHED_TABLE}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {TOUCHED_TABLE} AS {touched}", [*rule_ids, lo, hi])
-    if not rules:
-        return
-    ScoreEntry.objects.filter(rule__in=rules, lead_id__gte=lo, lead_id__lt=hi).delete()
+        cursor.execute(f"DROP TABLE IF EXISTS {DERIVED_TABLE}")
+        if not rules:
+            cursor.execute(f"CREATE TEMPORARY TABLE {TOUCHED_TABLE} (lead_id INTEGER)")
+            return
+        derive_sql, derive_params = _derived_ledger_sql(rules, lead_range)
+        cursor.execute(f"CREATE TEMPORARY TABLE {DERIVED_TABLE} AS {derive_sql}", derive_params)
+        ledger = connection.ops.quote_name(ScoreEntry._meta.db_table)
+        rule_ids = [rule.pk for rule in rules]
+        of_rules = (
+            f"l.rule_id IN ({', '.join(['%s'] * len(rule_ids))})"
+            " AND l.lead_id >= %s AND l.lead_id < %s"
+        )
+        of_rules_params = [*rule_ids, lo, hi]
+        derived = (
+            f"SELECT 1 FROM {DERIVED_TABLE} d"
+            " WHERE d.event_id = l.event_id AND d.rule_id = l.rule_id"
+        )
+        in_ledger = (
+            f"SELECT 1 FROM {ledger} l WHERE l.event_id = d.event_id AND l.rule_id = d.rule_id"
+        )
+        cursor.execute(
+            f"""CREATE TEMPORARY TABLE {TOUCHED_TABLE} AS
+                SELECT l.lead_id FROM {ledger} l WHERE {of_rules} AND NOT EXISTS ({derived})
+                UNION
+                SELECT d.lead_id FROM {DERIVED_TABLE} d
+                WHERE NOT EXISTS ({in_ledger} AND l.points = d.points)""",
+            of_rules_params,
+        )
+        cursor.execute(
+            f"DELETE FROM {ledger} WHERE id IN"
+            f" (SELECT l.id FROM {ledger} l WHERE {of_rules} AND NOT EXISTS ({derived}))",
+            of_rules_params,
+        )
+        cursor.execute(
+            f"""UPDATE {ledger} SET "points" = d.points FROM {DERIVED_TABLE} d
+                WHERE {ledger}."event_id" = d.event_id AND {ledger}."rule_id" = d.rule_id
+                  AND {ledger}."points" <> d.points"""
+        )
+        cursor.execute(
+            f"""INSERT INTO {ledger} ("lead_id", "rule_id", "event_id", "points", "at")
+                SELECT d.lead_id, d.rule_id, d.event_id, d.points, d.at FROM {DERIVED_TABLE} d
+                WHERE NOT EXISTS ({in_ledger})"""
+        )
+        cursor.execute(f"DROP TABLE {DERIVED_TABLE}")
+
+
+def _derived_ledger_sql(
+    rules: list[BehaviourRule], lead_range: tuple[int, int]
+) -> tuple[str, list]:
+    """SELECT lead_id, rule_id, event_id, points, at: the ledger rows ``rules`` give the events
+    of the leads with lo <= id < hi."""
     rule_rows, params = [], []
     for rule in rules:
         rule_rows.append(
@@ -385,13 +451,11 @@ def _ledger_rebuild(*, rules: list[BehaviourRule], lead_range: tuple[int, int]) 
             rule.cap_points,
             rule.cap_days,
         ]
-    quote = connection.ops.quote_name
-    ledger, events = quote(ScoreEntry._meta.db_table), quote(Event._meta.db_table)
+    events = connection.ops.quote_name(Event._meta.db_table)
     day = _day_number_sql('e."occurred_at"')
     nth_before = "(k.nth - 1) * k.points"
     sql = f"""
-        INSERT INTO {ledger} ("lead_id", "rule_id", "event_id", "points", "at")
-        SELECT g.lead_id, g.rule_id, g.event_id, g.given, g.at FROM (
+        SELECT g.lead_id, g.rule_id, g.event_id, g.given AS points, g.at FROM (
           SELECT k.lead_id, k.rule_id, k.event_id, k.at,
             CASE WHEN k.cap_points IS NULL OR k.points <= 0 THEN k.points
                  WHEN k.cap_points - {nth_before} >= k.points THEN k.points
@@ -419,12 +483,8 @@ def _ledger_rebuild(*, rules: list[BehaviourRule], lead_range: tuple[int, int]) 
             WHERE f.frequency = 'every_time' OR (f.frequency = 'once_ever' AND f.nth_ever = 1)
                OR (f.frequency = 'once_per_day' AND f.nth_day = 1)
           ) k
-        ) g WHERE g.given <> 0
-        ON CONFLICT DO NOTHING
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, lo, hi])
-        cursor.execute(f"INSERT INTO {TOUCHED_TABLE} {touched}", [*rule_ids, lo, hi])
+        ) g WHERE g.given <> 0"""
+    return sql, [*params, *lead_range]
 
 
 def lead_id_ranges(*, size: int | None = None) -> list[tuple[int, int]]:
@@ -503,6 +563,8 @@ PASS_TABLE = "scoring_pass"
 FIT_TABLE = "scoring_pass_fit"
 # The leads whose ledger a range's rebuild changed (temporary, per connection).
 TOUCHED_TABLE = "scoring_touched"
+# The ledger rows a range's rebuild derives, before they are reconciled with the ledger.
+DERIVED_TABLE = "scoring_derived"
 BASE_COLUMNS = (
     "id",
     "stage",

@@ -347,3 +347,27 @@ def test_it_leaves_daily_decay_of_untouched_leads_to_the_nightly_job():
     assert after_grade_change == {demo.pk: 40.0, clicker.pk: 5.0}
     assert after_click_change == {demo.pk: 40.0, clicker.pk: 3.0}
     assert after_half_life_change == {demo.pk: 10.0, clicker.pk: 1.5}
+
+
+def test_it_rescores_only_the_leads_whose_ledger_a_rule_change_changes():
+    with time_machine.travel(MONDAY, tick=False):
+        busy = lead_with_fit("DE")
+        for _click in range(4):  # +5 each, at most 15 a week: 5, 5, 5 and nothing
+            happen(busy, "email_click")
+        quiet = lead_with_fit("DE")
+        happen(quiet, "email_click")
+    admin = UserFactory()
+
+    with time_machine.travel(MONDAY + timedelta(days=30), tick=False):
+
+        def higher_cap(proposal):
+            behaviour_rule(proposal, "E-mail link clicked")["cap_points"] = 20
+
+        rescoring = run("apply", proposal_with(higher_cap), admin)
+
+    # The fourth click now counts: 4 * 5 points, 30 days old, 20 * 0.5 = 10. The quiet lead's
+    # single click gives what it gave before, so its row is not rewritten and its score keeps
+    # waiting for the nightly decay (5, not 2.5).
+    assert rescoring.status == Rescoring.Status.DONE
+    assert [points for _name, points, _at in ledger(busy)] == [5, 5, 5, 5]
+    assert dict(Lead.objects.values_list("id", "behaviour_score")) == {busy.pk: 10.0, quiet.pk: 5.0}

@@ -6,6 +6,17 @@
   // A page that comes back with errors moves the focus to its summary, so keyboard and screen
   // reader users start there. Results swapped in by htmx announce themselves (role="alert")
   // but leave the focus where the person is typing.
+  // On narrow screens the main navigation folds into a menu button.
+  function toggleNavigation(event) {
+    var button = event.target.closest(".nav-toggle");
+    if (!button) {
+      return;
+    }
+    var open = button.closest(".sidebar").classList.toggle("nav-open");
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+  document.addEventListener("click", toggleNavigation);
+
   function focusErrorSummary() {
     var summary = document.querySelector("[data-error-summary]");
     if (summary) {

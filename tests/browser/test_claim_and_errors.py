@@ -106,3 +106,31 @@ def test_it_folds_the_filters_away_on_a_phone(page: Page, live_server, marketer)
 
     page.goto(f"{live_server.url}/leads/?q=nobody")
     expect(page.get_by_role("searchbox", name="Search")).to_be_visible()
+
+
+def test_it_folds_the_main_navigation_into_a_menu_on_a_phone(page: Page, live_server, marketer):
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, live_server.url, "marketer")
+
+    leads_link = page.get_by_role("navigation", name="Main navigation").get_by_role(
+        "link", name="Leads"
+    )
+    menu = page.get_by_role("button", name="Menu")
+    expect(leads_link).to_be_hidden()
+    # One bar of brand and menu button, not a third of the screen of links.
+    assert page.locator(".sidebar").bounding_box()["height"] < 70
+    expect(menu).to_have_attribute("aria-expanded", "false")
+
+    menu.click()
+
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    expect(leads_link).to_be_visible()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    leads_link.click()
+    expect(page).to_have_url(re.compile(r"/leads/$"))
+
+    page.set_viewport_size({"width": 1400, "height": 900})
+    expect(page.get_by_role("button", name="Menu")).to_be_hidden()
+    expect(
+        page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Leads")
+    ).to_be_visible()

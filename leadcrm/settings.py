@@ -345,6 +345,14 @@ def _rate_pair(name: str, default: str) -> tuple[int, int]:
 
 # Page views per client address that /t/e accepts (website tracking), counted in the cache.
 LEADCRM_TRACK_RATE = _rate_pair("LEADCRM_TRACK_RATE", "600/minute")
+# Capture forms: submissions per client address and per form, counted in the cache; a form sent
+# sooner than this many seconds after it was shown is a bot's; how long a double opt-in link works.
+LEADCRM_FORM_RATE_PER_IP = _rate_pair("LEADCRM_FORM_RATE_PER_IP", "10/minute")
+LEADCRM_FORM_RATE_PER_FORM = _rate_pair("LEADCRM_FORM_RATE_PER_FORM", "300/minute")
+LEADCRM_FORM_MIN_SECONDS = env_int("LEADCRM_FORM_MIN_SECONDS", 3)
+LEADCRM_DOUBLE_OPT_IN_DAYS = env_int("LEADCRM_DOUBLE_OPT_IN_DAYS", 7)
+# The address the links in e-mails start with (the double opt-in link), e.g. https://crm.example.com
+LEADCRM_PUBLIC_URL = env_str("LEADCRM_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 
 API_THROTTLE_RATES = {
     "anon": _rate("API_THROTTLE_ANON", "60/minute"),

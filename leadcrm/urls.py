@@ -19,6 +19,8 @@ urlpatterns = [
     path("scoring/", include("scoring.urls")),
     path("tracking/", include("capture.urls")),
     path("t/", include("capture.public_urls")),
+    path("forms/", include("capture.form_urls")),
+    path("f/", include("capture.landing_urls")),
     path("webhooks/", include("webhooks.urls")),
     path("api/v1/", include("leads.api_urls")),
     path("api/v1/", include("capture.api_urls")),

@@ -652,6 +652,9 @@ class Consent(models.Model):
     recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     confirmed_at = models.DateTimeField(_("double opt-in confirmed"), null=True, blank=True)
+    # What the person agreed to, word for word, and where (e.g. "form:webinar-signup").
+    wording = models.TextField(_("text shown"), blank=True)
+    source_detail = models.CharField(_("where"), max_length=100, blank=True)
 
     class Meta:
         verbose_name = _("consent")

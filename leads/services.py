@@ -27,6 +27,7 @@ from leads.models import (
     Campaign,
     Channel,
     Company,
+    Consent,
     Event,
     EventKey,
     EventKind,
@@ -773,3 +774,45 @@ def lead_upsert(
     if not changes and company is None:
         return lead, False
     return lead_update(lead_id=existing, by_user=by_user, company_name=company, **changes), False
+
+
+def consent_record(
+    *,
+    lead: Lead,
+    purpose: str,
+    source: str,
+    confirmed: bool,
+    ip_address: str | None = None,
+    wording: str = "",
+    source_detail: str = "",
+) -> Consent:
+    """A consent the person gave: granted at once, or pending until they confirm it (double
+    opt-in: see ``consent_confirm``)."""
+    now = timezone.now()
+    consent = Consent(
+        lead=lead,
+        purpose=purpose,
+        source=source,
+        status=Consent.Status.GRANTED if confirmed else Consent.Status.PENDING,
+        recorded_at=now,
+        confirmed_at=now if confirmed else None,
+        ip_address=ip_address or None,
+        wording=wording,
+        source_detail=source_detail,
+    )
+    consent.full_clean()
+    consent.save(force_insert=True)
+    return consent
+
+
+@transaction.atomic
+def consent_confirm(*, consent_id: int) -> tuple[Consent, bool]:
+    """The person confirmed a pending consent from the link in their e-mail; returns the consent
+    and whether this call confirmed it (False: it was confirmed before, or withdrawn since)."""
+    consent = Consent.objects.select_for_update().get(pk=consent_id)
+    if consent.status != Consent.Status.PENDING:
+        return consent, False
+    consent.status = Consent.Status.GRANTED
+    consent.confirmed_at = timezone.now()
+    consent.save(update_fields=["status", "confirmed_at"])
+    return consent, True

@@ -9,6 +9,14 @@ from capture.models import CaptureForm, FormField
 
 
 class CaptureFormForm(forms.ModelForm):
+    redirect_url = forms.URLField(
+        label=CaptureForm._meta.get_field("redirect_url").verbose_name,
+        help_text=CaptureForm._meta.get_field("redirect_url").help_text,
+        required=False,
+        max_length=200,
+        assume_scheme="https",
+    )
+
     class Meta:
         model = CaptureForm
         fields = [

@@ -78,7 +78,9 @@ class PublicForm(forms.Form):
     """A capture form as a visitor fills it in. Build it with ``public_form``."""
 
     token = forms.CharField(required=False, widget=forms.HiddenInput)
-    page = forms.URLField(required=False, max_length=2000, widget=forms.HiddenInput)
+    page = forms.URLField(
+        required=False, max_length=2000, assume_scheme="https", widget=forms.HiddenInput
+    )
     visitor_id = forms.RegexField(
         regex=r"\A[A-Za-z0-9_-]{16,64}\Z", required=False, widget=forms.HiddenInput
     )

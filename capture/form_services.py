@@ -162,7 +162,7 @@ def _store(
     )
     needs_confirmation = consent is not None and consent.status == Consent.Status.PENDING
     if needs_confirmation:
-        _queue_confirmation(capture_form=capture_form, consent=consent, language=language)
+        queue_confirmation(capture_form=capture_form, consent=consent, language=language)
     return Submitted(submission=submission, needs_confirmation=needs_confirmation)
 
 
@@ -170,7 +170,7 @@ def confirmation_token(consent: Consent) -> str:
     return signing.dumps(consent.pk, salt=CONFIRM_SALT)
 
 
-def _queue_confirmation(*, capture_form: CaptureForm, consent: Consent, language: str) -> None:
+def queue_confirmation(*, capture_form: CaptureForm, consent: Consent, language: str) -> None:
     link = settings.LEADCRM_PUBLIC_URL + reverse(
         "landing:confirm", args=[confirmation_token(consent)]
     )

@@ -58,7 +58,7 @@ class CaptureForm(models.Model):
     )
     campaign = models.ForeignKey(
         Campaign,
-        on_delete=models.PROTECT,
+        on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="capture_forms",

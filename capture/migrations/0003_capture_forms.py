@@ -139,7 +139,7 @@ class Migration(migrations.Migration):
                         blank=True,
                         help_text="Leads from this form count for this campaign (first and last touch).",
                         null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
+                        on_delete=django.db.models.deletion.SET_NULL,
                         related_name="capture_forms",
                         to="leads.campaign",
                         verbose_name="campaign",

@@ -12,6 +12,7 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.test import RequestFactory
 
+from capture.models import CaptureForm, OutboundEmail
 from leadcrm.roles import Role
 from leads.lifecycle import Stage, is_allowed
 from leads.models import (
@@ -437,3 +438,18 @@ def test_it_gives_sales_a_queue_of_fresh_mqls_with_few_to_review():
     oldest = min(waiting.values_list("stage_changed_at", flat=True))
     assert started - oldest < timedelta(days=10)
     assert MqlReview.objects.count() * 3 < waiting.count()
+
+
+def test_it_gives_marketing_forms_with_submissions_and_waiting_confirmations():
+    seed()
+
+    forms = {form.slug: form for form in CaptureForm.objects.all()}
+    assert set(forms) == {"webinar-mql-to-revenue", "ebook-funnel-benchmarks"}
+    assert forms["webinar-mql-to-revenue"].double_opt_in
+    assert not forms["ebook-funnel-benchmarks"].double_opt_in
+    for form in forms.values():
+        campaigns = set(form.submissions.values_list("event__campaign", flat=True))
+        assert campaigns == {form.campaign_id}  # the form's own sign-ups
+    pending = Consent.objects.filter(status="pending", source_detail="form:webinar-mql-to-revenue")
+    assert pending.count() == 3
+    assert OutboundEmail.objects.filter(lead__in=pending.values("lead")).count() == 3

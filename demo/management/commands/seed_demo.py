@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from demo.content import CAMPAIGNS, DEMO_TLD
+from demo.forms import load_forms
 from demo.generator import Generator
 from demo.rules import MQL_RULE, Scoring
 from demo.sales import load_sales
@@ -286,4 +287,5 @@ def load(generator: Generator, *, users: dict[str, Any], lead_count: int) -> dic
         "activities": len(activities),
         "consents": len(consents),
         **sales,
+        **load_forms(),
     }

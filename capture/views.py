@@ -7,6 +7,7 @@ import time
 from functools import cache
 from pathlib import Path
 
+from csp.decorators import csp_exempt
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -91,6 +92,7 @@ def _check(request: HttpRequest) -> tuple[HttpResponse | None, bytes | None]:
     return None, json.dumps(record, separators=(",", ":")).encode()
 
 
+@csp_exempt()  # an empty 204 for a script on another website: no page to protect
 @csrf_exempt
 @require_http_methods(["POST", "OPTIONS"])
 def track_event(request: HttpRequest) -> HttpResponse:

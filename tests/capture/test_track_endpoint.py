@@ -165,3 +165,35 @@ def test_it_serves_the_script_with_long_cache_headers_for_its_version(client):
     assert len(versioned.content) < 3 * 1024
     assert b"sendBeacon" in versioned.content
     assert reverse("track:script") == "/t/lc.js"
+
+
+def test_the_beacon_answer_carries_no_page_policy_but_pages_keep_theirs(client):
+    beacon = send(client, page_view())
+    landing = client.get("/login/")
+
+    assert beacon.status_code == 204
+    assert "Content-Security-Policy" not in beacon
+    assert "script-src 'self'" in landing["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://localhost:8000/x",
+        "http://[::1]:8080/a?b=c",
+        "https://xn--mller-kva.example/p#top",
+        "https://shop.example.com",
+    ],
+)
+def test_it_takes_the_addresses_browsers_send(client, url):
+    assert send(client, page_view(url=url, referrer=url)).status_code == 204
+
+
+@pytest.mark.parametrize(
+    "url", ["https://exa mple.com/", "https://-bad.example/", "http://", "https://a.example/ x"]
+)
+def test_it_refuses_what_is_no_web_address(client, url):
+    response = send(client, page_view(url=url))
+
+    assert response.status_code == 400
+    assert response.json() == {"url": ["Enter a valid http or https URL."]}

@@ -380,3 +380,18 @@ def test_the_form_fields_are_kept_in_order_with_email_always_required(webinar_fo
         ("email", True),
         ("city", False),
     ]
+
+
+def test_a_visitor_who_signs_up_brings_their_earlier_page_views(client, webinar_form):
+    visitor = "Zq3v9c1XbYtP0mKe2w"
+    EventFactory(lead=None, visitor_id=visitor, kind="pricing_page_view")
+    EventFactory(lead=None, visitor_id="someone-else-entirely", kind="page_view")
+
+    post(client, webinar_form, email="anna@example.com", first_name="Anna", visitor_id=visitor)
+
+    lead = Lead.objects.get()
+    assert sorted(lead.events.values_list("kind", flat=True)) == [
+        "form_submit",
+        "pricing_page_view",
+    ]
+    assert Event.objects.filter(lead__isnull=True).count() == 1

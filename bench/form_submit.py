@@ -13,11 +13,8 @@ submission costs, which ``tests/capture/test_forms.py`` keeps constant.
 """
 
 import argparse
-import http.client
 import os
-import statistics
 import time
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from urllib.parse import urlencode
 
 os.environ.update(
@@ -32,13 +29,14 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from bench.track import Server
+from bench.track import Server, load
 from capture import form_services
 from capture.landing import render_token
 from capture.models import CaptureForm, FormSubmission
 from leads.models import Lead
 
 SLUG = "bench-form"
+URLENCODED = "application/x-www-form-urlencoded"
 
 
 def bench_form() -> CaptureForm:
@@ -78,55 +76,6 @@ def _bodies(first: int, count: int, known: list[str], token: str, run: str) -> l
     return bodies
 
 
-def _client_thread(port: int, path: str, bodies: list[bytes]) -> tuple[list[float], int]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    headers = {"Content-Type": "application/x-www-form-urlencoded", "Connection": "keep-alive"}
-    latencies, accepted = [], 0
-    try:
-        for body in bodies:
-            started = time.perf_counter()
-            conn.request("POST", path, body=body, headers=headers)
-            response = conn.getresponse()
-            response.read()
-            latencies.append((time.perf_counter() - started) * 1000)
-            accepted += response.status in (200, 204)
-            if response.will_close:
-                conn.close()
-    finally:
-        conn.close()
-    return latencies, accepted
-
-
-def _client_process(port: int, path: str, bodies: list[bytes], threads: int):
-    shares = [bodies[n::threads] for n in range(threads)]
-    with ThreadPoolExecutor(threads) as pool:
-        results = list(pool.map(lambda share: _client_thread(port, path, share), shares))
-    return [ms for part, _a in results for ms in part], sum(a for _p, a in results)
-
-
-def load(port: int, path: str, bodies: list[bytes], clients: int, threads: int) -> dict:
-    started = time.perf_counter()
-    with ProcessPoolExecutor(clients) as pool:
-        results = list(
-            pool.map(
-                _client_process,
-                [port] * clients,
-                [path] * clients,
-                [bodies[n::clients] for n in range(clients)],
-                [threads] * clients,
-            )
-        )
-    elapsed = time.perf_counter() - started
-    latencies = sorted(ms for part, _accepted in results for ms in part)
-    return {
-        "requests": len(latencies),
-        "accepted": sum(accepted for _part, accepted in results),
-        "rate": len(latencies) / elapsed,
-        "p50": statistics.median(latencies),
-        "p99": statistics.quantiles(latencies, n=100)[98],
-    }
-
-
 def queries_per_submission(capture_form: CaptureForm, email: str) -> int:
     with CaptureQueriesContext(connection) as queries:
         Client(HTTP_HOST="127.0.0.1").post(
@@ -163,10 +112,10 @@ def main(argv: list[str] | None = None) -> None:
 
     with Server(args.workers, args.threads) as server:
         warmup = _bodies(0, 100, known, token, f"{run}w")
-        load(server.port, f"/f/{SLUG}/", warmup, args.clients, args.concurrency)
+        load(server.port, f"/f/{SLUG}/", warmup, args.clients, args.concurrency, URLENCODED)
         bodies = _bodies(0, args.requests, known, token, run)
-        bare = load(server.port, "/bench/bare", bodies, args.clients, args.concurrency)
-        form = load(server.port, f"/f/{SLUG}/", bodies, args.clients, args.concurrency)
+        bare = load(server.port, "/bench/bare", bodies, args.clients, args.concurrency, URLENCODED)
+        form = load(server.port, f"/f/{SLUG}/", bodies, args.clients, args.concurrency, URLENCODED)
 
     stored = FormSubmission.objects.count() - submissions_before - len(warmup)
     created = Lead.objects.count() - leads_before - len(warmup) // 2

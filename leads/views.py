@@ -1,6 +1,7 @@
 """Browser pages for leads: thin views; reads through leads.selectors, writes through services."""
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -14,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -22,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from leads import selectors, services
 from leads.exceptions import LeadAlreadyClaimed, LeadChangedMeanwhile, TransitionNotAllowed
 from leads.filters import LeadFilter
-from leads.forms import LeadForm, TransitionForm, add_service_error
+from leads.forms import LeadForm, TransitionForm, add_service_error, owner_label
 from leads.lifecycle import Stage, allowed_next_stages
 from leads.models import Lead
 from leads.panels import detail_panel_contents
@@ -78,13 +80,60 @@ def _filter_form(filterset: LeadFilter) -> forms.Form:
         field.widget = forms.CheckboxSelectMultiple(choices=field.choices)
     for name in ("created_after", "created_before"):
         form.fields[name].widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    form.fields["unassigned"].label = _("Assignment")
     form.fields["unassigned"].widget = forms.Select(
-        choices=[("", _("All")), ("true", _("Yes")), ("false", _("No"))]
+        choices=[("", _("Any")), ("true", _("Unassigned")), ("false", _("Assigned"))]
     )
     form.fields["q"].widget.attrs.update(
         type="search", placeholder=_("Name, e-mail or company"), autocomplete="off"
     )
     return form
+
+
+MULTIPLE_FILTERS = ("stage", "grade", "rank")
+
+
+def _filter_chips(filterset: LeadFilter, form: forms.Form) -> list[dict[str, str]]:
+    """The active filters, one chip per value, each with the list's address without it."""
+    if not filterset.is_bound or not filterset.is_valid():
+        return []
+    params, data = filterset.data, form.cleaned_data
+
+    def without(name: str, value: str | None = None) -> str:
+        query = params.copy()
+        query.pop("page", None)
+        query.setlist(name, [v for v in query.getlist(name) if value is not None and v != value])
+        return query.urlencode()
+
+    def shown(name: str, value) -> str:
+        if name == "owner":
+            return owner_label(value)
+        if name == "unassigned":
+            return str(_("Unassigned") if value else _("Assigned"))
+        if name == "campaign":
+            return value.name
+        if isinstance(value, date):
+            return date_format(value, "SHORT_DATE_FORMAT")
+        choices = getattr(form.fields[name], "choices", None)
+        return str(dict(choices).get(value, value) if choices else value)
+
+    chips = []
+    for name, field in form.fields.items():
+        if name in MULTIPLE_FILTERS:
+            choices = dict(field.choices)
+            for value in dict.fromkeys(params.getlist(name)):
+                chips.append(
+                    {
+                        "label": field.label,
+                        "value": str(choices.get(value, value)),
+                        "query": without(name, value),
+                    }
+                )
+        elif data.get(name) not in (None, "", []):
+            chips.append(
+                {"label": field.label, "value": shown(name, data[name]), "query": without(name)}
+            )
+    return chips
 
 
 @require_GET
@@ -113,6 +162,8 @@ def lead_list(request: HttpRequest) -> HttpResponse:
         "sorts": [(key, label) for key, (label, _order) in SORTS.items()],
         "query_string": params.urlencode(),
         "filtered": any(value for key, value in request.GET.items() if key not in {"page", "sort"}),
+        "chips": _filter_chips(filterset, filter_form),
+        "default_sort": DEFAULT_SORT,
         "can_claim": can_claim_leads(request.user),
     }
     template = "leads/_lead_results.html" if _htmx_fragment(request) else "leads/lead_list.html"

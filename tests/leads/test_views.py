@@ -1171,3 +1171,67 @@ def test_it_labels_empty_choices_in_plain_words(client, marketer, language, labe
 
     assert "---------" not in body
     assert body.count(f">{label}</option>") == 2
+
+
+# Active filters as chips
+
+
+def test_it_shows_each_active_filter_as_a_chip_that_removes_just_it(client, marketer):
+    campaign = CampaignFactory(name="Spring webinar")
+    client.force_login(marketer)
+
+    response = client.get(
+        LIST_URL,
+        {
+            "stage": ["mql", "sql"],
+            "unassigned": "false",
+            "temperature": "hot",
+            "campaign": campaign.pk,
+            "created_after": "2026-03-01",
+            "sort": "name",
+            "page": "1",
+        },
+    )
+
+    chips = {(chip["label"], chip["value"]): chip["query"] for chip in response.context["chips"]}
+    assert list(chips) == [
+        ("Stage", "Marketing-qualified (MQL)"),
+        ("Stage", "Sales-qualified (SQL)"),
+        ("Assignment", "Assigned"),
+        ("Temperature", "Hot"),
+        ("Campaign", "Spring webinar"),
+        ("Created from", "03/01/2026"),
+    ]
+    # Removing one stage keeps the other, every other filter and the sort; the page starts over.
+    assert chips[("Stage", "Marketing-qualified (MQL)")] == (
+        f"stage=sql&unassigned=false&temperature=hot&campaign={campaign.pk}"
+        "&created_after=2026-03-01&sort=name"
+    )
+    assert chips[("Assignment", "Assigned")] == (
+        f"stage=mql&stage=sql&temperature=hot&campaign={campaign.pk}"
+        "&created_after=2026-03-01&sort=name"
+    )
+    body = response.content.decode()
+    assert 'href="?stage=sql&amp;unassigned=false' in body
+    assert "Clear all" in body
+
+
+def test_it_shows_no_chips_without_filters_or_for_filters_that_do_not_validate(client, marketer):
+    client.force_login(marketer)
+
+    assert client.get(LIST_URL).context["chips"] == []
+    assert client.get(LIST_URL, {"sort": "name"}).context["chips"] == []
+    assert client.get(LIST_URL, {"temperature": "lukewarm"}).context["chips"] == []
+
+
+def test_it_reads_the_assignment_filter_as_any_unassigned_or_assigned(client, marketer):
+    client.force_login(marketer)
+
+    field = client.get(LIST_URL).context["filter_form"]["unassigned"]
+
+    assert str(field.label) == "Assignment"
+    assert [(value, str(label)) for value, label in field.field.widget.choices] == [
+        ("", "Any"),
+        ("true", "Unassigned"),
+        ("false", "Assigned"),
+    ]

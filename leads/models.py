@@ -653,8 +653,11 @@ class Consent(models.Model):
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     confirmed_at = models.DateTimeField(_("double opt-in confirmed"), null=True, blank=True)
     # What the person agreed to, word for word, and where (e.g. "form:webinar-signup").
-    wording = models.TextField(_("text shown"), blank=True)
-    source_detail = models.CharField(_("where"), max_length=100, blank=True)
+    # Database defaults too: bench.generate's COPY leaves them out.
+    wording = models.TextField(_("text shown"), blank=True, default="", db_default="")
+    source_detail = models.CharField(
+        _("where"), max_length=100, blank=True, default="", db_default=""
+    )
 
     class Meta:
         verbose_name = _("consent")

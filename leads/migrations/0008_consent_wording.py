@@ -12,11 +12,15 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="consent",
             name="source_detail",
-            field=models.CharField(blank=True, max_length=100, verbose_name="where"),
+            field=models.CharField(
+                blank=True, db_default="", default="", max_length=100, verbose_name="where"
+            ),
         ),
         migrations.AddField(
             model_name="consent",
             name="wording",
-            field=models.TextField(blank=True, verbose_name="text shown"),
+            field=models.TextField(
+                blank=True, db_default="", default="", verbose_name="text shown"
+            ),
         ),
     ]

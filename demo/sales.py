@@ -10,7 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from leads.lifecycle import Stage
-from leads.models import Activity, Lead, StageTransition
+from leads.models import Activity, Lead, Opportunity, PipelineStage, StageTransition
 from sales.models import BANT_FIELDS, MEDDIC_FIELDS, Qualification, Rejection, RejectionReason
 from sales.selectors import local_day_bounds
 
@@ -200,3 +200,24 @@ def load_sales(
         "rejections": len(rejections),
         "open demo tasks": len(tasks),
     }
+
+
+def place_opportunities() -> None:
+    """Open demo opportunities on the pipeline step their probability fits; won ones with their
+    margin as the real one."""
+    stages = list(PipelineStage.objects.filter(active=True))
+    if stages:
+        bounds = [stage.probability for stage in stages[1:]]
+        open_ = Opportunity.objects.filter(status=Opportunity.Status.OPEN)
+        for index, stage in enumerate(stages):
+            fits = open_
+            if index > 0:
+                fits = fits.filter(
+                    probability__gte=(stages[index - 1].probability + stage.probability) / 2
+                )
+            if index < len(bounds):
+                fits = fits.filter(probability__lt=(stage.probability + bounds[index]) / 2)
+            fits.update(pipeline_stage=stage)
+    Opportunity.objects.filter(status=Opportunity.Status.WON, gross_margin__isnull=True).update(
+        gross_margin=F("expected_margin")
+    )

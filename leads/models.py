@@ -5,6 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -669,6 +670,60 @@ class Consent(models.Model):
         return f"{self.get_purpose_display()}: {self.get_status_display()}"
 
 
+class PipelineStage(models.Model):
+    """An open step of the opportunity pipeline (Discovery, Proposal, Negotiation …): a column
+    of the board. Won and lost are not steps but the end (``Opportunity.status``)."""
+
+    name = models.CharField(_("name (English)"), max_length=60)
+    name_de = models.CharField(_("name (German)"), max_length=60, blank=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=100)
+    probability = models.PositiveSmallIntegerField(
+        _("probability (%)"),
+        default=10,
+        validators=[MaxValueValidator(100)],
+        help_text=_("An opportunity moved here gets this probability."),
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("pipeline stage")
+        verbose_name_plural = _("pipeline stages")
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        if (get_language() or "").startswith("de") and self.name_de:
+            return self.name_de
+        return self.name
+
+
+class LostReason(models.Model):
+    """Why an opportunity was lost: a list admins keep (deactivated, not deleted, once used)."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name (English)"), max_length=100)
+    name_de = models.CharField(_("name (German)"), max_length=100, blank=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=100)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("lost reason")
+        verbose_name_plural = _("lost reasons")
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        if (get_language() or "").startswith("de") and self.name_de:
+            return self.name_de
+        return self.name
+
+
 class Opportunity(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
@@ -695,6 +750,25 @@ class Opportunity(models.Model):
     )
     lost_reason = models.CharField(_("lost reason"), max_length=255, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    pipeline_stage = models.ForeignKey(
+        PipelineStage,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="opportunities",
+        verbose_name=_("pipeline stage"),
+    )
+    lost_because = models.ForeignKey(
+        LostReason,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="opportunities",
+        verbose_name=_("lost because"),
+    )
+    gross_margin = models.DecimalField(
+        _("gross margin (won)"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

@@ -15,6 +15,8 @@ MODELS = [
     "consent",
     "opportunity",
     "visitor",
+    "pipelinestage",
+    "lostreason",
 ]
 
 GRANTS: dict[str, dict[str, list[str]]] = {
@@ -30,6 +32,8 @@ GRANTS: dict[str, dict[str, list[str]]] = {
         "consent": EDIT,
         "opportunity": VIEW,
         "visitor": VIEW,
+        "pipelinestage": VIEW,
+        "lostreason": VIEW,
     },
     "sales_rep": {
         "lead": ["view", "change", "transition"],
@@ -40,6 +44,8 @@ GRANTS: dict[str, dict[str, list[str]]] = {
         "activity": EDIT,
         "consent": VIEW,
         "opportunity": EDIT,
+        "pipelinestage": VIEW,
+        "lostreason": VIEW,
     },
     "sales_manager": {
         "lead": [*ALL, "transition"],
@@ -52,6 +58,9 @@ GRANTS: dict[str, dict[str, list[str]]] = {
         "consent": VIEW,
         "opportunity": ALL,
         "visitor": VIEW,
+        # Managers shape their pipeline: its steps and the reasons deals are lost.
+        "pipelinestage": ALL,
+        "lostreason": ALL,
     },
     "admin": {model: [*ALL, "transition"] if model == "lead" else ALL for model in MODELS},
 }

@@ -25,7 +25,7 @@ class SalesConfig(AppConfig):
 
     def ready(self) -> None:
         from leads.panels import register_detail_panel
-        from sales.panels import activities_panel, qualification_panel
+        from sales.panels import activities_panel, opportunity_panel, qualification_panel
 
         post_migrate.connect(_after_migrate, sender=self, dispatch_uid="sales.after_migrate")
         register_detail_panel(
@@ -33,6 +33,12 @@ class SalesConfig(AppConfig):
             template="sales/_qualification_panel.html",
             context=qualification_panel,
             position=20,
+        )
+        register_detail_panel(
+            name="opportunity",
+            template="sales/_opportunity_panel.html",
+            context=opportunity_panel,
+            position=30,
         )
         register_detail_panel(
             name="activities",

@@ -7,7 +7,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.utils.translation import gettext_lazy as _
 
 from leads.forms import OwnerChoiceField
-from leads.models import Activity
+from leads.models import Activity, LostReason
 from leads.selectors import assignable_owners
 from sales.models import BANT, MEDDIC, Qualification, QualificationPolicy, Rejection
 from sales.selectors import rejection_reasons
@@ -132,4 +132,46 @@ class RejectionFilterForm(forms.Form):
     )
     until = forms.DateField(
         label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class ConvertForm(forms.Form):
+    name = forms.CharField(label=_("Opportunity name"), max_length=200)
+    amount = forms.DecimalField(
+        label=_("Amount"), min_value=0, max_digits=14, decimal_places=2, localize=True
+    )
+    expected_margin = forms.DecimalField(
+        label=_("Expected gross margin"),
+        min_value=0,
+        max_digits=14,
+        decimal_places=2,
+        localize=True,
+    )
+    currency = forms.RegexField(
+        label=_("Currency"), regex=r"\A[A-Za-z]{3}\Z", initial="EUR", max_length=3
+    )
+    expected_close_on = forms.DateField(
+        label=_("Expected close"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+
+class WinForm(forms.Form):
+    amount = forms.DecimalField(
+        label=_("Amount won"), min_value=0, max_digits=14, decimal_places=2, localize=True
+    )
+    gross_margin = forms.DecimalField(
+        label=_("Gross margin"), min_value=0, max_digits=14, decimal_places=2, localize=True
+    )
+
+
+class LoseForm(forms.Form):
+    lost_because = forms.ModelChoiceField(
+        label=_("Why was it lost?"),
+        queryset=LostReason.objects.filter(active=True),
+        empty_label=_("Choose a reason"),
+    )
+    note = forms.CharField(
+        label=_("Note"), max_length=255, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )

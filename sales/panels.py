@@ -75,3 +75,20 @@ def activities_panel(
         "logged": logged,
         "now": timezone.now(),
     }
+
+
+def opportunity_panel(request: HttpRequest, lead: Lead) -> dict[str, Any]:
+    """For an SQL the way to convert it; for an opportunity its open deal (one query)."""
+    user = request.user
+    if lead.stage == Stage.SQL and user.has_perm("leads.add_opportunity"):
+        return {"visible": True, "convert": True}
+    if lead.stage not in (Stage.OPPORTUNITY, Stage.CUSTOMER):
+        return {"visible": False}
+    opportunity = (
+        lead.opportunities.select_related("pipeline_stage").order_by("-created_at", "-id").first()
+    )
+    return {
+        "visible": opportunity is not None,
+        "opportunity": opportunity,
+        "may_close": user.has_perm("leads.change_opportunity"),
+    }

@@ -2,11 +2,13 @@
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from leads.models import Activity, Campaign, Lead
+from leads.models import Activity, Campaign, Lead, Opportunity, PipelineStage
 from leads.selectors import lead_visible_to
 from sales.models import Qualification, QualificationPolicy, Rejection, RejectionReason
 
@@ -134,3 +136,67 @@ def rejections_by_campaign(
     ]
     totals = [sum(row.counts[index] for row in rows) for index in range(len(reasons))]
     return RejectionTable(reasons=reasons, rows=rows, totals=totals, total=sum(totals))
+
+
+# The opportunity pipeline ----------------------------------------------------------------------
+
+
+ZERO = Decimal(0)
+
+
+@dataclass
+class Column:
+    stage: PipelineStage
+    cards: list[Opportunity]
+    count: int = 0
+    total: Decimal = ZERO
+    weighted: Decimal = ZERO
+
+
+def open_opportunities(*, user, owner_id: int | None = None) -> QuerySet[Opportunity]:
+    opportunities = Opportunity.objects.filter(
+        status=Opportunity.Status.OPEN, lead__in=lead_visible_to(user)
+    )
+    if owner_id is not None:
+        opportunities = opportunities.filter(owner_id=owner_id)
+    return opportunities
+
+
+def pipeline_board(*, user, owner_id: int | None = None) -> list[Column]:
+    """The board: a column per active step with its cards (closing soonest first) and totals;
+    an opportunity without a step (made before the pipeline existed) sits in the first."""
+    stages = list(PipelineStage.objects.filter(active=True))
+    if not stages:
+        return []
+    columns = {stage.pk: Column(stage=stage, cards=[]) for stage in stages}
+    first = stages[0].pk
+    opportunities = (
+        open_opportunities(user=user, owner_id=owner_id)
+        .select_related("lead", "lead__company", "owner")
+        .order_by(F("expected_close_on").asc(nulls_last=True), "id")
+    )
+    for opportunity in opportunities:
+        columns.get(opportunity.pipeline_stage_id, columns[first]).cards.append(opportunity)
+    totals = (
+        open_opportunities(user=user, owner_id=owner_id)
+        .values("pipeline_stage")
+        .annotate(
+            count=Count("id"),
+            total=Coalesce(Sum("amount"), ZERO),
+            weighted=Coalesce(
+                Sum(
+                    ExpressionWrapper(
+                        F("amount") * F("probability") / 100,
+                        output_field=DecimalField(max_digits=16, decimal_places=2),
+                    )
+                ),
+                ZERO,
+            ),
+        )
+    )
+    for row in totals:
+        column = columns.get(row["pipeline_stage"], columns[first])
+        column.count += row["count"]
+        column.total += row["total"]
+        column.weighted += row["weighted"]
+    return list(columns.values())

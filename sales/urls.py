@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sales import views
+from sales import pipeline_views, views
 
 app_name = "sales"
 
@@ -15,4 +15,8 @@ urlpatterns = [
     path("settings/", views.settings_page, name="settings"),
     path("settings/reasons/new/", views.reason_edit, name="reason-create"),
     path("settings/reasons/<int:pk>/", views.reason_edit, name="reason-edit"),
+    path("pipeline/", pipeline_views.board, name="pipeline"),
+    path("leads/<int:pk>/convert/", pipeline_views.convert, name="convert"),
+    path("opportunities/<int:pk>/move/", pipeline_views.move, name="opportunity-move"),
+    path("opportunities/<int:pk>/close/", pipeline_views.close, name="opportunity-close"),
 ]

@@ -19,7 +19,7 @@ from demo.content import CAMPAIGNS, DEMO_TLD
 from demo.forms import load_forms
 from demo.generator import Generator
 from demo.rules import MQL_RULE, Scoring
-from demo.sales import load_sales
+from demo.sales import load_sales, place_opportunities
 from leadcrm.roles import Role
 from leads.lifecycle import Stage
 from leads.models import (
@@ -271,6 +271,7 @@ def load(generator: Generator, *, users: dict[str, Any], lead_count: int) -> dic
     sales = load_sales(
         leads=leads, transitions=transitions, reps=reps, seed=generator.rng.randrange(2**32)
     )
+    place_opportunities()
     counts = {
         "campaigns": len(campaigns),
         "campaign costs": len(costs),
@@ -280,12 +281,21 @@ def load(generator: Generator, *, users: dict[str, Any], lead_count: int) -> dic
     stage_counts = Counter(lead.stage for lead in leads)
     for stage in Stage:
         counts[f"  {stage.value}"] = stage_counts[stage.value]
-    return counts | {
-        "stage transitions": len(transitions),
-        "events": len(events),
-        "opportunities": len(opportunities),
-        "activities": len(activities),
-        "consents": len(consents),
-        **sales,
-        **load_forms(),
-    }
+    return (
+        counts
+        | {
+            "stage transitions": len(transitions),
+            "events": len(events),
+            "opportunities": len(opportunities),
+            "activities": len(activities),
+            "consents": len(consents),
+            **sales,
+            **load_forms(),
+        }
+        | _placed()
+    )
+
+
+def _placed() -> dict[str, int]:
+    place_opportunities()
+    return {}

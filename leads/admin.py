@@ -22,7 +22,9 @@ from leads.models import (
     Event,
     Lead,
     LeadChange,
+    LostReason,
     Opportunity,
+    PipelineStage,
     StageTransition,
     Visitor,
 )
@@ -230,3 +232,22 @@ class OpportunityAdmin(ReadOnlyAdmin):
     list_display = ["name", "lead", "amount", "currency", "probability", "status", "owner"]
     list_filter = ["status"]
     raw_id_fields = ["lead", "owner"]
+
+
+@admin.register(PipelineStage)
+class PipelineStageAdmin(admin.ModelAdmin):
+    list_display = ["name", "name_de", "position", "probability", "active"]
+    list_editable = ["position", "probability", "active"]
+
+
+@admin.register(LostReason)
+class LostReasonAdmin(admin.ModelAdmin):
+    list_display = ["name", "name_de", "code", "position", "active"]
+    list_editable = ["position", "active"]
+    prepopulated_fields = {"code": ["name"]}
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A reason in use stays (deactivate it): lost deals keep theirs.
+        if obj is not None and obj.opportunities.exists():
+            return False
+        return super().has_delete_permission(request, obj)

@@ -237,3 +237,20 @@ def test_marketers_see_the_board_but_cannot_move(client, marketer, sales_rep):
     assert opportunity.name in board.content.decode()
     assert "Move" not in board.content.decode()
     assert move.status_code == 403
+
+
+def test_admins_keep_the_steps_and_a_reason_in_use_stays(client, admin_user, sales_rep):
+    opportunity = convert(sql_lead(sales_rep), sales_rep)
+    price = LostReason.objects.get(code="price")
+    pipeline.opportunity_lose(opportunity_id=opportunity.pk, by_user=sales_rep, reason_id=price.pk)
+    unused = LostReason.objects.get(code="timing")
+    client.force_login(admin_user)
+
+    steps_page = client.get("/admin/leads/pipelinestage/")
+    delete_used = client.get(f"/admin/leads/lostreason/{price.pk}/delete/")
+    delete_unused = client.get(f"/admin/leads/lostreason/{unused.pk}/delete/")
+
+    assert steps_page.status_code == 200
+    assert "Negotiation" in steps_page.content.decode()
+    assert delete_used.status_code == 403
+    assert delete_unused.status_code == 200

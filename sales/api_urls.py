@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sales import api
+from sales import api, pipeline_api
 
 urlpatterns = [
     path(
@@ -38,4 +38,30 @@ urlpatterns = [
     path("activities/<int:pk>/", api.ActivityDetailApi.as_view(), name="api-activity"),
     path("activities/<int:pk>/complete/", api.TaskDoneApi.as_view(), name="api-activity-complete"),
     path("activities/<int:pk>/reopen/", api.TaskReopenApi.as_view(), name="api-activity-reopen"),
+    path("opportunities/", pipeline_api.OpportunityListApi.as_view(), name="api-opportunities"),
+    path(
+        "opportunities/<int:pk>/",
+        pipeline_api.OpportunityDetailApi.as_view(),
+        name="api-opportunity",
+    ),
+    path(
+        "opportunities/<int:pk>/move/",
+        pipeline_api.OpportunityMoveApi.as_view(),
+        name="api-opportunity-move",
+    ),
+    path(
+        "opportunities/<int:pk>/won/",
+        pipeline_api.OpportunityWonApi.as_view(),
+        name="api-opportunity-won",
+    ),
+    path(
+        "opportunities/<int:pk>/lost/",
+        pipeline_api.OpportunityLostApi.as_view(),
+        name="api-opportunity-lost",
+    ),
+    path("leads/<int:pk>/convert/", pipeline_api.LeadConvertApi.as_view(), name="api-lead-convert"),
+    path(
+        "pipeline-stages/", pipeline_api.PipelineStageListApi.as_view(), name="api-pipeline-stages"
+    ),
+    path("lost-reasons/", pipeline_api.LostReasonListApi.as_view(), name="api-lost-reasons"),
 ]

@@ -18,7 +18,13 @@ from hypothesis import HealthCheck, given, settings
 from rest_framework.authtoken.models import Token
 from schemathesis import GenerationMode
 
-from tests.factories import ActivityFactory, CampaignFactory, CompanyFactory, LeadFactory
+from tests.factories import (
+    ActivityFactory,
+    CampaignFactory,
+    CompanyFactory,
+    LeadFactory,
+    OpportunityFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -34,6 +40,9 @@ def api_headers(sales_manager, settings) -> dict[str, str]:
     ActivityFactory(lead=mql, kind="task", due_at=timezone.now(), assignee=sales_manager)
     CompanyFactory()
     CampaignFactory()
+    # An SQL to convert and an open opportunity to move, win or lose.
+    LeadFactory(stage="sql", owner=sales_manager)
+    OpportunityFactory(lead=LeadFactory(stage="opportunity", owner=sales_manager))
     return {"Authorization": f"Token {Token.objects.create(user=sales_manager).key}"}
 
 
@@ -62,7 +71,11 @@ def test_it_answers_every_generated_request_as_documented(api_schema, api_header
         ):
             continue  # no parameter and no body (GET of a settings row): nothing to send wrong
         # A cursor is an opaque token from a `next` link; garbled ones are tested in test_api.py.
-        cursor_lists = {"GET /api/v1/leads/", "GET /api/v1/activities/"}
+        cursor_lists = {
+            "GET /api/v1/leads/",
+            "GET /api/v1/activities/",
+            "GET /api/v1/opportunities/",
+        }
         query = {"cursor": ""} if operation.label in cursor_lists else None
 
         @given(case=operation.as_strategy(mode, query=query))
@@ -116,4 +129,12 @@ def test_it_documents_every_operation(api_schema):
         "GET /api/v1/activities/{id}/",
         "POST /api/v1/activities/{id}/complete/",
         "POST /api/v1/activities/{id}/reopen/",
+        "GET /api/v1/opportunities/",
+        "GET /api/v1/opportunities/{id}/",
+        "POST /api/v1/opportunities/{id}/move/",
+        "POST /api/v1/opportunities/{id}/won/",
+        "POST /api/v1/opportunities/{id}/lost/",
+        "POST /api/v1/leads/{id}/convert/",
+        "GET /api/v1/pipeline-stages/",
+        "GET /api/v1/lost-reasons/",
     }

@@ -4,15 +4,19 @@ from django.utils.translation import gettext_lazy as _
 
 
 def _sync_roles(sender, **kwargs) -> None:
-    # A flush (as in transactional tests) empties auth_group; the migrations don't run again.
+    # A flush (as in transactional tests) empties auth_group and the starter rows; the
+    # migrations don't run again.
     from django.contrib.auth.models import Group, Permission
 
     from leadcrm.roles import sync_role_permissions
+    from leads.models import LostReason, PipelineStage
     from leads.roles import GRANTS
+    from leads.starter import ensure_pipeline_rows
 
     sync_role_permissions(
         group_model=Group, permission_model=Permission, app_label="leads", grants=GRANTS
     )
+    ensure_pipeline_rows(stage_model=PipelineStage, reason_model=LostReason)
 
 
 class LeadsConfig(AppConfig):

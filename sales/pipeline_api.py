@@ -182,14 +182,18 @@ class OpportunityMoveApi(_OpportunityAction):
         return Response(OpportunitySerializer(moved).data)
 
 
+CLOSE_RESPONSES = {**ACTION_RESPONSES, 409: CONFLICT}
+
+
 class OpportunityWonApi(_OpportunityAction):
-    """Won with the real amount and gross margin; the lead becomes a customer."""
+    """Won with the real amount and gross margin; the lead becomes a customer (409 when the
+    lead's stage changed meanwhile and the lifecycle does not allow it)."""
 
     class WonInputSerializer(StrictInputSerializer):
         amount = serializers.DecimalField(**MONEY)
         gross_margin = serializers.DecimalField(**MONEY)
 
-    @extend_schema(request=WonInputSerializer, responses=ACTION_RESPONSES)
+    @extend_schema(request=WonInputSerializer, responses=CLOSE_RESPONSES)
     def post(self, request: Request, pk: int) -> Response:
         opportunity = self._opportunity(request, pk)
         serializer = self.WonInputSerializer(data=request.data)
@@ -207,7 +211,7 @@ class OpportunityLostApi(_OpportunityAction):
         lost_because = StrictPrimaryKeyRelatedField(queryset=LostReason.objects.filter(active=True))
         note = serializers.CharField(max_length=255, required=False, allow_blank=True)
 
-    @extend_schema(request=LostInputSerializer, responses=ACTION_RESPONSES)
+    @extend_schema(request=LostInputSerializer, responses=CLOSE_RESPONSES)
     def post(self, request: Request, pk: int) -> Response:
         opportunity = self._opportunity(request, pk)
         serializer = self.LostInputSerializer(data=request.data)

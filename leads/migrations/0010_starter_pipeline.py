@@ -3,30 +3,15 @@ step their probability fits."""
 
 from django.db import migrations
 
-STAGES = [
-    ("Discovery", "Bedarfsanalyse", 10, 20),
-    ("Proposal", "Angebot", 20, 50),
-    ("Negotiation", "Verhandlung", 30, 75),
-]
-REASONS = [
-    ("price", "Price", "Preis", 10),
-    ("competitor", "Chose a competitor", "Wettbewerber gewählt", 20),
-    ("no-decision", "No decision", "Keine Entscheidung", 30),
-    ("timing", "Timing", "Zeitpunkt", 40),
-    ("features", "Missing features", "Fehlende Funktionen", 50),
-]
+from leads.starter import ensure_pipeline_rows
 
 
 def create(apps, schema_editor):
     PipelineStage = apps.get_model("leads", "PipelineStage")
     LostReason = apps.get_model("leads", "LostReason")
     Opportunity = apps.get_model("leads", "Opportunity")
-    stages = [
-        PipelineStage.objects.create(name=name, name_de=name_de, position=position, probability=p)
-        for name, name_de, position, p in STAGES
-    ]
-    for code, name, name_de, position in REASONS:
-        LostReason.objects.create(code=code, name=name, name_de=name_de, position=position)
+    ensure_pipeline_rows(stage_model=PipelineStage, reason_model=LostReason)
+    stages = list(PipelineStage.objects.order_by("position"))
     open_ = Opportunity.objects.filter(status="open")
     open_.filter(probability__lt=35).update(pipeline_stage=stages[0])
     open_.filter(probability__gte=35, probability__lt=65).update(pipeline_stage=stages[1])

@@ -388,6 +388,23 @@ def test_it_documents_the_errors_every_operation_can_answer_with(client, markete
         "POST /api/v1/activities/{id}/reopen/": [
             "200", "400", "401", "403", "404", "406", "429",
         ],
+        # sales/pipeline_api.py
+        "GET /api/v1/opportunities/": ["200", "400", "401", "403", "406", "429"],
+        "GET /api/v1/opportunities/{id}/": ["200", "401", "403", "404", "406", "429"],
+        "POST /api/v1/opportunities/{id}/move/": [
+            "200", "400", "401", "403", "404", "406", "413", "415", "429",
+        ],
+        "POST /api/v1/opportunities/{id}/won/": [
+            "200", "400", "401", "403", "404", "406", "409", "413", "415", "429",
+        ],
+        "POST /api/v1/opportunities/{id}/lost/": [
+            "200", "400", "401", "403", "404", "406", "409", "413", "415", "429",
+        ],
+        "POST /api/v1/leads/{id}/convert/": [
+            "201", "400", "401", "403", "404", "406", "409", "413", "415", "429",
+        ],
+        "GET /api/v1/pipeline-stages/": ["200", "401", "403", "406", "429"],
+        "GET /api/v1/lost-reasons/": ["200", "401", "403", "406", "429"],
     }  # fmt: skip
     error = paths["/api/v1/leads/"]["get"]["responses"]["401"]["content"]["application/json"]
     assert error["schema"] == {"$ref": "#/components/schemas/Error"}

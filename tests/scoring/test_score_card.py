@@ -215,5 +215,6 @@ def test_it_is_added_by_scoring_through_the_leads_panel_registry():
     assert [(panel.name, panel.template) for panel in detail_panels()] == [
         ("score", "scoring/_lead_score.html"),
         ("qualification", "sales/_qualification_panel.html"),
+        ("opportunity", "sales/_opportunity_panel.html"),
         ("activities", "sales/_activities_panel.html"),
     ]

@@ -670,12 +670,31 @@ class Consent(models.Model):
         return f"{self.get_purpose_display()}: {self.get_status_display()}"
 
 
-class PipelineStage(models.Model):
+class NamedInTwoLanguages(models.Model):
+    """A row of a list admins keep, named in English and German (the English name where no
+    German one is kept)."""
+
+    name = models.CharField(_("name (English)"), max_length=100)
+    name_de = models.CharField(_("name (German)"), max_length=100, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The name in the reader's language."""
+        if (get_language() or "").startswith("de") and self.name_de:
+            return self.name_de
+        return self.name
+
+
+class PipelineStage(NamedInTwoLanguages):
     """An open step of the opportunity pipeline (Discovery, Proposal, Negotiation …): a column
     of the board. Won and lost are not steps but the end (``Opportunity.status``)."""
 
-    name = models.CharField(_("name (English)"), max_length=60)
-    name_de = models.CharField(_("name (German)"), max_length=60, blank=True)
     position = models.PositiveSmallIntegerField(_("position"), default=100)
     probability = models.PositiveSmallIntegerField(
         _("probability (%)"),
@@ -690,22 +709,11 @@ class PipelineStage(models.Model):
         verbose_name_plural = _("pipeline stages")
         ordering = ["position", "id"]
 
-    def __str__(self) -> str:
-        return self.label
 
-    @property
-    def label(self) -> str:
-        if (get_language() or "").startswith("de") and self.name_de:
-            return self.name_de
-        return self.name
-
-
-class LostReason(models.Model):
+class LostReason(NamedInTwoLanguages):
     """Why an opportunity was lost: a list admins keep (deactivated, not deleted, once used)."""
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
-    name = models.CharField(_("name (English)"), max_length=100)
-    name_de = models.CharField(_("name (German)"), max_length=100, blank=True)
     position = models.PositiveSmallIntegerField(_("position"), default=100)
     active = models.BooleanField(_("active"), default=True)
 
@@ -713,15 +721,6 @@ class LostReason(models.Model):
         verbose_name = _("lost reason")
         verbose_name_plural = _("lost reasons")
         ordering = ["position", "name"]
-
-    def __str__(self) -> str:
-        return self.label
-
-    @property
-    def label(self) -> str:
-        if (get_language() or "").startswith("de") and self.name_de:
-            return self.name_de
-        return self.name
 
 
 class Opportunity(models.Model):

@@ -3,11 +3,11 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.functional import lazy
-from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from leads.lifecycle import Stage
-from leads.models import Lead, StageTransition
+from leads.models import Lead, NamedInTwoLanguages, StageTransition
 
 # The criteria, in the order the form shows them: (field name, label, hint for the rep).
 BANT = [
@@ -125,13 +125,11 @@ class Qualification(models.Model):
         return sum(getattr(self, f"{name}_confirmed") for name in MEDDIC_FIELDS)
 
 
-class RejectionReason(models.Model):
+class RejectionReason(NamedInTwoLanguages):
     """Why sales sends an MQL back: a list admins keep. A reason in use is deactivated, not
     deleted, so past rejections keep theirs."""
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
-    name = models.CharField(_("name (English)"), max_length=100)
-    name_de = models.CharField(_("name (German)"), max_length=100, blank=True)
     requires_note = models.BooleanField(
         _("note required"), default=False, help_text=_("The rep must explain (e.g. “Other”).")
     )
@@ -142,16 +140,6 @@ class RejectionReason(models.Model):
         verbose_name = _("rejection reason")
         verbose_name_plural = _("rejection reasons")
         ordering = ["position", "name"]
-
-    def __str__(self) -> str:
-        return self.label
-
-    @property
-    def label(self) -> str:
-        """The name in the reader's language, the English one where no translation is kept."""
-        if (get_language() or "").startswith("de") and self.name_de:
-            return self.name_de
-        return self.name
 
 
 class Rejection(models.Model):

@@ -23,8 +23,15 @@ from leadcrm.api import (
     UniqueOrderingFilter,
 )
 from leads import selectors, services
+from leads.exceptions import StageManagedElsewhere
 from leads.filters import LeadApiFilter
-from leads.lifecycle import REASON_REQUIRED, Stage, allowed_next_stages
+from leads.lifecycle import (
+    REASON_REQUIRED,
+    Stage,
+    allowed_next_stages,
+    managed_elsewhere,
+    offered_next_stages,
+)
 from leads.models import Campaign, Company, Lead
 from leads.permissions import LeadModelPermissions, can_assign_owner
 
@@ -398,6 +405,13 @@ class LeadTransitionApi(APIView):
         _check_visible(request, pk)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        to_stage = serializer.validated_data["to_stage"]
+        stage = Lead.objects.filter(pk=pk).values_list("stage", flat=True).first()
+        how = managed_elsewhere(stage or "", to_stage)
+        if how is not None:
+            raise StageManagedElsewhere(
+                from_stage=stage, to_stage=to_stage, how=how, allowed=offered_next_stages(stage)
+            )
         transition = services.lead_transition(
             lead_id=pk, by_user=request.user, **serializer.validated_data
         )

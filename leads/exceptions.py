@@ -39,3 +39,10 @@ class LeadAlreadyClaimed(Conflict):
             _("Someone else claimed this lead first, or it is no longer an unassigned MQL."),
             lead_id=lead_id,
         )
+
+
+class StageManagedElsewhere(Conflict):
+    """An allowed move that a flow of an upper app makes (``lifecycle.manage_stage``)."""
+
+    def __init__(self, *, from_stage: str, to_stage: str, how: str, allowed: list[str]) -> None:
+        super().__init__(how, from_stage=from_stage, to_stage=to_stage, allowed=allowed)

@@ -46,3 +46,26 @@ def allowed_next_stages(stage: str) -> list[str]:
 
 def is_allowed(from_stage: str, to_stage: str) -> bool:
     return to_stage in ALLOWED_TRANSITIONS.get(from_stage, frozenset())
+
+
+# Stages an upper app moves leads into through a flow of its own, because the move needs more
+# than a stage (sales: an opportunity needs an amount; a customer the amount won). The generic
+# stage form and transition API leave these moves to that flow; the service allows them (the
+# flow calls it). Registered in the upper app's AppConfig.ready(): stage -> how to do it.
+_managed: dict[str, object] = {}
+
+
+def manage_stage(stage: str, *, how: object) -> None:
+    _managed[stage] = how
+
+
+def managed_elsewhere(from_stage: str, to_stage: str) -> str | None:
+    """How to make an allowed move that an upper app's flow makes, else None."""
+    if to_stage in _managed and is_allowed(from_stage, to_stage):
+        return str(_managed[to_stage])
+    return None
+
+
+def offered_next_stages(stage: str) -> list[str]:
+    """The moves the generic stage form offers: the allowed ones no upper app's flow makes."""
+    return [s for s in allowed_next_stages(stage) if s not in _managed]

@@ -25,7 +25,7 @@ from leads import selectors, services
 from leads.exceptions import LeadAlreadyClaimed, LeadChangedMeanwhile, TransitionNotAllowed
 from leads.filters import LeadFilter
 from leads.forms import LeadForm, TransitionForm, add_service_error, owner_label
-from leads.lifecycle import Stage, allowed_next_stages
+from leads.lifecycle import Stage, managed_elsewhere, offered_next_stages
 from leads.models import Lead
 from leads.panels import detail_panel_contents
 from leads.permissions import can_claim_leads
@@ -188,7 +188,7 @@ def _detail_response(
         response = render(request, "leads/_timeline.html", timeline)
         patch_vary_headers(response, ["HX-Request"])
         return response
-    allowed = allowed_next_stages(lead.stage)
+    allowed = offered_next_stages(lead.stage)
     if transition_form is None:
         transition_form = TransitionForm(allowed=allowed)
     context = {
@@ -253,8 +253,12 @@ def lead_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @lead_permission("leads.transition_lead")
 def lead_transition(request: HttpRequest, pk: int) -> HttpResponse:
     lead = get_object_or_404(selectors.lead_detail(user=request.user), pk=pk)
-    form = TransitionForm(request.POST, allowed=allowed_next_stages(lead.stage))
+    form = TransitionForm(request.POST, allowed=offered_next_stages(lead.stage))
     if form.is_valid():
+        how = managed_elsewhere(lead.stage, form.cleaned_data["to_stage"])
+        if how is not None:
+            messages.error(request, how)
+            return redirect("leads:detail", pk=lead.pk)
         try:
             transition = services.lead_transition(
                 lead_id=lead.pk,

@@ -24,7 +24,24 @@ class SalesConfig(AppConfig):
     verbose_name = _("Sales")
 
     def ready(self) -> None:
+        from leads.lifecycle import Stage, manage_stage
         from leads.panels import register_detail_panel
+
+        # An opportunity needs an amount, a customer the amount won: the pipeline makes them.
+        manage_stage(
+            Stage.OPPORTUNITY,
+            how=_(
+                "Convert the lead with “Convert to opportunity” on its page (API: POST "
+                "/api/v1/leads/{id}/convert/): an opportunity needs an amount."
+            ),
+        )
+        manage_stage(
+            Stage.CUSTOMER,
+            how=_(
+                "Mark the lead's opportunity as won on the pipeline (API: POST "
+                "/api/v1/opportunities/{id}/won/): a customer needs the amount won."
+            ),
+        )
         from sales.panels import activities_panel, opportunity_panel, qualification_panel
 
         post_migrate.connect(_after_migrate, sender=self, dispatch_uid="sales.after_migrate")

@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
 
 from leads.exceptions import TransitionNotAllowed
 from leads.lifecycle import Stage
@@ -254,3 +255,32 @@ def test_admins_keep_the_steps_and_a_reason_in_use_stays(client, admin_user, sal
     assert "Negotiation" in steps_page.content.decode()
     assert delete_used.status_code == 403
     assert delete_unused.status_code == 200
+
+
+def test_the_generic_stage_change_leaves_opportunity_and_customer_to_the_pipeline(
+    client, sales_rep
+):
+    sql = sql_lead(sales_rep)
+    deal = convert(sql_lead(sales_rep), sales_rep)
+    client.force_login(sales_rep)
+    api = APIClient()
+    api.force_authenticate(sales_rep)
+
+    offered = client.get(f"/leads/{sql.pk}/").context["transition_form"]["to_stage"]
+    page_move = client.post(
+        f"/leads/{sql.pk}/transition/", {"to_stage": "opportunity"}, follow=True
+    )
+    api_move = api.post(
+        f"/api/v1/leads/{sql.pk}/transition/", {"to_stage": "opportunity"}, format="json"
+    )
+    api_win = api.post(
+        f"/api/v1/leads/{deal.lead_id}/transition/", {"to_stage": "customer"}, format="json"
+    )
+
+    assert [value for value, _label in offered.field.widget.choices] == ["nurture", "disqualified"]
+    assert "Convert the lead with “Convert to opportunity”" in page_move.content.decode()
+    assert api_move.status_code == api_win.status_code == 409
+    assert api_move.json()["allowed"] == ["nurture", "disqualified"]
+    assert "Mark the lead's opportunity as won" in api_win.json()["detail"]
+    assert Lead.objects.get(pk=sql.pk).stage == Stage.SQL
+    assert Lead.objects.get(pk=deal.lead_id).stage == Stage.OPPORTUNITY

@@ -20,6 +20,7 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from leadcrm.exceptions import Conflict
+from leadcrm.paging import LIST_COUNT_CAP, capped_count
 
 # Primary keys are PostgreSQL bigints: anything above cannot exist and must not reach the database.
 MAX_ID = 2**63 - 1
@@ -281,6 +282,45 @@ class KeysetCursorPagination(CursorPagination):
                 }
             )
         return int(raw)
+
+
+class CountedKeysetPagination(KeysetCursorPagination):
+    """Keyset pages that also say how many rows match, counting no further than
+    leadcrm.paging.LIST_COUNT_CAP (``count_capped``: more match), as the list page does."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.count, self.count_capped = capped_count(queryset)
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data):
+        return Response(
+            {
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "count": self.count,
+                "count_capped": self.count_capped,
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema):
+        response = super().get_paginated_response_schema(schema)
+        response["required"] = ["count", "count_capped", "results"]
+        response["properties"] = {
+            **{key: value for key, value in response["properties"].items() if key != "results"},
+            "count": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": LIST_COUNT_CAP,
+                "description": f"Matching rows, counted up to {LIST_COUNT_CAP:,}.",
+            },
+            "count_capped": {
+                "type": "boolean",
+                "description": f"More than {LIST_COUNT_CAP:,} rows match.",
+            },
+            "results": schema,
+        }
+        return response
 
 
 def _reverse_ordering(ordering) -> tuple[str, ...]:

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from leadcrm.api import (
+    CountedKeysetPagination,
     StrictInputSerializer,
     StrictPrimaryKeyRelatedField,
     UniqueOrderingFilter,
@@ -237,6 +238,7 @@ class LeadListCreateApi(generics.ListAPIView):
 
     permission_classes = [permissions.IsAuthenticated, LeadModelPermissions]
     serializer_class = LeadOutputSerializer
+    pagination_class = CountedKeysetPagination
     filterset_class = LeadApiFilter
     filter_backends = [DjangoFilterBackend, UniqueOrderingFilter]
     ordering_fields = ["created_at", "updated_at", "stage_changed_at", "behaviour_score", "rank"]

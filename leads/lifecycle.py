@@ -59,11 +59,15 @@ def manage_stage(stage: str, *, how: object) -> None:
     _managed[stage] = how
 
 
+def stage_managed_elsewhere(to_stage: str) -> str | None:
+    """How an upper app's flow moves leads into ``to_stage``, if one does."""
+    how = _managed.get(to_stage)
+    return None if how is None else str(how)
+
+
 def managed_elsewhere(from_stage: str, to_stage: str) -> str | None:
     """How to make an allowed move that an upper app's flow makes, else None."""
-    if to_stage in _managed and is_allowed(from_stage, to_stage):
-        return str(_managed[to_stage])
-    return None
+    return stage_managed_elsewhere(to_stage) if is_allowed(from_stage, to_stage) else None
 
 
 def offered_next_stages(stage: str) -> list[str]:

@@ -1,16 +1,23 @@
 """Reads of leads that are more than a ``.get``; every one respects who is asking."""
 
+import json
+from base64 import urlsafe_b64decode, urlsafe_b64encode
+from binascii import Error as BinasciiError
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain
 
 from django.contrib.auth import get_user_model
 from django.db import models
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.utils.translation import gettext_lazy as _
 
+from leadcrm.paging import capped_count
 from leadcrm.roles import Role, has_role, sees_all_leads
 from leads.lifecycle import Stage
+from leads.listing import Sort, clean_columns
 from leads.models import (
     Activity,
     Company,
@@ -18,7 +25,9 @@ from leads.models import (
     Event,
     Lead,
     LeadChange,
+    LeadListSettings,
     Opportunity,
+    SavedView,
     StageTransition,
     Visitor,
 )
@@ -45,9 +54,20 @@ def lead_visible_to(user) -> QuerySet[Lead]:
     return leads.none()
 
 
-def lead_list(*, user) -> QuerySet[Lead]:
-    """Leads for list pages and the API, with what each row shows joined in one query."""
-    return lead_visible_to(user).select_related("company", "owner", "first_campaign")
+def lead_list(*, user, joins: Sequence[str] = ("company", "owner")) -> QuerySet[Lead]:
+    """Leads for list pages and the API, with what each row shows (``joins``) in one query."""
+    return lead_visible_to(user).select_related(*joins)
+
+
+def list_columns(*, user) -> list[str]:
+    """The lead list columns ``user`` chose, else the defaults."""
+    chosen = LeadListSettings.objects.filter(user=user).values_list("columns", flat=True).first()
+    return clean_columns(chosen)
+
+
+def saved_views(*, user) -> list[SavedView]:
+    """The user's own views and those others share, by name."""
+    return list(SavedView.objects.filter(Q(owner=user) | Q(shared=True)).select_related("owner"))
 
 
 def lead_detail(*, user) -> QuerySet[Lead]:
@@ -171,3 +191,115 @@ def campaign_visitors(
         )
         for row in rows
     ]
+
+
+@dataclass(frozen=True)
+class LeadPage:
+    leads: list[Lead]
+    start: int  # the position of the first lead in the whole list, from 1
+    next_cursor: str | None
+    previous_cursor: str | None
+    count: int  # up to LIST_COUNT_CAP
+    capped: bool  # more leads match than counted
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.leads) - 1
+
+
+def _decode_cursor(sort: Sort, cursor: str) -> tuple[int, tuple, bool, int] | None:
+    """(phase, values, backwards, start) from a cursor this sort made, else None."""
+    try:
+        token = json.loads(urlsafe_b64decode(cursor.encode("ascii")))
+        phase, raw, backwards, start = token["p"], token["v"], token["r"], token["n"]
+        keys = sort.phases[phase].keys
+        if len(raw) != len(keys) or not isinstance(backwards, bool) or start < 1:
+            return None
+        values = tuple(CURSOR_TYPES[key.kind](value) for key, value in zip(keys, raw, strict=True))
+    except (BinasciiError, KeyError, IndexError, TypeError, ValueError, UnicodeError):
+        return None
+    return phase, values, backwards, start
+
+
+def _encode_cursor(phase: int, row: Lead, sort: Sort, *, backwards: bool, start: int) -> str:
+    values = [getattr(row, key.name) for key in sort.phases[phase].keys]
+    token = {
+        "p": phase,
+        "v": [value.isoformat() if isinstance(value, datetime) else value for value in values],
+        "r": backwards,
+        "n": start,
+    }
+    return urlsafe_b64encode(json.dumps(token, separators=(",", ":")).encode()).decode("ascii")
+
+
+CURSOR_TYPES = {"int": int, "float": float, "str": str, "datetime": datetime.fromisoformat}
+
+
+def _phase_rows(
+    leads: QuerySet[Lead],
+    sort: Sort,
+    phase: int,
+    *,
+    after: tuple | None,
+    backwards: bool,
+    limit: int,
+) -> list[Lead]:
+    part = sort.phases[phase]
+    rows = leads.filter(part.condition) if part.condition is not None else leads
+    rows = rows.annotate(**{key.name: key.expression for key in part.keys})
+    descending = sort.descending != backwards
+    if after is not None:
+        position = Tuple(*(F(key.name) for key in part.keys))
+        rows = rows.filter((TupleLessThan if descending else TupleGreaterThan)(position, after))
+    ordering = [F(key.name).desc() if descending else F(key.name).asc() for key in part.keys]
+    return list(rows.order_by(*ordering)[:limit])
+
+
+def lead_page(
+    *, leads: QuerySet[Lead], sort: Sort, cursor: str | None = None, size: int = 50
+) -> LeadPage:
+    """One page of ``leads`` in ``sort`` order after (or, going back, before) the cursor's lead:
+    keyset paging, as fast on the thousandth page as on the first. A cursor that does not
+    decode starts at the first page."""
+    decoded = _decode_cursor(sort, cursor) if cursor else None
+    phase, after, backwards, start = decoded or (0, None, False, 1)
+    found: list[tuple[int, Lead]] = []
+    phases = range(phase, -1, -1) if backwards else range(phase, len(sort.phases))
+    for current in phases:
+        rows = _phase_rows(
+            leads,
+            sort,
+            current,
+            after=after if current == phase else None,
+            backwards=backwards,
+            limit=size + 1 - len(found),
+        )
+        found += [(current, row) for row in rows]
+        if len(found) > size:
+            break
+    more = len(found) > size
+    found = found[:size]
+    if backwards:
+        if not more:  # back at the beginning: show a whole first page
+            return lead_page(leads=leads, sort=sort, size=size)
+        found.reverse()
+        start = max(start, 2)
+    count, capped = capped_count(leads)
+    has_previous = backwards or decoded is not None
+    has_next = (not backwards and more) or backwards
+    first_phase, first = found[0] if found else (0, None)
+    last_phase, last = found[-1] if found else (0, None)
+    return LeadPage(
+        leads=[row for _phase, row in found],
+        start=start,
+        next_cursor=_encode_cursor(last_phase, last, sort, backwards=False, start=start + size)
+        if has_next and last is not None
+        else None,
+        previous_cursor=_encode_cursor(
+            first_phase, first, sort, backwards=True, start=max(start - size, 1)
+        )
+        if has_previous and first is not None
+        else None,
+        count=count,
+        capped=capped,
+    )

@@ -1,11 +1,15 @@
 from django.urls import path
 
-from leads import views
+from leads import list_views, views
 
 app_name = "leads"
 
 urlpatterns = [
-    path("", views.lead_list, name="list"),
+    path("", list_views.lead_list, name="list"),
+    path("bulk/", list_views.lead_bulk, name="bulk"),
+    path("columns/", list_views.lead_list_columns, name="columns"),
+    path("views/", list_views.saved_view_create, name="view-create"),
+    path("views/<int:pk>/delete/", list_views.saved_view_delete, name="view-delete"),
     path("new/", views.lead_create, name="create"),
     path("<int:pk>/", views.lead_detail, name="detail"),
     path("<int:pk>/edit/", views.lead_edit, name="edit"),

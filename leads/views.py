@@ -1,52 +1,27 @@
 """Browser pages for leads: thin views; reads through leads.selectors, writes through services."""
 
 from collections.abc import Callable
-from datetime import date
-from typing import Any
 from urllib.parse import urlsplit
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.db.models.functions import Lower
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
-from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from leads import selectors, services
 from leads.exceptions import LeadAlreadyClaimed, LeadChangedMeanwhile, TransitionNotAllowed
-from leads.filters import LeadFilter
-from leads.forms import LeadForm, TransitionForm, add_service_error, owner_label
+from leads.forms import LeadForm, TransitionForm, add_service_error
 from leads.lifecycle import Stage, managed_elsewhere, offered_next_stages
 from leads.models import Lead
 from leads.panels import detail_panel_contents
 from leads.permissions import can_claim_leads
 from leads.selectors import TimelineFilter
-
-PAGE_SIZE = 50
-
-# The orderings the list offers; anything else in ?sort= falls back to the first.
-SORTS: dict[str, tuple[Any, tuple]] = {
-    "newest": (gettext_lazy("Newest first"), ("-created_at", "-id")),
-    "oldest": (gettext_lazy("Oldest first"), ("created_at", "id")),
-    "name": (gettext_lazy("Name"), (Lower("last_name"), Lower("first_name"), "id")),
-    "score": (gettext_lazy("Highest score"), ("-behaviour_score", "-id")),
-    # A1 first, then the higher score, then the newest (index lead_best_rank).
-    "rank": (
-        gettext_lazy("Best rank"),
-        ("-rank_order", "-behaviour_score", "-created_at", "-id"),
-    ),
-    "stage_changed": (gettext_lazy("Stage changed recently"), ("-stage_changed_at", "-id")),
-}
-DEFAULT_SORT = "newest"
 
 
 def lead_permission(perm: str) -> Callable:
@@ -71,105 +46,6 @@ def _next_url(request: HttpRequest, default: str) -> str:
     ):
         return url
     return default
-
-
-def _filter_form(filterset: LeadFilter) -> forms.Form:
-    form = filterset.form
-    for name in ("stage", "grade", "rank"):
-        field = form.fields[name]
-        field.widget = forms.CheckboxSelectMultiple(choices=field.choices)
-    for name in ("created_after", "created_before"):
-        form.fields[name].widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    form.fields["unassigned"].label = _("Assignment")
-    form.fields["unassigned"].widget = forms.Select(
-        choices=[("", _("Any")), ("true", _("Unassigned")), ("false", _("Assigned"))]
-    )
-    form.fields["q"].widget.attrs.update(
-        type="search", placeholder=_("Name, e-mail or company"), autocomplete="off"
-    )
-    return form
-
-
-MULTIPLE_FILTERS = ("stage", "grade", "rank")
-
-
-def _filter_chips(filterset: LeadFilter, form: forms.Form) -> list[dict[str, str]]:
-    """The active filters, one chip per value, each with the list's address without it."""
-    if not filterset.is_bound or not filterset.is_valid():
-        return []
-    params, data = filterset.data, form.cleaned_data
-
-    def without(name: str, value: str | None = None) -> str:
-        query = params.copy()
-        query.pop("page", None)
-        query.setlist(name, [v for v in query.getlist(name) if value is not None and v != value])
-        return query.urlencode()
-
-    def shown(name: str, value) -> str:
-        if name == "owner":
-            return owner_label(value)
-        if name == "unassigned":
-            return str(_("Unassigned") if value else _("Assigned"))
-        if name == "campaign":
-            return value.name
-        if isinstance(value, date):
-            return date_format(value, "SHORT_DATE_FORMAT")
-        choices = getattr(form.fields[name], "choices", None)
-        return str(dict(choices).get(value, value) if choices else value)
-
-    chips = []
-    for name, field in form.fields.items():
-        if name in MULTIPLE_FILTERS:
-            choices = dict(field.choices)
-            for value in dict.fromkeys(params.getlist(name)):
-                chips.append(
-                    {
-                        "label": field.label,
-                        "value": str(choices.get(value, value)),
-                        "query": without(name, value),
-                    }
-                )
-        elif data.get(name) not in (None, "", []):
-            chips.append(
-                {"label": field.label, "value": shown(name, data[name]), "query": without(name)}
-            )
-    return chips
-
-
-@require_GET
-@lead_permission("leads.view_lead")
-def lead_list(request: HttpRequest) -> HttpResponse:
-    filterset = LeadFilter(
-        request.GET or None, queryset=selectors.lead_list(user=request.user), request=request
-    )
-    filter_form = _filter_form(filterset)
-    sort = request.GET.get("sort", DEFAULT_SORT)
-    if sort not in SORTS:
-        sort = DEFAULT_SORT
-    # A filter that does not validate is reported, as the API's 400 does, never silently dropped.
-    filter_invalid = filterset.is_bound and not filterset.is_valid()
-    leads = filterset.queryset.none() if filter_invalid else filterset.qs
-    page = Paginator(leads.order_by(*SORTS[sort][1]), PAGE_SIZE).get_page(request.GET.get("page"))
-
-    params = request.GET.copy()
-    params.pop("page", None)
-    context = {
-        "filter_form": filter_form,
-        "filter_invalid": filter_invalid,
-        "page": page,
-        "leads": page.object_list,
-        "sort": sort,
-        "sorts": [(key, label) for key, (label, _order) in SORTS.items()],
-        "query_string": params.urlencode(),
-        "filtered": any(value for key, value in request.GET.items() if key not in {"page", "sort"}),
-        "chips": _filter_chips(filterset, filter_form),
-        "default_sort": DEFAULT_SORT,
-        "can_claim": can_claim_leads(request.user),
-    }
-    template = "leads/_lead_results.html" if _htmx_fragment(request) else "leads/lead_list.html"
-    response = render(request, template, context, status=400 if filter_invalid else 200)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
 
 
 def _detail_response(

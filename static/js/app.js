@@ -63,6 +63,51 @@
     }
   }
 
+  // Lead list: the row checkboxes feed the bulk actions; "select all" takes the page's rows.
+  function selectionChanged(event) {
+    var box = event.target;
+    if (!box.matches || !box.matches("[data-select-all], [data-select-row]")) {
+      return;
+    }
+    var results = box.closest("#lead-results");
+    var rows = results.querySelectorAll("[data-select-row]");
+    if (box.matches("[data-select-all]")) {
+      rows.forEach(function (row) {
+        row.checked = box.checked;
+      });
+    }
+    var chosen = results.querySelectorAll("[data-select-row]:checked").length;
+    var all = results.querySelector("[data-select-all]");
+    if (all) {
+      all.checked = chosen > 0 && chosen === rows.length;
+      all.indeterminate = chosen > 0 && chosen < rows.length;
+    }
+    var count = results.querySelector("[data-bulk-count]");
+    if (count) {
+      count.textContent = chosen
+        ? count.getAttribute("data-some").replace("{n}", chosen)
+        : count.getAttribute("data-none");
+    }
+  }
+  document.addEventListener("change", selectionChanged);
+
+  // Dropdown menus (<details data-menu>) close on a click elsewhere and on Escape.
+  function closeMenus(except) {
+    document.querySelectorAll("details[data-menu][open]").forEach(function (menu) {
+      if (menu !== except) {
+        menu.open = false;
+      }
+    });
+  }
+  document.addEventListener("click", function (event) {
+    closeMenus(event.target.closest && event.target.closest("details[data-menu]"));
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") {
+      closeMenus(null);
+    }
+  });
+
   function ready() {
     foldFiltersOnSmallScreens();
     focusErrorSummary();

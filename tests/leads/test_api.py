@@ -276,11 +276,12 @@ def test_it_lists_with_a_constant_number_of_queries(marketer, django_assert_num_
         LeadFactory(company=company, owner=marketer, first_campaign=CampaignFactory())
     client = api_as(marketer)
 
-    # the user's roles, the user's and the groups' permissions, then one query for the page
-    with django_assert_num_queries(4):
+    # the user's roles, the user's and the groups' permissions, the capped count, the page
+    with django_assert_num_queries(5):
         response = client.get(LIST_URL, {"page_size": 50})
 
     assert len(response.json()["results"]) == count
+    assert response.json()["count"] == count
 
 
 def test_it_serves_schema_and_swagger_ui_to_signed_in_users_only(client, sales_rep):

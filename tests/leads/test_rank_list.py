@@ -118,9 +118,9 @@ def test_it_sorts_and_filters_by_rank_with_a_fixed_number_of_queries(
     LeadFactory.create_batch(count, rank="A2", first_campaign=CampaignFactory())
     client.force_login(marketer)
 
-    # session, user, user and group permissions, roles, count, page of leads, owners and
-    # campaigns for the filter selects
-    with django_assert_num_queries(9):
+    # session, user, user and group permissions, roles, saved views, chosen columns, count, page
+    # of leads, owners (filter and bulk assign) and campaigns for the selects
+    with django_assert_num_queries(12):
         response = client.get(LIST_URL, {"sort": "rank", "rank": ["A2", "B1"]})
 
     assert len(response.context["leads"]) == count

@@ -297,11 +297,13 @@ def test_it_runs_the_same_number_of_queries_for_3_or_30_leads(
 ):
     LeadFactory.create_batch(3, owner=marketer, first_campaign=CampaignFactory())
     client.force_login(marketer)
-    with django_assert_num_queries(9):
+    # Session and user, permissions, the saved views and chosen columns, the owner and campaign
+    # choices (filter, bulk assign), the capped count and the page.
+    with django_assert_num_queries(12):
         assert len(client.get(LIST_URL).context["leads"]) == 3
 
     LeadFactory.create_batch(27, owner=marketer, first_campaign=CampaignFactory())
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(12):
         assert len(client.get(LIST_URL).context["leads"]) == 30
 
 
@@ -744,9 +746,9 @@ def test_it_lists_with_a_fixed_number_of_queries(client, marketer, django_assert
     LeadFactory.create_batch(3, owner=marketer, first_campaign=CampaignFactory())
     client.force_login(marketer)
 
-    # session, user, user and group permissions, roles, count, page of leads, owners and
-    # campaigns for the filter selects
-    with django_assert_num_queries(9):
+    # session, user, user and group permissions, roles, saved views, chosen columns, count, page
+    # of leads, owners (filter and bulk assign) and campaigns for the selects
+    with django_assert_num_queries(12):
         response = client.get(LIST_URL)
 
     assert len(response.context["leads"]) == 3
@@ -757,9 +759,9 @@ def test_it_reports_a_bad_filter_with_a_fixed_number_of_queries(
 ):
     client.force_login(marketer)
 
-    # session, user, user and group permissions, roles, the owner the filter names, owners and
-    # campaigns for the selects; no lead query
-    with django_assert_num_queries(8):
+    # session, user, user and group permissions, roles, saved views, chosen columns, the owner
+    # the filter names, owners and campaigns for the selects; no lead query, no bulk actions
+    with django_assert_num_queries(10):
         response = client.get(LIST_URL, {"owner": "999999"})
 
     assert response.status_code == 400

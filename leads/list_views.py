@@ -4,11 +4,12 @@ reads through leads.selectors, writes through leads.list_services."""
 import csv
 from dataclasses import dataclass
 from datetime import date
+from urllib.parse import urlsplit
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,7 +24,8 @@ from leads.exceptions import LeadChangedMeanwhile
 from leads.filters import LeadFilter
 from leads.forms import OwnerChoiceField, owner_label
 from leads.lifecycle import Stage
-from leads.listing import COLUMNS, DEFAULT_SORT, SORTS, built_in_views, joins_for
+from leads.listing import COLUMNS, DEFAULT_SORT, SORTS, STAGE_SHORT, built_in_views, joins_for
+from leads.models import Channel, Temperature
 from leads.permissions import can_claim_leads
 from leads.views import _htmx_fragment, _next_url, lead_permission
 
@@ -62,6 +64,7 @@ def _filter_chips(filterset: LeadFilter, form: forms.Form) -> list[dict[str, str
     def without(name: str, value: str | None = None) -> str:
         query = params.copy()
         query.pop("cursor", None)
+        query.pop("page", None)
         query.setlist(name, [v for v in query.getlist(name) if value is not None and v != value])
         return query.urlencode()
 
@@ -94,6 +97,19 @@ def _filter_chips(filterset: LeadFilter, form: forms.Form) -> list[dict[str, str
                 {"label": field.label, "value": shown(name, data[name]), "query": without(name)}
             )
     return chips
+
+
+def _add_labels(leads: list) -> None:
+    """Each row's choice labels, looked up once per page: get_FOO_display() rebuilds its
+    choices for every call, a good part of the page's time at 50 rows."""
+    stages, channels = dict(Stage.choices), dict(Channel.choices)
+    temperatures = dict(Temperature.choices)
+    short = {stage: str(label) for stage, label in STAGE_SHORT.items()}
+    for lead in leads:
+        lead.stage_label = stages.get(lead.stage, lead.stage)
+        lead.stage_short = short.get(lead.stage, lead.stage)
+        lead.channel_label = channels.get(lead.source_channel, lead.source_channel)
+        lead.temperature_label = temperatures.get(lead.temperature, lead.temperature)
 
 
 @dataclass(frozen=True)
@@ -165,6 +181,8 @@ def lead_list(request: HttpRequest) -> HttpResponse:
         leads=leads, sort=SORTS[sort], cursor=request.GET.get("cursor"), size=PAGE_SIZE
     )
 
+    _add_labels(page.leads)
+
     params = request.GET.copy()
     params.pop("cursor", None)
     filtered = any(
@@ -184,6 +202,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
         "default_sort": DEFAULT_SORT,
         "can_claim": can_claim_leads(user),
         "columns": columns,
+        "labels": {key: str(column.label) for key, column in COLUMNS.items()},
         "show": set(columns),
         "header": _header(columns, params, sort),
         "all_columns": [(key, column.label) for key, column in COLUMNS.items()],
@@ -357,8 +376,12 @@ def lead_bulk(request: HttpRequest) -> HttpResponse:
 @lead_permission("leads.view_lead")
 def lead_list_columns(request: HttpRequest) -> HttpResponse:
     list_services.list_columns_set(user=request.user, columns=request.POST.getlist("column"))
-    back = _next_url(request, default=reverse("leads:list"))
-    return redirect(back)
+    # Back to the same list, no longer through a saved view, whose own columns would hide the
+    # choice just made.
+    back = urlsplit(_next_url(request, default=reverse("leads:list")))
+    query = QueryDict(back.query, mutable=True)
+    query.pop("view", None)
+    return redirect(f"{back.path}?{query.urlencode()}" if query else back.path)
 
 
 class SavedViewForm(forms.Form):

@@ -13,6 +13,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from leadcrm.roles import Role, has_role, sees_all_leads
 
@@ -146,6 +147,19 @@ def clean_columns(keys: list[str] | None) -> list[str]:
 
 def joins_for(columns: list[str]) -> list[str]:
     return sorted({join for key in columns for join in COLUMNS[key].joins})
+
+
+# The table's stage badges: short, so the column stays narrow in German too (the full name is
+# the badge's tooltip).
+STAGE_SHORT = {
+    "unqualified": _("Unqualified"),
+    "mql": pgettext_lazy("stage, short", "MQL"),
+    "sql": pgettext_lazy("stage, short", "SQL"),
+    "opportunity": _("Opportunity"),
+    "customer": _("Customer"),
+    "nurture": _("Nurture"),
+    "disqualified": _("Disqualified"),
+}
 
 
 @dataclass(frozen=True)

@@ -311,6 +311,11 @@ class Lead(models.Model):
                 condition=models.Q(grade__in=Grade.values), name="lead_grade_valid"
             ),
             models.CheckConstraint(condition=models.Q(rank__in=RANKS), name="lead_rank_valid"),
+            # The rank is the grade and a band (A1 = grade A, band 1): the list's grade filter
+            # reads rank_order, the rank as a number, and relies on this.
+            models.CheckConstraint(
+                condition=models.Q(rank__startswith=models.F("grade")), name="lead_rank_of_grade"
+            ),
             models.CheckConstraint(
                 condition=models.Q(temperature__in=Temperature.values),
                 name="lead_temperature_valid",

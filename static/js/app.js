@@ -43,16 +43,14 @@
     }
   }
 
-  // On a phone the list's filters fold away unless some are set; without this script they
-  // simply stay open.
+  // On a phone the list's filters fold away (the chips above the results show the active
+  // ones); without this script they simply stay open.
   function foldFiltersOnSmallScreens() {
     if (!window.matchMedia("(max-width: 960px)").matches) {
       return;
     }
     document.querySelectorAll("details[data-collapse-on-small-screens]").forEach(function (panel) {
-      if (!panel.hasAttribute("data-filtered")) {
-        panel.open = false;
-      }
+      panel.open = false;
     });
   }
 

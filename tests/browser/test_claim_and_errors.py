@@ -104,8 +104,10 @@ def test_it_folds_the_filters_away_on_a_phone(page: Page, live_server, marketer)
     page.get_by_text("Filters", exact=True).click()
     expect(search).to_be_visible()
 
+    # Active filters stay folded away too; their chips say what is filtered.
     page.goto(f"{live_server.url}/leads/?q=nobody")
-    expect(page.get_by_role("searchbox", name="Search")).to_be_visible()
+    expect(page.get_by_role("searchbox", name="Search")).to_be_hidden()
+    expect(page.locator(".filter-chips")).to_contain_text("Search: nobody")
 
 
 def test_it_folds_the_main_navigation_into_a_menu_on_a_phone(page: Page, live_server, marketer):

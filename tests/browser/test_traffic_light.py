@@ -40,6 +40,7 @@ def test_it_shows_dot_and_label_in_the_list_and_on_the_lead_page(page: Page, liv
         expect(rows.nth(row)).to_contain_text(rank)
     page.screenshot(path="/tmp/leadcrm-traffic-light-list.png")
 
+    page.get_by_text("More filters").click()
     page.get_by_role("checkbox", name="D4").check()
     expect(page).to_have_url(re.compile(r"rank=D4"))
     expect(rows).to_have_count(1)

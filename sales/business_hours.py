@@ -11,7 +11,7 @@ _MAX_DAYS_PER_HOUR = 61
 
 def _window(day: date, start: time, end: time, zone: ZoneInfo) -> tuple[datetime, datetime]:
     """The working hours of ``day`` as UTC instants. Wall times come first: on the days clocks
-    change, 9:00–17:00 is still 9:00 to 17:00 local time (the change happens at night)."""
+    change, 9:00-17:00 is still 9:00 to 17:00 local time (the change happens at night)."""
     return (
         datetime.combine(day, start, tzinfo=zone).astimezone(UTC),
         datetime.combine(day, end, tzinfo=zone).astimezone(UTC),

@@ -73,22 +73,26 @@ def test_it_follows_another_teams_calendar_and_zone():
         "day_ends": time(14),
         "time_zone": "America/New_York",
     }
-    # Wednesday 4 March 2026 noon New York: the next working hours are Saturday 10–14 and
-    # Sunday 10–14; 6 hours end on Sunday at 12:00. US clocks go forward that Sunday at 2:00,
-    # so 12:00 is EDT (UTC−4) = 16:00 UTC.
+    # Wednesday 4 March 2026 noon New York: the next working hours are Saturday 10-14 and
+    # Sunday 10-14; 6 hours end on Sunday at 12:00. US clocks go forward that Sunday at 2:00,
+    # so 12:00 is EDT (UTC-4) = 16:00 UTC.
     start = datetime(2026, 3, 4, 12, tzinfo=ZoneInfo("America/New_York"))
 
     assert add_business_hours(start, 6, **weekend_desk) == datetime(2026, 3, 8, 16, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
-    ("start", "calendar"),
+    ("start", "calendar", "message"),
     [
-        (datetime(2026, 3, 2, 10), OFFICE),  # naive
-        (berlin(2026, 3, 2, 10), {**OFFICE, "workdays": []}),
-        (berlin(2026, 3, 2, 10), {**OFFICE, "day_starts": time(17), "day_ends": time(9)}),
+        (datetime(2026, 3, 2, 10), OFFICE, "aware"),  # noqa: DTZ001 (the naive start refused)
+        (berlin(2026, 3, 2, 10), {**OFFICE, "workdays": []}, "working day"),
+        (
+            berlin(2026, 3, 2, 10),
+            {**OFFICE, "day_starts": time(17), "day_ends": time(9)},
+            "end after",
+        ),
     ],
 )
-def test_it_refuses_what_has_no_answer(start, calendar):
-    with pytest.raises(ValueError):
+def test_it_refuses_what_has_no_answer(start, calendar, message):
+    with pytest.raises(ValueError, match=message):
         add_business_hours(start, 1, **calendar)

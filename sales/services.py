@@ -196,7 +196,10 @@ def qualification_accept(
         to_stage=Stage.SQL,
         by_user=by_user,
         reason=_("Accepted: BANT %(bant)d/4, MEDDIC %(meddic)d/6 confirmed.")
-        % {"bant": qualification.bant_confirmed, "meddic": qualification.meddic_confirmed},
+        % {
+            "bant": qualification.bant_confirmed if qualification else 0,
+            "meddic": qualification.meddic_confirmed if qualification else 0,
+        },
     )
 
 

@@ -31,6 +31,9 @@ from leads.services import _check_owner
 from sales import notifications
 from sales.business_hours import add_business_hours
 from sales.models import Assignment, AssignmentRule, Notification, RepProfile, Team
+from webhooks import tasks as webhook_tasks
+from webhooks.models import EventType
+from webhooks.services import webhook_subscribed
 
 # Open leads for capacity: what a rep still has to work.
 OPEN_STAGES = [Stage.MQL, Stage.SQL]
@@ -248,7 +251,39 @@ def _write_assignments(
             team.level = min(counts)
             team.save(update_fields=["level"])
     notifications.notify_assigned(assignments=assignments)
+    _announce(assignments)
     return assignments
+
+
+def _announce(assignments: Sequence[Assignment]) -> None:
+    """``lead.assigned`` to the webhooks that take it, after commit (one task per lead)."""
+    if not assignments or not webhook_subscribed(EventType.LEAD_ASSIGNED):
+        return
+    events = [
+        (
+            a.lead_id,
+            f"assignment:{a.pk}",
+            {
+                "id": a.pk,
+                "owner": a.owner_id,
+                "team": a.team_id,
+                "rule": a.rule_id,
+                "rule_name": a.rule_name,
+                "by_user": a.by_user_id,
+                "at": a.at.isoformat(),
+                "sla_due_at": a.sla_due_at.isoformat() if a.sla_due_at else None,
+            },
+        )
+        for a in assignments
+    ]
+
+    def send() -> None:
+        for lead_id, key, details in events:
+            webhook_tasks.webhook_event_fan_out.delay(
+                EventType.LEAD_ASSIGNED.value, lead_id, None, key, details
+            )
+
+    transaction.on_commit(send)
 
 
 def lead_assign(*, lead_id: int) -> Assignment | None:
@@ -323,6 +358,7 @@ def leads_reassign(
         for lead in leads
     )
     notifications.notify_assigned(assignments=assignments)
+    _announce(assignments)
     return assignments
 
 

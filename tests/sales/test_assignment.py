@@ -330,3 +330,38 @@ def test_racing_workers_on_different_leads_keep_the_team_even():
     assert not [r for r in results if isinstance(r, Exception)]
     assert sorted(owners_of(Lead.objects.all()).values()) == [20, 20, 20]
     assert sorted(RepProfile.objects.values_list("assigned_count", flat=True)) == [20, 20, 20]
+
+
+def test_an_assignment_goes_to_webhooks_that_take_it(
+    team, monkeypatch, django_capture_on_commit_callbacks
+):
+    from webhooks import services as webhook_services
+    from webhooks import tasks as webhook_tasks
+    from webhooks.models import WebhookDelivery, WebhookEndpoint
+
+    WebhookEndpoint.objects.create(url="https://hooks.example/a", events=["lead.assigned"])
+    WebhookEndpoint.objects.create(url="https://hooks.example/b", events=["lead.created"])
+    queued = []
+    monkeypatch.setattr(
+        webhook_tasks.webhook_event_fan_out, "delay", lambda *args: queued.append(args)
+    )
+    (lead,) = mqls(1)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        made = assignment.lead_assign(lead_id=lead.pk)
+
+    assert [(args[0], args[1], args[3]) for args in queued] == [
+        ("lead.assigned", lead.pk, f"assignment:{made.pk}")
+    ]
+    ids = webhook_services.webhook_event_fan_out(
+        event_type=queued[0][0], lead_id=lead.pk, event_key=queued[0][3], details=queued[0][4]
+    )
+    again = webhook_services.webhook_event_fan_out(
+        event_type=queued[0][0], lead_id=lead.pk, event_key=queued[0][3], details=queued[0][4]
+    )
+    delivery = WebhookDelivery.objects.get(pk=ids[0])
+    assert again == ids
+    assert delivery.payload["type"] == "lead.assigned"
+    assert delivery.payload["data"]["assignment"]["rule_name"] == "Everyone"
+    assert delivery.payload["data"]["assignment"]["owner"] == made.owner_id
+    assert delivery.payload["data"]["lead"]["id"] == lead.pk

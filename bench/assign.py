@@ -199,12 +199,11 @@ def main(argv: list[str] | None = None) -> None:
         f"\n{args.leads:,} new MQLs, {len(batches)} batches of {BATCH}, {args.processes} processes"
     )
     print(f"{'path':<44} {'leads/s':>9} {'seconds':>8}")
-    print(
-        f"{'leads_assign (rules, locks, history, SLA)':<44} {assigned / seconds:>9,.0f} {seconds:>8.2f}"
-    )
-    print(
-        f"{'bare UPDATE … SET owner_id (baseline)':<44} {bare_done / bare_seconds:>9,.0f} {bare_seconds:>8.2f}"
-    )
+    for label, count, took in [
+        ("leads_assign (rules, locks, history, SLA)", assigned, seconds),
+        ("bare UPDATE … SET owner_id (baseline)", bare_done, bare_seconds),
+    ]:
+        print(f"{label:<44} {count / took:>9,.0f} {took:>8.2f}")
     print(
         f"assigned {assigned:,}; unassigned (capacity, away) {unassigned:,}; "
         f"evenness (max - min per rep) {spread}; double owners {doubles}; "

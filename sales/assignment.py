@@ -574,10 +574,12 @@ def rep_profile_update(
         raise ValidationError({"capacity": _("Enter a number from 0 to 10000, or leave it empty.")})
     if away_until is not UNSET and away_until is not None and timezone.is_naive(away_until):
         raise ValidationError({"away_until": _("Enter a date and time.")})
+    # The team row first, then the profile: the order leads_assign takes them in.
+    if team is not UNSET and team is not None:
+        team = Team.objects.select_for_update().get(pk=team.pk)
     profile, _created = RepProfile.objects.select_for_update().get_or_create(user=user)
     if team is not UNSET and team != profile.team:
         if team is not None:
-            team = Team.objects.select_for_update().get(pk=team.pk)
             profile.assigned_count = team.level
         profile.team = team
     if capacity is not UNSET:

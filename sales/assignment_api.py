@@ -1,6 +1,8 @@
 """REST API for assignment: reassign leads, teams, rules, rep profiles, team load, SLA and
 notifications. Thin: serializers check input, sales.assignment writes, sales.selectors reads."""
 
+from datetime import time
+
 from django.contrib.auth import get_user_model
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -18,6 +20,24 @@ from sales.api import INVALID, NOT_FOUND, UserRefSerializer, _require, _visible_
 from sales.models import AssignmentRule, RepProfile, Team, Weekday
 
 FORBIDDEN = OpenApiResponse(description="Your role may not do this")
+CLOCK = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+class ClockTimeField(serializers.RegexField):
+    """A wall-clock time of the team's time zone, ``"HH:MM"`` (no offset: the zone is the
+    team's)."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("help_text", "Local time in the team's time zone, HH:MM")
+        super().__init__(CLOCK, max_length=5, **kwargs)
+
+    def run_validation(self, data=serializers.empty) -> time:
+        # The pattern and length are checked on the text; the service gets a time.
+        value = super().run_validation(data)
+        return time(int(value[:2]), int(value[3:]))
+
+    def to_representation(self, value: time) -> str:
+        return value.strftime("%H:%M")
 
 
 class AssignmentOutputSerializer(serializers.Serializer):
@@ -87,8 +107,8 @@ class TeamOutputSerializer(serializers.Serializer):
     managers = serializers.SerializerMethodField()
     members = serializers.SerializerMethodField()
     workdays = serializers.ListField(child=serializers.IntegerField(), help_text="Monday 0")
-    day_starts = serializers.TimeField()
-    day_ends = serializers.TimeField()
+    day_starts = ClockTimeField()
+    day_ends = ClockTimeField()
     time_zone = serializers.CharField()
     sla_hours = serializers.IntegerField()
 
@@ -110,8 +130,8 @@ class TeamInputSerializer(StrictInputSerializer):
         min_length=1,
         max_length=7,
     )
-    day_starts = serializers.TimeField(required=False)
-    day_ends = serializers.TimeField(required=False)
+    day_starts = ClockTimeField(required=False)
+    day_ends = ClockTimeField(required=False)
     time_zone = serializers.CharField(max_length=64, required=False)
     sla_hours = serializers.IntegerField(min_value=1, max_value=2000, required=False)
 

@@ -199,7 +199,7 @@ def rep_edit(request: HttpRequest, user_id: int | None = None) -> HttpResponse:
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_GET
 @sales_permission("sales.view_notification")
 def notification_list(request: HttpRequest) -> HttpResponse:
     """The user's notifications, newest first; opening the page marks them read."""

@@ -238,13 +238,27 @@ def test_teams_and_rules_through_the_api(client, admin_user, sales_manager):
 
     team = client.post(
         reverse("api-teams"),
-        {"name": "Benelux", "managers": [sales_manager.pk], "sla_hours": 8, "workdays": [0, 2, 4]},
+        {
+            "name": "Benelux",
+            "managers": [sales_manager.pk],
+            "sla_hours": 8,
+            "workdays": [0, 2, 4],
+            "day_starts": "08:30",
+        },
         content_type="application/json",
     )
     assert team.status_code == 201, team.content
     team_id = team.json()["id"]
     assert team.json()["workdays"] == [0, 2, 4]
     assert team.json()["time_zone"] == "Europe/Berlin"
+    assert (team.json()["day_starts"], team.json()["day_ends"]) == ("08:30", "17:00")
+    bad_time = client.put(
+        reverse("api-team", args=[team_id]),
+        {"name": "Benelux", "day_starts": "8.30"},
+        content_type="application/json",
+    )
+    assert bad_time.status_code == 400
+    assert "day_starts" in bad_time.json()
     rule = client.post(
         reverse("api-assignment-rules"),
         {"name": "Benelux", "team": team_id, "countries": ["nl", "BE"], "industries": ["software"]},

@@ -18,8 +18,9 @@ urlpatterns = [
         assignment_api.RuleDetailApi.as_view(),
         name="api-assignment-rule",
     ),
+    path("reps/me/profile/", assignment_api.RepProfileApi.as_view(), name="api-my-profile"),
     path(
-        "reps/<str:user_id>/profile/",
+        "reps/<int:user_id>/profile/",
         assignment_api.RepProfileApi.as_view(),
         name="api-rep-profile",
     ),

@@ -290,17 +290,18 @@ class RepProfileInputSerializer(StrictInputSerializer):
 
 class RepProfileApi(APIView):
     """What assignment knows about a rep. Managers and admins change anything; a rep changes
-    their own ``away``, ``away_until`` and ``notify_by_email`` (``/reps/me/profile/``)."""
+    their own ``away``, ``away_until`` and ``notify_by_email`` (``/reps/me/profile/``); another
+    rep's profile is a 404 for a rep."""
 
-    def _user(self, request: Request, user_id: str):
-        if user_id == "me" or user_id == str(request.user.pk):
+    def _user(self, request: Request, user_id: int | None):
+        if user_id is None or user_id == request.user.pk:
             return request.user
-        if not user_id.isdigit() or not assignment.may_reassign(request.user):
+        if not assignment.may_reassign(request.user):
             raise Http404
-        return get_object_or_404(selectors.rep_profiles(), pk=int(user_id))
+        return get_object_or_404(selectors.rep_profiles(), pk=user_id)
 
     @extend_schema(responses={200: RepProfileSerializer, 404: NOT_FOUND})
-    def get(self, request: Request, user_id: str) -> Response:
+    def get(self, request: Request, user_id: int | None = None) -> Response:
         _require(self, request, "sales.view_repprofile")
         user = self._user(request, user_id)
         profile = RepProfile.objects.filter(user=user).first() or RepProfile(user=user)
@@ -310,7 +311,7 @@ class RepProfileApi(APIView):
         request=RepProfileInputSerializer,
         responses={200: RepProfileSerializer, 400: INVALID, 403: FORBIDDEN, 404: NOT_FOUND},
     )
-    def patch(self, request: Request, user_id: str) -> Response:
+    def patch(self, request: Request, user_id: int | None = None) -> Response:
         _require(self, request, "sales.view_repprofile")
         user = self._user(request, user_id)
         serializer = RepProfileInputSerializer(data=request.data)

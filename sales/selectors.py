@@ -322,8 +322,9 @@ def team_load(manager, *, now: datetime | None = None) -> list[RepLoad]:
         for row in Lead.objects.filter(owner_id__in=user_ids, stage__in=[Stage.MQL, Stage.SQL])
         .values("owner_id")
         .annotate(
-            mqls=Count("id", filter=Q(stage=Stage.MQL)),
-            sqls=Count("id", filter=Q(stage=Stage.SQL)),
+            # distinct: the overdue count joins the assignments (a lead may have several).
+            mqls=Count("id", filter=Q(stage=Stage.MQL), distinct=True),
+            sqls=Count("id", filter=Q(stage=Stage.SQL), distinct=True),
             overdue=Count(
                 "id",
                 filter=Q(

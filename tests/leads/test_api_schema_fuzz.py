@@ -157,6 +157,8 @@ def test_it_documents_every_operation(api_schema):
         "GET /api/v1/assignment-rules/{id}/",
         "PUT /api/v1/assignment-rules/{id}/",
         "DELETE /api/v1/assignment-rules/{id}/",
+        "GET /api/v1/reps/me/profile/",
+        "PATCH /api/v1/reps/me/profile/",
         "GET /api/v1/reps/{user_id}/profile/",
         "PATCH /api/v1/reps/{user_id}/profile/",
         "GET /api/v1/notifications/",

@@ -1,9 +1,10 @@
 """Reassigning one lead (lead page) and many (API), the teams and rules pages and API, rep
 profiles, and that a rep can neither open nor change another rep's lead."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from leads.lifecycle import Stage
@@ -219,12 +220,12 @@ def test_a_rep_marks_themselves_away_but_cannot_change_their_capacity(client, te
     client.force_login(sales_rep)
 
     away = client.patch(
-        reverse("api-rep-profile", args=["me"]),
+        reverse("api-my-profile"),
         {"away": True, "notify_by_email": True},
         content_type="application/json",
     )
     capacity = client.patch(
-        reverse("api-rep-profile", args=["me"]), {"capacity": 50}, content_type="application/json"
+        reverse("api-my-profile"), {"capacity": 50}, content_type="application/json"
     )
 
     assert away.status_code == 200
@@ -278,7 +279,11 @@ def test_teams_and_rules_through_the_api(client, admin_user, sales_manager):
 
 
 def test_team_load_counts_open_work_per_rep(client, team, sales_manager, sales_rep, other_rep):
-    LeadFactory(stage=Stage.MQL, owner=sales_rep)
+    mql = LeadFactory(stage=Stage.MQL, owner=None)
+    # Three assignments of one lead (back and forth): still one open MQL, overdue once.
+    with time_machine.travel(datetime(2026, 3, 2, 9, tzinfo=UTC), tick=False):
+        for to in (sales_rep, other_rep, sales_rep):
+            assignment.leads_reassign(lead_ids=[mql.pk], to_user=to, by_user=sales_manager)
     LeadFactory.create_batch(2, stage=Stage.SQL, owner=sales_rep)
     LeadFactory(stage=Stage.CUSTOMER, owner=other_rep)
     RepProfile.objects.filter(user=other_rep).update(capacity=0)
@@ -287,6 +292,7 @@ def test_team_load_counts_open_work_per_rep(client, team, sales_manager, sales_r
     rows = {row["user_id"]: row for row in client.get(reverse("api-team-load")).json()}
 
     assert (rows[sales_rep.pk]["open_mqls"], rows[sales_rep.pk]["open_sqls"]) == (1, 2)
+    assert rows[sales_rep.pk]["overdue"] == 1
     assert (rows[other_rep.pk]["open_mqls"], rows[other_rep.pk]["full"]) == (0, True)
 
 

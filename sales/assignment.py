@@ -11,7 +11,7 @@ import itertools
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import available_timezones
 
 from django.contrib.auth import get_user_model
@@ -547,6 +547,7 @@ def assignment_rule_delete(*, rule_id: int) -> None:
 
 
 UNSET = object()
+MAX_ABSENCE = timedelta(days=366)
 
 
 @transaction.atomic
@@ -572,8 +573,14 @@ def rep_profile_update(
         raise ValidationError({"user": _("Only sales reps and managers get leads.")})
     if capacity is not UNSET and capacity is not None and not 0 <= capacity <= 10_000:
         raise ValidationError({"capacity": _("Enter a number from 0 to 10000, or leave it empty.")})
-    if away_until is not UNSET and away_until is not None and timezone.is_naive(away_until):
-        raise ValidationError({"away_until": _("Enter a date and time.")})
+    if away_until is not UNSET and away_until is not None:
+        now = timezone.now()
+        if timezone.is_naive(away_until):
+            raise ValidationError({"away_until": _("Enter a date and time.")})
+        if not now < away_until <= now + MAX_ABSENCE:
+            raise ValidationError(
+                {"away_until": _("Enter a time in the future, at most a year from now.")}
+            )
     # The team row first, then the profile: the order leads_assign takes them in.
     if team is not UNSET and team is not None:
         team = Team.objects.select_for_update().get(pk=team.pk)

@@ -232,6 +232,12 @@ def test_a_rep_marks_themselves_away_but_cannot_change_their_capacity(client, te
     assert (away.json()["away"], away.json()["notify_by_email"]) == (True, True)
     assert capacity.status_code == 403
     assert RepProfile.objects.get(user=sales_rep).capacity is None
+    for when in ["2020-01-01T10:00:00Z", "2999-01-01T10:00:00Z"]:
+        past = client.patch(
+            reverse("api-my-profile"), {"away_until": when}, content_type="application/json"
+        )
+        assert past.status_code == 400
+        assert "away_until" in past.json()
 
 
 def test_teams_and_rules_through_the_api(client, admin_user, sales_manager):

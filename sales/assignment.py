@@ -373,13 +373,15 @@ def sla_close(*, lead_id: int, now: datetime | None = None) -> int:
 
 
 def overdue_assignments(now: datetime):
-    """Running clocks past due whose lead is still an MQL with the same owner."""
+    """Running clocks past due whose lead is still the same MQL (it has not left the stage
+    since: a lead that comes back as an MQL later starts a new clock) with the same owner."""
     return Assignment.objects.filter(
         sla_closed_at__isnull=True,
         escalated_at__isnull=True,
         sla_due_at__lte=now,
         lead__stage=Stage.MQL,
         lead__owner_id=F("owner_id"),
+        at__gte=F("lead__stage_changed_at"),
     )
 
 

@@ -140,6 +140,8 @@ def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     form = AssignmentRuleForm(request.POST or None, initial=initial)
     if request.method == "POST":
         if request.POST.get("delete") and rule is not None:
+            if not request.user.has_perm("sales.delete_assignmentrule"):
+                raise PermissionDenied
             assignment.assignment_rule_delete(rule_id=rule.pk)
             messages.success(request, _("Rule “%(rule)s” deleted.") % {"rule": rule.name})
             return redirect("sales:assignment")

@@ -243,9 +243,13 @@ class SlaState(models.TextChoices):
 
 
 def _running_clock() -> QuerySet[Assignment]:
-    """The lead's latest assignment whose clock still runs, for its current owner."""
+    """The lead's latest assignment whose clock still runs, for its current owner, made since
+    the lead entered its stage."""
     return Assignment.objects.filter(
-        lead=OuterRef("pk"), owner=OuterRef("owner_id"), sla_closed_at__isnull=True
+        lead=OuterRef("pk"),
+        owner=OuterRef("owner_id"),
+        sla_closed_at__isnull=True,
+        at__gte=OuterRef("stage_changed_at"),
     ).order_by("-at", "-id")
 
 
@@ -332,6 +336,7 @@ def team_load(manager, *, now: datetime | None = None) -> list[RepLoad]:
                     assignments__owner_id=F("owner_id"),
                     assignments__sla_closed_at__isnull=True,
                     assignments__sla_due_at__lte=now,
+                    assignments__at__gte=F("stage_changed_at"),
                 ),
                 distinct=True,
             ),

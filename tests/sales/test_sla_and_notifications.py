@@ -223,3 +223,20 @@ def test_marking_read_touches_only_ones_own(setup, sales_manager):
 
     assert notifications.notifications_mark_read(user=sales_manager, ids=[mine.pk]) == 0
     assert notifications.notifications_mark_read(user=rep, ids=[mine.pk]) == 1
+
+
+def test_an_mql_that_left_and_came_back_does_not_inherit_its_old_clock(setup, marketer):
+    from leads import services as lead_services
+
+    _team, rep = setup
+    (lead,) = assign_at(FRIDAY_FOUR)
+    # Moved on by the generic stage form (no accept), later recycled back to MQL: the owner stays.
+    with time_machine.travel(FRIDAY_FOUR + timedelta(hours=1), tick=False):
+        lead_services.lead_transition(
+            lead_id=lead.pk, to_stage=Stage.NURTURE, by_user=marketer, reason="Not now"
+        )
+        lead_services.lead_transition(lead_id=lead.pk, to_stage=Stage.MQL, by_user=marketer)
+
+    assert Lead.objects.get(pk=lead.pk).owner == rep
+    assert assignment.sla_escalate_overdue(now=DUE) == []
+    assert selectors.sla_state_for([lead], now=DUE)[lead.pk].state == "none"

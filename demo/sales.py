@@ -11,7 +11,16 @@ from django.utils import timezone
 
 from leads.lifecycle import Stage
 from leads.models import Activity, Lead, Opportunity, PipelineStage, StageTransition
-from sales.models import BANT_FIELDS, MEDDIC_FIELDS, Qualification, Rejection, RejectionReason
+from sales import assignment
+from sales.models import (
+    BANT_FIELDS,
+    MEDDIC_FIELDS,
+    AssignmentRule,
+    Qualification,
+    Rejection,
+    RejectionReason,
+    Team,
+)
 from sales.selectors import local_day_bounds
 
 # The demo's rejection texts (demo.content.REASONS) and the managed reason each one is.
@@ -221,3 +230,47 @@ def place_opportunities() -> None:
     Opportunity.objects.filter(status=Opportunity.Status.WON, gross_margin__isnull=True).update(
         gross_margin=F("expected_margin")
     )
+
+
+def load_assignment(*, manager: Any, reps: list[Any], away_rep: Any) -> dict[str, int]:
+    """Two teams with rules (DACH by country; everyone else), the manager over both, a third rep
+    away until next week; then the product's own assignment gives the unassigned MQLs out, each
+    at the time it became an MQL, so the older ones are past their SLA and the queue shows them
+    overdue (beat escalates them to the manager once ``make run`` is up). The generator's owners
+    of open MQLs give way to the rules' picks."""
+    existing = dict(Team.objects.values_list("name", "pk"))
+    dach = assignment.team_save(team_id=existing.get("DACH"), name="DACH", managers=[manager])
+    international = assignment.team_save(
+        team_id=existing.get("International"),
+        name="International",
+        managers=[manager],
+        sla_hours=16,
+    )
+    if not AssignmentRule.objects.exists():
+        assignment.assignment_rule_save(
+            name="DACH (Germany, Austria, Switzerland)",
+            team=dach,
+            position=10,
+            countries=["DE", "AT", "CH"],
+        )
+        assignment.assignment_rule_save(name="Everyone else", team=international, position=100)
+    first, second = reps
+    assignment.rep_profile_update(user=first, by_user=manager, team=dach, capacity=120)
+    assignment.rep_profile_update(user=second, by_user=manager, team=international)
+    assignment.rep_profile_update(
+        user=away_rep,
+        by_user=manager,
+        team=international,
+        away=True,
+        away_until=timezone.now() + timedelta(days=7),
+    )
+    # Every open MQL comes to its rep through the rules, at the time it became an MQL.
+    Lead.objects.filter(stage=Stage.MQL, assignments__isnull=True).update(owner=None)
+    made = 0
+    waiting = Lead.objects.filter(stage=Stage.MQL, owner__isnull=True).order_by(
+        "stage_changed_at", "id"
+    )
+    for lead_id, became_mql in waiting.values_list("id", "stage_changed_at"):
+        made += len(assignment.leads_assign(lead_ids=[lead_id], now=became_mql))
+    overdue = assignment.overdue_assignments(timezone.now()).count()
+    return {"MQLs assigned by rule": made, "  overdue": overdue}

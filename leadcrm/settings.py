@@ -279,6 +279,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "track-flush": {"task": "capture.tasks.track_flush", "schedule": 3.0},
     "event-keys-prune": {"task": "leads.tasks.event_keys_prune", "schedule": 6 * 3600.0},
     "webhooks-resume": {"task": "webhooks.tasks.webhook_deliveries_resume", "schedule": 60.0},
+    # MQLs past their acceptance SLA, escalated once to the team's managers (sales.assignment).
+    "sales-sla-escalate": {"task": "sales.tasks.sla_escalate_overdue", "schedule": 60.0},
     "scoring-refresh-decay": {
         "task": "scoring.tasks.leads_refresh_decay",
         "schedule": crontab(hour=2, minute=30),

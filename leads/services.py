@@ -459,7 +459,14 @@ def leads_transition_by_rule(*, leads: models.QuerySet[Lead], to_stage: str, by_
                 from_stage=transition.from_stage,
                 to_stage=to_stage,
                 transition_id=transition.pk,
+                in_bulk=True,
             )
+        signals.leads_stage_changed.send(
+            sender=Lead,
+            lead_ids=[transition.lead_id for transition in transitions],
+            to_stage=to_stage,
+            by_rule=by_rule,
+        )
 
     transaction.on_commit(announce)
     return len(rows)

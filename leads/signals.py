@@ -8,8 +8,12 @@ from django.dispatch import Signal
 
 # kwargs: lead_id
 lead_created = Signal()
-# kwargs: lead_id, from_stage, to_stage, transition_id
+# kwargs: lead_id, from_stage, to_stage, transition_id; in_bulk=True when part of a bulk move
+# (which also sends leads_stage_changed once: a receiver that works in batches listens there).
 lead_stage_changed = Signal()
+# kwargs: lead_ids, to_stage, by_rule. Once per bulk move (leads_transition_by_rule), after the
+# per-lead signals.
+leads_stage_changed = Signal()
 # kwargs: lead_id, fields (the names of the lead's fields that changed, e.g. ["job_title"])
 lead_fields_changed = Signal()
 # kwargs: event_id, lead_id (None for an anonymous visitor), kind

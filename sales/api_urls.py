@@ -1,8 +1,35 @@
 from django.urls import path
 
-from sales import api, pipeline_api
+from sales import api, assignment_api, pipeline_api
 
 urlpatterns = [
+    path("leads/reassign/", assignment_api.LeadsReassignApi.as_view(), name="api-leads-reassign"),
+    path(
+        "leads/<int:pk>/assignments/",
+        assignment_api.LeadAssignmentsApi.as_view(),
+        name="api-lead-assignments",
+    ),
+    path("teams/", assignment_api.TeamListApi.as_view(), name="api-teams"),
+    path("teams/<int:pk>/", assignment_api.TeamDetailApi.as_view(), name="api-team"),
+    path("team-load/", assignment_api.TeamLoadApi.as_view(), name="api-team-load"),
+    path("assignment-rules/", assignment_api.RuleListApi.as_view(), name="api-assignment-rules"),
+    path(
+        "assignment-rules/<int:pk>/",
+        assignment_api.RuleDetailApi.as_view(),
+        name="api-assignment-rule",
+    ),
+    path("reps/me/profile/", assignment_api.RepProfileApi.as_view(), name="api-my-profile"),
+    path(
+        "reps/<int:user_id>/profile/",
+        assignment_api.RepProfileApi.as_view(),
+        name="api-rep-profile",
+    ),
+    path("notifications/", assignment_api.NotificationListApi.as_view(), name="api-notifications"),
+    path(
+        "notifications/read/",
+        assignment_api.NotificationReadApi.as_view(),
+        name="api-notifications-read",
+    ),
     path(
         "leads/<int:pk>/qualification/",
         api.LeadQualificationApi.as_view(),

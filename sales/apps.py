@@ -42,9 +42,29 @@ class SalesConfig(AppConfig):
                 "/api/v1/opportunities/{id}/won/): a customer needs the amount won."
             ),
         )
-        from sales.panels import activities_panel, opportunity_panel, qualification_panel
+        from leads import signals
+        from sales import receivers
+        from sales.panels import (
+            activities_panel,
+            assignment_panel,
+            opportunity_panel,
+            qualification_panel,
+        )
+
+        signals.lead_stage_changed.connect(
+            receivers.on_lead_stage_changed, dispatch_uid="sales.stage_changed"
+        )
+        signals.leads_stage_changed.connect(
+            receivers.on_leads_stage_changed, dispatch_uid="sales.stages_changed"
+        )
 
         post_migrate.connect(_after_migrate, sender=self, dispatch_uid="sales.after_migrate")
+        register_detail_panel(
+            name="assignment",
+            template="sales/_assignment_panel.html",
+            context=assignment_panel,
+            position=15,
+        )
         register_detail_panel(
             name="qualification",
             template="sales/_qualification_panel.html",

@@ -3,13 +3,24 @@
 from typing import Any
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 
-from leads.forms import OwnerChoiceField
-from leads.models import Activity, LostReason
+from leadcrm.roles import Role
+from leads.forms import OwnerChoiceField, owner_label
+from leads.models import Activity, Industry, LostReason
 from leads.selectors import assignable_owners
-from sales.models import BANT, MEDDIC, Qualification, QualificationPolicy, Rejection
+from sales.models import (
+    BANT,
+    MEDDIC,
+    Qualification,
+    QualificationPolicy,
+    Rejection,
+    Team,
+    Weekday,
+)
 from sales.selectors import rejection_reasons
 from sales.services import LOG_KINDS
 
@@ -175,3 +186,118 @@ class LoseForm(forms.Form):
     note = forms.CharField(
         label=_("Note"), max_length=255, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class ReassignForm(forms.Form):
+    """A manager gives a lead to another rep or manager."""
+
+    to_user = OwnerChoiceField(queryset=None, label=_("Reassign to"), empty_label=None)
+
+    def __init__(self, *args: Any, lead=None, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "reassign_%s")
+        super().__init__(*args, **kwargs)
+        owners = assignable_owners()
+        if lead is not None and lead.owner_id is not None:
+            owners = owners.exclude(pk=lead.owner_id)
+        self.fields["to_user"].queryset = owners
+
+
+class TeamForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    managers = forms.ModelMultipleChoiceField(
+        queryset=None,
+        label=_("Managers"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("They see the team's load and get its overdue MQLs."),
+    )
+    workdays = forms.TypedMultipleChoiceField(
+        choices=Weekday.choices,
+        coerce=int,
+        label=_("Working days"),
+        widget=forms.CheckboxSelectMultiple,
+        initial=[0, 1, 2, 3, 4],
+    )
+    day_starts = forms.TimeField(
+        label=_("Working day starts"),
+        initial="09:00",
+        widget=forms.TimeInput(attrs={"type": "time"}),
+    )
+    day_ends = forms.TimeField(
+        label=_("Working day ends"), initial="17:00", widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    time_zone = forms.CharField(label=_("Time zone"), max_length=64, initial="Europe/Berlin")
+    sla_hours = forms.IntegerField(
+        label=_("SLA (business hours)"),
+        min_value=1,
+        max_value=2000,
+        initial=24,
+        help_text=_("Business hours a rep has to accept or reject a new MQL."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["managers"].queryset = (
+            get_user_model()
+            .objects.filter(is_active=True, groups__name__in=[Role.SALES_MANAGER, Role.ADMIN])
+            .distinct()
+            .order_by("first_name", "last_name", "username")
+        )
+        self.fields["managers"].label_from_instance = owner_label
+
+
+class AssignmentRuleForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    team = forms.ModelChoiceField(queryset=Team.objects.order_by("name"), label=_("Team"))
+    position = forms.IntegerField(
+        label=_("Position"),
+        min_value=0,
+        max_value=32767,
+        initial=100,
+        help_text=_("Rules are tried from the lowest position up; the first that fits wins."),
+    )
+    countries = forms.MultipleChoiceField(
+        choices=list(countries),
+        label=_("Countries"),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+        help_text=_("The territory: the lead's country. None chosen: any country."),
+    )
+    industries = forms.MultipleChoiceField(
+        choices=[choice for choice in Industry.choices if choice[0]],
+        label=_("Industries"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The industry of the lead's company. None chosen: any industry."),
+    )
+    active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+
+class RepProfileForm(forms.Form):
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.order_by("name"),
+        label=_("Team"),
+        required=False,
+        empty_label=_("No team (gets no leads automatically)"),
+    )
+    capacity = forms.IntegerField(
+        label=_("Capacity"),
+        min_value=0,
+        max_value=10_000,
+        required=False,
+        help_text=_("Most open MQLs and SQLs the rep holds; empty: no limit."),
+    )
+    away = forms.BooleanField(label=_("Away"), required=False)
+    away_until = forms.DateTimeField(
+        label=_("Away until"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_("Back automatically at this time; empty: away until switched back."),
+    )
+    notify_by_email = forms.BooleanField(label=_("E-mail about new leads"), required=False)
+
+    def __init__(self, *args: Any, manager: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not manager:
+            del self.fields["team"]
+            del self.fields["capacity"]

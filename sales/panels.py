@@ -8,8 +8,14 @@ from django.utils import timezone
 
 from leads.lifecycle import Stage
 from leads.models import Lead
-from sales.forms import ActivityLogForm, QualificationForm, RejectForm, TaskForm
-from sales.selectors import lead_open_tasks, lead_qualification, qualification_policy
+from sales.assignment import may_reassign as may_reassign_leads
+from sales.forms import ActivityLogForm, QualificationForm, ReassignForm, RejectForm, TaskForm
+from sales.selectors import (
+    lead_assignments,
+    lead_open_tasks,
+    lead_qualification,
+    qualification_policy,
+)
 from sales.services import missing_for_acceptance
 
 # Sales keeps qualifying after acceptance (MEDDIC grows during the deal).
@@ -91,4 +97,30 @@ def opportunity_panel(request: HttpRequest, lead: Lead) -> dict[str, Any]:
         "visible": opportunity is not None,
         "opportunity": opportunity,
         "may_close": user.has_perm("leads.change_opportunity"),
+    }
+
+
+def assignment_panel(
+    request: HttpRequest, lead: Lead, *, form: ReassignForm | None = None
+) -> dict[str, Any]:
+    """Who has the lead since when and by which rule or person, the MQL's SLA, and for
+    managers the reassign form. Two queries (the assignments, the reps for the form)."""
+    user = request.user
+    if not user.has_perm("sales.view_assignment"):
+        return {"visible": False}
+    history = lead_assignments(lead=lead, limit=5)
+    current = history[0] if history and history[0].owner_id == lead.owner_id else None
+    sla = None
+    if current is not None and lead.stage == Stage.MQL and current.sla_closed_at is None:
+        sla = current.sla_due_at
+    may_reassign = user.has_perm("sales.add_assignment") and may_reassign_leads(user)
+    if not history and not may_reassign:
+        return {"visible": False}
+    return {
+        "visible": True,
+        "current": current,
+        "history": history,
+        "sla_due_at": sla,
+        "overdue": sla is not None and sla <= timezone.now(),
+        "form": form or (ReassignForm(lead=lead) if may_reassign else None),
     }

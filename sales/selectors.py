@@ -1,16 +1,47 @@
 """Reads for sales work; every one respects who is asking (leads.selectors.lead_visible_to)."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, QuerySet, Sum
+from django.contrib.auth import get_user_model
+from django.db import models
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from leadcrm.roles import Role, has_role
+from leads.lifecycle import Stage
 from leads.models import Activity, Campaign, Lead, Opportunity, PipelineStage
 from leads.selectors import lead_visible_to
-from sales.models import Qualification, QualificationPolicy, Rejection, RejectionReason
+from sales.models import (
+    Assignment,
+    AssignmentRule,
+    Notification,
+    Qualification,
+    QualificationPolicy,
+    Rejection,
+    RejectionReason,
+    RepProfile,
+    Team,
+)
 
 # "My tasks" shows at most this many open tasks (the oldest due first); more is a backlog to
 # clean up, not a page to scroll.
@@ -200,3 +231,183 @@ def pipeline_board(*, user, owner_id: int | None = None) -> list[Column]:
         column.total += row["total"]
         column.weighted += row["weighted"]
     return list(columns.values())
+
+
+# Assignment, SLA and notifications --------------------------------------------------------------
+
+
+class SlaState(models.TextChoices):
+    NONE = "none", _("No SLA")
+    OK = "ok", _("Within SLA")
+    OVERDUE = "overdue", _("Overdue")
+
+
+def _running_clock() -> QuerySet[Assignment]:
+    """The lead's latest assignment whose clock still runs, for its current owner, made since
+    the lead entered its stage."""
+    return Assignment.objects.filter(
+        lead=OuterRef("pk"),
+        owner=OuterRef("owner_id"),
+        sla_closed_at__isnull=True,
+        at__gte=OuterRef("stage_changed_at"),
+    ).order_by("-at", "-id")
+
+
+def leads_with_sla(leads: QuerySet[Lead], *, now: datetime | None = None) -> QuerySet[Lead]:
+    """``leads`` annotated with ``sla_due_at``, ``sla_escalated_at`` and ``sla_state`` ("none":
+    not an MQL or no clock; "ok"; "overdue"): correlated subqueries in the same query, so a page
+    of leads costs nothing extra."""
+    now = now or timezone.now()
+    return leads.annotate(
+        sla_due_at=Subquery(_running_clock().values("sla_due_at")[:1]),
+        sla_escalated_at=Subquery(_running_clock().values("escalated_at")[:1]),
+    ).annotate(
+        sla_state=Case(
+            When(~Q(stage=Stage.MQL) | Q(sla_due_at__isnull=True), then=Value(SlaState.NONE)),
+            When(sla_due_at__lte=now, then=Value(SlaState.OVERDUE)),
+            default=Value(SlaState.OK),
+            output_field=CharField(),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Sla:
+    due_at: datetime | None
+    state: str
+    escalated_at: datetime | None = None
+
+    @property
+    def overdue(self) -> bool:
+        return self.state == SlaState.OVERDUE
+
+
+def sla_state_for(leads: Iterable[Lead], *, now: datetime | None = None) -> dict[int, Sla]:
+    """The SLA of each lead of a page already loaded, by lead id, in one query."""
+    ids = [lead.pk for lead in leads]
+    rows = leads_with_sla(Lead.objects.filter(pk__in=ids), now=now).values_list(
+        "pk", "sla_due_at", "sla_state", "sla_escalated_at"
+    )
+    found = {pk: Sla(due, state, escalated) for pk, due, state, escalated in rows}
+    return {pk: found.get(pk, Sla(None, SlaState.NONE)) for pk in ids}
+
+
+@dataclass(frozen=True)
+class RepLoad:
+    user_id: int
+    name: str
+    team: str
+    open_mqls: int
+    open_sqls: int
+    capacity: int | None
+    away: bool
+    overdue: int
+
+    @property
+    def open_total(self) -> int:
+        return self.open_mqls + self.open_sqls
+
+    @property
+    def full(self) -> bool:
+        return self.capacity is not None and self.open_total >= self.capacity
+
+
+def team_load(manager, *, now: datetime | None = None) -> list[RepLoad]:
+    """Open MQLs and SQLs (and overdue MQLs) per rep of the teams ``manager`` manages (an admin:
+    of every team), by team and name; two queries."""
+    now = now or timezone.now()
+    profiles = RepProfile.objects.filter(team__isnull=False).select_related("user", "team")
+    if not has_role(manager, Role.ADMIN):
+        profiles = profiles.filter(team__managers=manager)
+    profiles = list(profiles.order_by("team__name", "user__first_name", "user__last_name", "pk"))
+    user_ids = [profile.user_id for profile in profiles]
+    counts = {
+        row["owner_id"]: row
+        for row in Lead.objects.filter(owner_id__in=user_ids, stage__in=[Stage.MQL, Stage.SQL])
+        .values("owner_id")
+        .annotate(
+            # distinct: the overdue count joins the assignments (a lead may have several).
+            mqls=Count("id", filter=Q(stage=Stage.MQL), distinct=True),
+            sqls=Count("id", filter=Q(stage=Stage.SQL), distinct=True),
+            overdue=Count(
+                "id",
+                filter=Q(
+                    stage=Stage.MQL,
+                    assignments__owner_id=F("owner_id"),
+                    assignments__sla_closed_at__isnull=True,
+                    assignments__sla_due_at__lte=now,
+                    assignments__at__gte=F("stage_changed_at"),
+                ),
+                distinct=True,
+            ),
+        )
+        .order_by()
+    }
+    return [
+        RepLoad(
+            user_id=profile.user_id,
+            name=profile.user.get_full_name() or profile.user.get_username(),
+            team=profile.team.name,
+            open_mqls=counts.get(profile.user_id, {}).get("mqls", 0),
+            open_sqls=counts.get(profile.user_id, {}).get("sqls", 0),
+            capacity=profile.capacity,
+            away=profile.is_away(now),
+            overdue=counts.get(profile.user_id, {}).get("overdue", 0),
+        )
+        for profile in profiles
+    ]
+
+
+def unread_notification_count(user) -> int:
+    if not user.is_authenticated:
+        return 0
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+NOTIFICATIONS_LIMIT = 100
+
+
+def notifications_for(user, *, limit: int = NOTIFICATIONS_LIMIT) -> list[Notification]:
+    """The user's newest notifications, with lead and assignment joined (one query)."""
+    return list(
+        Notification.objects.filter(recipient=user)
+        .select_related("lead", "assignment", "assignment__owner")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def teams_with_members() -> list[Team]:
+    """Every team with its managers and members (three queries)."""
+    return list(
+        Team.objects.prefetch_related(
+            "managers",
+            Prefetch(
+                "members",
+                queryset=RepProfile.objects.select_related("user").order_by(
+                    "user__first_name", "user__last_name", "pk"
+                ),
+            ),
+        ).order_by("name")
+    )
+
+
+def assignment_rules() -> QuerySet[AssignmentRule]:
+    return AssignmentRule.objects.select_related("team").order_by("position", "id")
+
+
+def rep_profiles() -> QuerySet[RepProfile]:
+    """Every active sales rep and manager with the profile assignment keeps (created on first
+    change), by name."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name__in=[Role.SALES_REP, Role.SALES_MANAGER])
+        .distinct()
+        .select_related("rep_profile", "rep_profile__team")
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def lead_assignments(*, lead: Lead, limit: int = 20) -> list[Assignment]:
+    return list(
+        lead.assignments.select_related("owner", "by_user", "team").order_by("-at", "-id")[:limit]
+    )

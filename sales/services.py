@@ -22,6 +22,7 @@ from leads.models import Activity, Lead, StageTransition
 from leads.permissions import can_assign_owner
 from leads.selectors import lead_visible_to
 from leads.services import lead_transition
+from sales.assignment import sla_close
 from sales.exceptions import NotAnMql, ReasonInUse
 from sales.models import (
     BANT_FIELDS,
@@ -189,12 +190,16 @@ def qualification_accept(
     missing = missing_for_acceptance(qualification, qualification_policy())
     if missing:
         raise ValidationError(missing)
+    sla_close(lead_id=lead_id)
     return lead_transition(
         lead_id=lead_id,
         to_stage=Stage.SQL,
         by_user=by_user,
         reason=_("Accepted: BANT %(bant)d/4, MEDDIC %(meddic)d/6 confirmed.")
-        % {"bant": qualification.bant_confirmed, "meddic": qualification.meddic_confirmed},
+        % {
+            "bant": qualification.bant_confirmed if qualification else 0,
+            "meddic": qualification.meddic_confirmed if qualification else 0,
+        },
     )
 
 
@@ -225,6 +230,7 @@ def qualification_reject(
     lead = _lock_lead(lead_id=lead_id, by_user=by_user)
     if lead.stage != Stage.MQL:
         raise NotAnMql(lead_id=lead_id, stage=lead.stage)
+    sla_close(lead_id=lead_id)
     transition = lead_transition(
         lead_id=lead_id,
         to_stage=to_stage,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sales import pipeline_views, views
+from sales import assignment_views, pipeline_views, views
 
 app_name = "sales"
 
@@ -15,6 +15,16 @@ urlpatterns = [
     path("settings/", views.settings_page, name="settings"),
     path("settings/reasons/new/", views.reason_edit, name="reason-create"),
     path("settings/reasons/<int:pk>/", views.reason_edit, name="reason-edit"),
+    path("leads/<int:pk>/reassign/", assignment_views.reassign, name="reassign"),
+    path("assignment/", assignment_views.overview, name="assignment"),
+    path("assignment/teams/new/", assignment_views.team_edit, name="team-create"),
+    path("assignment/teams/<int:pk>/", assignment_views.team_edit, name="team-edit"),
+    path("assignment/rules/new/", assignment_views.rule_edit, name="rule-create"),
+    path("assignment/rules/<int:pk>/", assignment_views.rule_edit, name="rule-edit"),
+    path("assignment/me/", assignment_views.rep_edit, name="rep-me"),
+    path("assignment/reps/<int:user_id>/", assignment_views.rep_edit, name="rep-edit"),
+    path("notifications/", assignment_views.notification_list, name="notifications"),
+    path("notifications/badge/", assignment_views.notification_badge, name="notification-badge"),
     path("pipeline/", pipeline_views.board, name="pipeline"),
     path("leads/<int:pk>/convert/", pipeline_views.convert, name="convert"),
     path("opportunities/<int:pk>/move/", pipeline_views.move, name="opportunity-move"),

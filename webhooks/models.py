@@ -9,6 +9,8 @@ class EventType(models.TextChoices):
 
     LEAD_CREATED = "lead.created", _("Lead created")
     LEAD_STAGE_CHANGED = "lead.stage_changed", _("Lead stage changed")
+    # Sent by the sales app (a rule or a manager gave the lead to a rep).
+    LEAD_ASSIGNED = "lead.assigned", _("Lead assigned")
 
 
 # Sent on request from the endpoint's page; no endpoint subscribes to it.

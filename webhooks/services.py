@@ -159,13 +159,30 @@ def _lead_data(lead: Lead) -> dict:
     return dict(LeadOutputSerializer(lead).data)
 
 
+def webhook_subscribed(event_type: str) -> bool:
+    """Whether any active endpoint takes ``event_type``: callers skip the work otherwise."""
+    return any(
+        event_type in events
+        for events in WebhookEndpoint.objects.filter(is_active=True).values_list(
+            "events", flat=True
+        )
+    )
+
+
 def webhook_event_fan_out(
-    *, event_type: str, lead_id: int, transition_id: int | None = None
+    *,
+    event_type: str,
+    lead_id: int,
+    transition_id: int | None = None,
+    event_key: str = "",
+    details: dict | None = None,
 ) -> list[int]:
     """One pending delivery per active endpoint subscribed to the event; returns the ids of the
     deliveries of this event still pending. Running it twice for one event adds nothing (event
     ids derive from the lead or the transition, and one endpoint gets one delivery per event).
-    The lead is sent as it is now; a lead deleted before this ran sends nothing."""
+    The lead is sent as it is now; a lead deleted before this ran sends nothing. Events of upper
+    apps (``lead.assigned``) name themselves by ``event_key`` and bring their ``details``, which
+    the payload carries beside the lead (with ``details["at"]``, ISO 8601, as the time)."""
     endpoints = [
         endpoint
         for endpoint in WebhookEndpoint.objects.filter(is_active=True).order_by("id")
@@ -202,6 +219,10 @@ def webhook_event_fan_out(
                 "reason": transition.reason,
             },
         }
+    elif event_type == EventType.LEAD_ASSIGNED and event_key and details:
+        event_id = uuid.uuid5(EVENT_NAMESPACE, f"{event_type}:{event_key}")
+        occurred_at = datetime.fromisoformat(details["at"])
+        data = {"lead": _lead_data(lead), "assignment": details}
     else:
         raise ValueError(f"Unknown webhook event type {event_type!r}")
     payload = _payload(event_id=event_id, event_type=event_type, occurred_at=occurred_at, data=data)

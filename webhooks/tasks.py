@@ -4,10 +4,20 @@ from webhooks import services
 
 
 @shared_task(ignore_result=True, acks_late=True, soft_time_limit=60, time_limit=90)
-def webhook_event_fan_out(event_type: str, lead_id: int, transition_id: int | None = None) -> None:
+def webhook_event_fan_out(
+    event_type: str,
+    lead_id: int,
+    transition_id: int | None = None,
+    event_key: str = "",
+    details: dict | None = None,
+) -> None:
     """Idempotent: a second run finds the deliveries of the first (one per event and endpoint)."""
     for delivery_id in services.webhook_event_fan_out(
-        event_type=event_type, lead_id=lead_id, transition_id=transition_id
+        event_type=event_type,
+        lead_id=lead_id,
+        transition_id=transition_id,
+        event_key=event_key,
+        details=details,
     ):
         webhook_deliver.delay(delivery_id)
 

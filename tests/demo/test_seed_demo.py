@@ -453,3 +453,23 @@ def test_it_gives_marketing_forms_with_submissions_and_waiting_confirmations():
     pending = Consent.objects.filter(status="pending", source_detail="form:webinar-mql-to-revenue")
     assert pending.count() == 3
     assert OutboundEmail.objects.filter(lead__in=pending.values("lead")).count() == 3
+
+
+def test_the_demo_assigns_mqls_by_its_rules_with_one_rep_away_and_some_overdue():
+    from sales.assignment import overdue_assignments
+    from sales.models import Assignment, RepProfile
+
+    output = seed()
+
+    by_rule = Assignment.objects.exclude(rule_name="")
+    assert by_rule.exists()
+    assert not by_rule.filter(owner__username="rep3").exists()
+    assert RepProfile.objects.get(user__username="rep3").is_away()
+    dach = by_rule.filter(team__name="DACH")
+    assert set(dach.values_list("lead__country", flat=True)) <= {"DE", "AT", "CH"}
+    assert set(dach.values_list("owner__username", flat=True)) == {"rep"}
+    # Each MQL was assigned when it became one: those older than their SLA are overdue now.
+    now = datetime.now(UTC)
+    overdue = overdue_assignments(now).count()
+    assert overdue == by_rule.filter(sla_due_at__lte=now, lead__stage="mql").count()
+    assert re.search(rf"overdue\s+{overdue}\n", output)

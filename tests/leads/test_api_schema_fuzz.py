@@ -43,6 +43,13 @@ def api_headers(sales_manager, settings) -> dict[str, str]:
     # An SQL to convert and an open opportunity to move, win or lose.
     LeadFactory(stage="sql", owner=sales_manager)
     OpportunityFactory(lead=LeadFactory(stage="opportunity", owner=sales_manager))
+    # A team with a rule, and an assignment with its notification (sales.assignment).
+    from sales.assignment import leads_reassign, team_save
+    from sales.models import AssignmentRule
+
+    team = team_save(name="Fuzz team", managers=[sales_manager])
+    AssignmentRule.objects.create(name="Everyone", team=team)
+    leads_reassign(lead_ids=[mql.pk], to_user=sales_manager, by_user=sales_manager)
     return {"Authorization": f"Token {Token.objects.create(user=sales_manager).key}"}
 
 
@@ -137,4 +144,23 @@ def test_it_documents_every_operation(api_schema):
         "POST /api/v1/leads/{id}/convert/",
         "GET /api/v1/pipeline-stages/",
         "GET /api/v1/lost-reasons/",
+        "POST /api/v1/leads/reassign/",
+        "GET /api/v1/leads/{id}/assignments/",
+        "GET /api/v1/teams/",
+        "POST /api/v1/teams/",
+        "GET /api/v1/teams/{id}/",
+        "PUT /api/v1/teams/{id}/",
+        "DELETE /api/v1/teams/{id}/",
+        "GET /api/v1/team-load/",
+        "GET /api/v1/assignment-rules/",
+        "POST /api/v1/assignment-rules/",
+        "GET /api/v1/assignment-rules/{id}/",
+        "PUT /api/v1/assignment-rules/{id}/",
+        "DELETE /api/v1/assignment-rules/{id}/",
+        "GET /api/v1/reps/me/profile/",
+        "PATCH /api/v1/reps/me/profile/",
+        "GET /api/v1/reps/{user_id}/profile/",
+        "PATCH /api/v1/reps/{user_id}/profile/",
+        "GET /api/v1/notifications/",
+        "POST /api/v1/notifications/read/",
     }

@@ -391,11 +391,11 @@ def test_it_runs_the_same_number_of_queries_for_a_short_or_long_history(
     short, long = lead_with_history(1), lead_with_history(10)
     client.force_login(marketer)
     # 12 for the page and its timeline, 4 for the score card (tests/scoring/test_score_card.py),
-    # 3 for the sales cards (qualification, open tasks, who a task can go to)
-    with django_assert_num_queries(19):
+    # 4 for the sales cards (assignments, qualification, open tasks, who a task can go to)
+    with django_assert_num_queries(20):
         assert len(client.get(reverse("leads:detail", args=[short.pk])).context["timeline"]) == 3
 
-    with django_assert_num_queries(19):
+    with django_assert_num_queries(20):
         assert len(client.get(reverse("leads:detail", args=[long.pk])).context["timeline"]) == 30
 
 
@@ -1099,9 +1099,9 @@ def test_it_shows_the_detail_page_with_a_fixed_number_of_queries(
 
     # session, user, user and group permissions, roles, the lead; transitions, events,
     # activities and changes for the timeline; opportunities; consents; the score card (profile,
-    # grade rules, rule matches and review flag, ledger); the sales cards (qualification, open
-    # tasks, the people a task can go to)
-    with django_assert_num_queries(19):
+    # grade rules, rule matches and review flag, ledger); the sales cards (assignments,
+    # qualification, open tasks, the people a task can go to)
+    with django_assert_num_queries(20):
         client.get(reverse("leads:detail", args=[lead.pk]))
     # session, user, user and group permissions, roles, the lead, the changes
     with django_assert_num_queries(7):

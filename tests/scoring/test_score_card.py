@@ -204,8 +204,8 @@ def test_it_renders_the_page_with_a_fixed_number_of_queries(
     # session, user, user and group permissions, roles, the lead; transitions, events,
     # activities and changes for the timeline; opportunities; consents; the score card:
     # profile, grade rules, rule matches with the review flag, ledger with rules and events;
-    # the sales cards: qualification, open tasks, the people a task can go to
-    with django_assert_num_queries(19):
+    # the sales cards: assignments, qualification, open tasks, the people a task can go to
+    with django_assert_num_queries(20):
         response = client.get(reverse("leads:detail", args=[lead.pk]))
 
     assert len(response.context["panels"][0].context["rows"]) == events
@@ -214,6 +214,7 @@ def test_it_renders_the_page_with_a_fixed_number_of_queries(
 def test_it_is_added_by_scoring_through_the_leads_panel_registry():
     assert [(panel.name, panel.template) for panel in detail_panels()] == [
         ("score", "scoring/_lead_score.html"),
+        ("assignment", "sales/_assignment_panel.html"),
         ("qualification", "sales/_qualification_panel.html"),
         ("opportunity", "sales/_opportunity_panel.html"),
         ("activities", "sales/_activities_panel.html"),

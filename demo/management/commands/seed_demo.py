@@ -19,7 +19,7 @@ from demo.content import CAMPAIGNS, DEMO_TLD
 from demo.forms import load_forms
 from demo.generator import Generator
 from demo.rules import MQL_RULE, Scoring
-from demo.sales import load_sales, place_opportunities
+from demo.sales import load_assignment, load_sales, place_opportunities
 from leadcrm.roles import Role
 from leads.lifecycle import Stage
 from leads.models import (
@@ -42,6 +42,8 @@ DEMO_USERS: list[tuple[str, str, str, str]] = [
     ("marketer", "Mara", "Keller", Role.MARKETER),
     ("rep", "Rafael", "Brandt", Role.SALES_REP),
     ("rep2", "Rita", "Okafor", Role.SALES_REP),
+    # In the International team, away this week: the assignment shows her skipped.
+    ("rep3", "Jonas", "Vogel", Role.SALES_REP),
     ("manager", "Moritz", "Hahn", Role.SALES_MANAGER),
     ("admin", "Ada", "Winter", Role.ADMIN),
 ]
@@ -64,6 +66,11 @@ class Command(BaseCommand):
             generator = Generator(seed=seed, reps=len(REPS), scoring=Scoring.load())
             counts = load(generator, users=users, lead_count=leads)
             counts |= score(generator)
+            counts |= load_assignment(
+                manager=users["manager"],
+                reps=[users[name] for name in REPS],
+                away_rep=users["rep3"],
+            )
         for label, count in counts.items():
             self.stdout.write(f"{label:<22} {count:>8}")
         message = _("Demo data loaded; password: %(password)s") % {"password": DEMO_PASSWORD}

@@ -1,0 +1,606 @@
+"""Assignment of MQLs to reps and the SLA around it: rules, round-robin, capacity, away reps,
+reassignment by managers, and the escalation of MQLs nobody accepted in time.
+
+Concurrency: the leads of a batch are locked (in id order) before anything else, then the teams
+involved (in id order). A team's row lock serialises every round-robin decision in that team,
+so two workers never give one lead two owners nor let the counts drift apart.
+"""
+
+import heapq
+import itertools
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import available_timezones
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count, F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_countries import countries as all_countries
+
+from leadcrm.roles import Role, has_role
+from leads.lifecycle import Stage
+from leads.models import Industry, Lead, LeadChange
+from leads.selectors import lead_visible_to
+from leads.services import _check_owner
+from sales import notifications
+from sales.business_hours import add_business_hours
+from sales.models import Assignment, AssignmentRule, Notification, RepProfile, Team
+from webhooks import tasks as webhook_tasks
+from webhooks.models import EventType
+from webhooks.services import webhook_subscribed
+
+# Open leads for capacity: what a rep still has to work.
+OPEN_STAGES = [Stage.MQL, Stage.SQL]
+ASSIGNABLE_ROLES = [Role.SALES_REP, Role.SALES_MANAGER]
+# The calendar of an assignment made outside any team (a manager reassigning to a rep without
+# one): the defaults of a new team.
+DEFAULT_CALENDAR = {
+    "workdays": [0, 1, 2, 3, 4],
+    "day_starts": time(9),
+    "day_ends": time(17),
+    "time_zone": "Europe/Berlin",
+}
+DEFAULT_SLA_HOURS = 24
+
+
+def _name(user: AbstractBaseUser) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def team_calendar(team: Team | None) -> dict:
+    if team is None:
+        return DEFAULT_CALENDAR
+    return {
+        "workdays": team.workdays,
+        "day_starts": team.day_starts,
+        "day_ends": team.day_ends,
+        "time_zone": team.time_zone,
+    }
+
+
+def sla_due(team: Team | None, start: datetime) -> datetime:
+    hours = team.sla_hours if team is not None else DEFAULT_SLA_HOURS
+    return add_business_hours(start, hours, **team_calendar(team))
+
+
+def rule_label(rule: AssignmentRule) -> str:
+    """What the timeline shows as the assigning rule."""
+    return (_("Assignment: %(rule)s") % {"rule": rule.name})[:100]
+
+
+# --- automatic assignment -----------------------------------------------------------------------
+
+
+@dataclass(order=True)
+class _Seat:
+    """A rep in the round-robin heap: fewest leads first, then the longest wait, then the id."""
+
+    count: int
+    last: datetime
+    tiebreak: int
+    profile: RepProfile = field(compare=False)
+    load: int = field(compare=False, default=0)
+
+    def has_room(self) -> bool:
+        return self.profile.capacity is None or self.load < self.profile.capacity
+
+
+def _available(now: datetime) -> Q:
+    return Q(away=False) | Q(away_until__lte=now)
+
+
+def _team_seats(teams: dict[int, Team], now: datetime) -> dict[int, list[_Seat]]:
+    """The available reps of each team, as round-robin heaps, with their open-lead load (two
+    queries for all teams). A rep below the team's level (new, back, or with room again) is
+    lifted to it."""
+    profiles = list(
+        RepProfile.objects.filter(
+            _available(now),
+            team_id__in=list(teams),
+            user__is_active=True,
+            user__groups__name__in=ASSIGNABLE_ROLES,
+        )
+        .select_related("user")
+        .distinct()
+        .order_by("pk")
+    )
+    loads = dict(
+        Lead.objects.filter(owner_id__in=[p.user_id for p in profiles], stage__in=OPEN_STAGES)
+        .values("owner_id")
+        .annotate(n=Count("id"))
+        .values_list("owner_id", "n")
+    )
+    floor = datetime(1970, 1, 1, tzinfo=UTC)
+    seats: dict[int, list[_Seat]] = defaultdict(list)
+    for profile in profiles:
+        level = teams[profile.team_id].level
+        if profile.assigned_count < level:
+            profile.assigned_count = level
+            profile._changed = True
+        seat = _Seat(
+            count=profile.assigned_count,
+            last=profile.last_assigned_at or floor,
+            tiebreak=profile.pk,
+            profile=profile,
+            load=loads.get(profile.user_id, 0),
+        )
+        if seat.has_room():
+            seats[profile.team_id].append(seat)
+    for heap in seats.values():
+        heapq.heapify(heap)
+    return seats
+
+
+def _next_rep(heap: list[_Seat], now: datetime, order: itertools.count) -> RepProfile | None:
+    while heap:
+        seat = heapq.heappop(heap)
+        if not seat.has_room():
+            continue
+        profile = seat.profile
+        profile.assigned_count += 1
+        profile.last_assigned_at = now
+        profile._changed = True
+        seat.count, seat.load = profile.assigned_count, seat.load + 1
+        # Within one batch every pick happens "now": the pick order breaks the tie instead.
+        seat.last, seat.tiebreak = now, next(order)
+        if seat.has_room():
+            heapq.heappush(heap, seat)
+        return profile
+    return None
+
+
+@transaction.atomic
+def leads_assign(*, lead_ids: Sequence[int], now: datetime | None = None) -> list[Assignment]:
+    """Give each unassigned MQL of ``lead_ids`` to a rep by the rules: the first active rule
+    (by position) that matches the lead's country and its company's industry and whose team has
+    an available rep with room. Leads no rule places stay unassigned, for reps to claim.
+
+    A constant number of statements per batch (plus one UPDATE per rep who gets leads); returns
+    the assignments made. Leads already owned (claimed meanwhile) are left alone, so running it
+    twice assigns nothing twice."""
+    now = now or timezone.now()
+    rows = list(
+        Lead.objects.filter(pk__in=list(lead_ids), stage=Stage.MQL, owner__isnull=True)
+        .order_by("pk")
+        .select_for_update(of=("self",))
+        .values_list("pk", "country", "company__industry")
+    )
+    if not rows:
+        return []
+    rules = list(AssignmentRule.objects.filter(active=True).order_by("position", "id"))
+    candidates = {
+        pk: [rule for rule in rules if rule.matches(country=country, industry=industry or "")]
+        for pk, country, industry in rows
+    }
+    team_ids = sorted({rule.team_id for matched in candidates.values() for rule in matched})
+    if not team_ids:
+        return []
+    teams = {
+        team.pk: team
+        for team in Team.objects.filter(pk__in=team_ids).order_by("pk").select_for_update()
+    }
+    seats = _team_seats(teams, now)
+    order = itertools.count()
+    picks: list[tuple[int, RepProfile, AssignmentRule]] = []
+    for pk, _country, _industry in rows:
+        for rule in candidates[pk]:
+            profile = _next_rep(seats.get(rule.team_id, []), now, order)
+            if profile is not None:
+                picks.append((pk, profile, rule))
+                break
+    if not picks:
+        return []
+    return _write_assignments(picks=picks, teams=teams, seats=seats, now=now)
+
+
+def _write_assignments(
+    *,
+    picks: list[tuple[int, RepProfile, AssignmentRule]],
+    teams: dict[int, Team],
+    seats: dict[int, list[_Seat]],
+    now: datetime,
+) -> list[Assignment]:
+    by_owner: dict[int, list[int]] = defaultdict(list)
+    for pk, profile, _rule in picks:
+        by_owner[profile.user_id].append(pk)
+    for owner_id, pks in by_owner.items():
+        Lead.objects.filter(pk__in=pks, owner__isnull=True).update(
+            owner_id=owner_id, updated_at=now
+        )
+    due = {team_id: sla_due(team, now) for team_id, team in teams.items()}
+    assignments = Assignment.objects.bulk_create(
+        Assignment(
+            lead_id=pk,
+            owner_id=profile.user_id,
+            team_id=rule.team_id,
+            rule=rule,
+            rule_name=rule.name,
+            at=now,
+            sla_due_at=due[rule.team_id],
+        )
+        for pk, profile, rule in picks
+    )
+    LeadChange.objects.bulk_create(
+        LeadChange(
+            lead_id=pk,
+            field="owner",
+            old_value="",
+            new_value=_name(profile.user),
+            by_rule=rule_label(rule),
+            at=now,
+        )
+        for pk, profile, rule in picks
+    )
+    changed = {
+        seat.profile.pk: seat.profile
+        for heap in seats.values()
+        for seat in heap
+        if getattr(seat.profile, "_changed", False)
+    }
+    changed.update({profile.pk: profile for _pk, profile, _rule in picks})
+    RepProfile.objects.bulk_update(changed.values(), ["assigned_count", "last_assigned_at"])
+    for team_id, team in teams.items():
+        counts = [seat.count for seat in seats.get(team_id, []) if seat.has_room()]
+        if counts and min(counts) > team.level:
+            team.level = min(counts)
+            team.save(update_fields=["level"])
+    notifications.notify_assigned(assignments=assignments)
+    _announce(assignments)
+    return assignments
+
+
+def _announce(assignments: Sequence[Assignment]) -> None:
+    """``lead.assigned`` to the webhooks that take it, after commit (one task per lead)."""
+    if not assignments or not webhook_subscribed(EventType.LEAD_ASSIGNED):
+        return
+    events = [
+        (
+            a.lead_id,
+            f"assignment:{a.pk}",
+            {
+                "id": a.pk,
+                "owner": a.owner_id,
+                "team": a.team_id,
+                "rule": a.rule_id,
+                "rule_name": a.rule_name,
+                "by_user": a.by_user_id,
+                "at": a.at.isoformat(),
+                "sla_due_at": a.sla_due_at.isoformat() if a.sla_due_at else None,
+            },
+        )
+        for a in assignments
+    ]
+
+    def send() -> None:
+        for lead_id, key, details in events:
+            webhook_tasks.webhook_event_fan_out.delay(
+                EventType.LEAD_ASSIGNED.value, lead_id, None, key, details
+            )
+
+    transaction.on_commit(send)
+
+
+def lead_assign(*, lead_id: int) -> Assignment | None:
+    assignments = leads_assign(lead_ids=[lead_id])
+    return assignments[0] if assignments else None
+
+
+# --- by hand ------------------------------------------------------------------------------------
+
+
+def may_reassign(user: AbstractBaseUser) -> bool:
+    return has_role(user, Role.SALES_MANAGER, Role.ADMIN)
+
+
+@transaction.atomic
+def leads_reassign(
+    *, lead_ids: Sequence[int], to_user: AbstractBaseUser, by_user: AbstractBaseUser
+) -> list[Assignment]:
+    """A manager gives leads to another rep (or manager). Each change is on the lead's timeline
+    as made by the manager; an MQL's SLA starts again for the new owner (in their team's
+    calendar). Leads the new owner already has are left alone; returns the new assignments."""
+    if not may_reassign(by_user):
+        raise PermissionDenied(_("Only sales managers and admins reassign leads."))
+    if not lead_ids:
+        raise ValidationError({"lead_ids": _("Choose at least one lead.")})
+    _check_owner(by_user=by_user, owner=to_user)
+    now = timezone.now()
+    leads = list(
+        lead_visible_to(by_user)
+        .filter(pk__in=list(lead_ids))
+        .exclude(owner=to_user)
+        .order_by("pk")
+        .select_for_update(of=("self",))
+        .select_related("owner")
+    )
+    missing = set(lead_ids) - {lead.pk for lead in leads}
+    missing -= set(Lead.objects.filter(pk__in=missing, owner=to_user).values_list("pk", flat=True))
+    if missing:
+        raise ValidationError(
+            {
+                "lead_ids": _("No such lead: %(ids)s.")
+                % {"ids": ", ".join(map(str, sorted(missing)))}
+            }
+        )
+    if not leads:
+        return []
+    pks = [lead.pk for lead in leads]
+    Lead.objects.filter(pk__in=pks).update(owner=to_user, updated_at=now)
+    Assignment.objects.filter(lead_id__in=pks, sla_closed_at__isnull=True).update(sla_closed_at=now)
+    team = Team.objects.filter(members__user=to_user).first()
+    due = sla_due(team, now)
+    assignments = Assignment.objects.bulk_create(
+        Assignment(
+            lead=lead,
+            owner=to_user,
+            team=team,
+            by_user=by_user,
+            at=now,
+            sla_due_at=due if lead.stage == Stage.MQL else None,
+        )
+        for lead in leads
+    )
+    LeadChange.objects.bulk_create(
+        LeadChange(
+            lead=lead,
+            field="owner",
+            old_value=_name(lead.owner) if lead.owner else "",
+            new_value=_name(to_user),
+            by_user=by_user,
+            at=now,
+        )
+        for lead in leads
+    )
+    notifications.notify_assigned(assignments=assignments)
+    _announce(assignments)
+    return assignments
+
+
+# --- the SLA ------------------------------------------------------------------------------------
+
+
+def sla_close(*, lead_id: int, now: datetime | None = None) -> int:
+    """The rep accepted or rejected the MQL: its clock stops."""
+    return Assignment.objects.filter(lead_id=lead_id, sla_closed_at__isnull=True).update(
+        sla_closed_at=now or timezone.now()
+    )
+
+
+def overdue_assignments(now: datetime):
+    """Running clocks past due whose lead is still the same MQL (it has not left the stage
+    since: a lead that comes back as an MQL later starts a new clock) with the same owner."""
+    return Assignment.objects.filter(
+        sla_closed_at__isnull=True,
+        escalated_at__isnull=True,
+        sla_due_at__lte=now,
+        lead__stage=Stage.MQL,
+        lead__owner_id=F("owner_id"),
+        at__gte=F("lead__stage_changed_at"),
+    )
+
+
+@transaction.atomic
+def sla_escalate_overdue(*, now: datetime | None = None, limit: int = 1000) -> list[int]:
+    """Escalate each overdue MQL once to its team's managers (every active sales manager when
+    the team has none): a notification, and an e-mail to those who opted in. The rows are
+    claimed with SKIP LOCKED and stamped ``escalated_at``, so a repeated or concurrent run
+    escalates nothing twice. Returns the escalated assignments' ids."""
+    now = now or timezone.now()
+    claimed = list(
+        overdue_assignments(now)
+        .order_by("sla_due_at", "id")
+        .select_for_update(of=("self",), skip_locked=True)
+        .values_list("pk", "lead_id", "team_id")[:limit]
+    )
+    if not claimed:
+        return []
+    ids = [pk for pk, _lead, _team in claimed]
+    Assignment.objects.filter(pk__in=ids).update(escalated_at=now)
+    managers: dict[int | None, list[int]] = defaultdict(list)
+    for team_id, user_id in Team.managers.through.objects.filter(
+        team_id__in={team for _pk, _lead, team in claimed if team},
+        user__is_active=True,
+    ).values_list("team_id", "user_id"):
+        managers[team_id].append(user_id)
+    everyone = None
+    rows = []
+    for pk, lead_id, team_id in claimed:
+        recipients = managers.get(team_id)
+        if not recipients:
+            if everyone is None:
+                everyone = list(
+                    get_user_model()
+                    .objects.filter(is_active=True, groups__name=Role.SALES_MANAGER)
+                    .values_list("pk", flat=True)
+                )
+            recipients = everyone
+        rows.extend(
+            Notification(
+                recipient_id=user_id,
+                lead_id=lead_id,
+                assignment_id=pk,
+                kind=Notification.Kind.SLA_OVERDUE,
+                created_at=now,
+            )
+            for user_id in recipients
+        )
+    notifications.notifications_create(rows)
+    return ids
+
+
+# --- teams, rules and rep profiles --------------------------------------------------------------
+
+
+def _check_calendar(
+    *, workdays: list[int], day_starts: time, day_ends: time, time_zone: str, sla_hours: int
+) -> None:
+    errors = {}
+    if not workdays or any(day not in range(7) for day in workdays):
+        errors["workdays"] = _("Choose at least one working day.")
+    if day_ends <= day_starts:
+        errors["day_ends"] = _("The working day must end after it starts.")
+    if time_zone not in available_timezones():
+        errors["time_zone"] = _("“%(zone)s” is not a known time zone.") % {"zone": time_zone}
+    if not 1 <= sla_hours <= 2000:
+        errors["sla_hours"] = _("Enter a number of hours from 1 to 2000.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_managers(managers: Sequence[AbstractBaseUser]) -> None:
+    for user in managers:
+        if not user.is_active or not has_role(user, Role.SALES_MANAGER, Role.ADMIN):
+            raise ValidationError(
+                {"managers": _("%(user)s is not a sales manager.") % {"user": _name(user)}}
+            )
+
+
+@transaction.atomic
+def team_save(
+    *,
+    team_id: int | None = None,
+    name: str,
+    managers: Sequence[AbstractBaseUser] = (),
+    workdays: Sequence[int] = (0, 1, 2, 3, 4),
+    day_starts: time = time(9),
+    day_ends: time = time(17),
+    time_zone: str = "Europe/Berlin",
+    sla_hours: int = DEFAULT_SLA_HOURS,
+) -> Team:
+    """Create a team (``team_id`` None) or change one."""
+    name = name.strip()
+    workdays = sorted(set(workdays))
+    if not name:
+        raise ValidationError({"name": _("Enter a name.")})
+    _check_calendar(
+        workdays=workdays,
+        day_starts=day_starts,
+        day_ends=day_ends,
+        time_zone=time_zone,
+        sla_hours=sla_hours,
+    )
+    _check_managers(managers)
+    if Team.objects.filter(name__iexact=name).exclude(pk=team_id).exists():
+        raise ValidationError({"name": _("Another team already has this name.")})
+    team = Team() if team_id is None else Team.objects.select_for_update().get(pk=team_id)
+    team.name, team.workdays, team.day_starts, team.day_ends = name, workdays, day_starts, day_ends
+    team.time_zone, team.sla_hours = time_zone, sla_hours
+    team.save()
+    team.managers.set(managers)
+    return team
+
+
+@transaction.atomic
+def team_delete(*, team_id: int) -> None:
+    """Delete a team with its rules; its reps keep their leads and become team-less."""
+    Team.objects.filter(pk=team_id).delete()
+
+
+def _check_rule(*, name: str, countries: list[str], industries: list[str]) -> None:
+    errors = {}
+    if not name:
+        errors["name"] = _("Enter a name.")
+    unknown = [code for code in countries if code not in all_countries]
+    if unknown:
+        errors["countries"] = _("Unknown country codes: %(codes)s.") % {"codes": ", ".join(unknown)}
+    unknown = [value for value in industries if value not in Industry.values or not value]
+    if unknown:
+        errors["industries"] = _("Unknown industries: %(values)s.") % {"values": ", ".join(unknown)}
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def assignment_rule_save(
+    *,
+    rule_id: int | None = None,
+    name: str,
+    team: Team,
+    position: int = 100,
+    countries: Sequence[str] = (),
+    industries: Sequence[str] = (),
+    active: bool = True,
+) -> AssignmentRule:
+    """Create a rule (``rule_id`` None) or change one. Empty countries or industries: any."""
+    name = name.strip()
+    countries = sorted({code.strip().upper() for code in countries if code.strip()})
+    industries = sorted(set(industries))
+    _check_rule(name=name, countries=countries, industries=industries)
+    rule = (
+        AssignmentRule()
+        if rule_id is None
+        else AssignmentRule.objects.select_for_update().get(pk=rule_id)
+    )
+    rule.name, rule.team, rule.position, rule.active = name, team, position, active
+    rule.countries, rule.industries, rule.updated_at = countries, industries, timezone.now()
+    rule.save()
+    return rule
+
+
+@transaction.atomic
+def assignment_rule_delete(*, rule_id: int) -> None:
+    AssignmentRule.objects.filter(pk=rule_id).delete()
+
+
+UNSET = object()
+MAX_ABSENCE = timedelta(days=366)
+
+
+@transaction.atomic
+def rep_profile_update(
+    *,
+    user: AbstractBaseUser,
+    by_user: AbstractBaseUser,
+    team: Team | object | None = UNSET,
+    capacity: int | object | None = UNSET,
+    away: bool | object = UNSET,
+    away_until: datetime | object | None = UNSET,
+    notify_by_email: bool | object = UNSET,
+) -> RepProfile:
+    """Change what assignment knows about a rep; arguments left out stay as they are. Reps set
+    their own absence and e-mail wish; managers and admins set anything for anyone. A rep who
+    joins a team starts at the team's round-robin level (neither skipped nor flooded)."""
+    manager = may_reassign(by_user)
+    if not manager and (user.pk != by_user.pk or team is not UNSET or capacity is not UNSET):
+        raise PermissionDenied(_("Only sales managers and admins change teams and capacity."))
+    if (team is not UNSET or capacity is not UNSET or away is not UNSET) and (
+        not user.is_active or not has_role(user, *ASSIGNABLE_ROLES)
+    ):
+        raise ValidationError({"user": _("Only sales reps and managers get leads.")})
+    if capacity is not UNSET and capacity is not None and not 0 <= capacity <= 10_000:
+        raise ValidationError({"capacity": _("Enter a number from 0 to 10000, or leave it empty.")})
+    if away_until is not UNSET and away_until is not None:
+        now = timezone.now()
+        if timezone.is_naive(away_until):
+            raise ValidationError({"away_until": _("Enter a date and time.")})
+        if not now < away_until <= now + MAX_ABSENCE:
+            raise ValidationError(
+                {"away_until": _("Enter a time in the future, at most a year from now.")}
+            )
+    # The team row first, then the profile: the order leads_assign takes them in.
+    if team is not UNSET and team is not None:
+        team = Team.objects.select_for_update().get(pk=team.pk)
+    profile, _created = RepProfile.objects.select_for_update().get_or_create(user=user)
+    if team is not UNSET and team != profile.team:
+        if team is not None:
+            profile.assigned_count = team.level
+        profile.team = team
+    if capacity is not UNSET:
+        profile.capacity = capacity
+    if away is not UNSET:
+        profile.away = away
+        if not away:
+            profile.away_until = None
+    if away_until is not UNSET:
+        profile.away_until = away_until
+    if notify_by_email is not UNSET:
+        profile.notify_by_email = notify_by_email
+    profile.updated_at = timezone.now()
+    profile.save()
+    return profile

@@ -1,0 +1,31 @@
+from celery import shared_task
+
+from sales import assignment, notifications
+
+
+@shared_task(ignore_result=True, acks_late=True, soft_time_limit=120, time_limit=150)
+def leads_assign(lead_ids: list[int]) -> None:
+    """Idempotent: a lead assigned by a first run is owned, and a second run skips it."""
+    assignment.leads_assign(lead_ids=lead_ids)
+
+
+@shared_task(ignore_result=True, acks_late=True, soft_time_limit=120, time_limit=150)
+def sla_escalate_overdue() -> None:
+    """Beat, every minute. Idempotent: an escalated clock is stamped and not escalated again."""
+    assignment.sla_escalate_overdue()
+
+
+@shared_task(
+    ignore_result=True,
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=30,
+    max_retries=8,
+    soft_time_limit=120,
+    time_limit=150,
+)
+def notifications_email(notification_ids: list[int]) -> None:
+    """Idempotent: a notification e-mailed once is not e-mailed again (a retry after a mail
+    server failure resends only the ones not sent)."""
+    for notification_id in notification_ids:
+        notifications.notification_email_send(notification_id=notification_id)

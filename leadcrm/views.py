@@ -1,10 +1,11 @@
 import logging
 
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template import loader
 from django.utils.translation import gettext as _
 from django.views import defaults
@@ -13,8 +14,19 @@ from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_GET
 
 from leadcrm.health import CRITICAL, run_checks
+from leadcrm.roles import Role, has_role
 
 logger = logging.getLogger(__name__)
+
+
+@require_GET
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Where signing in leads: a sales rep starts the day in their queue, everyone else in the
+    lead list (by URL name: the project does not import the apps above it)."""
+    if has_role(request.user, Role.SALES_REP):
+        return redirect("sales:queue")
+    return redirect("leads:list")
 
 
 @never_cache

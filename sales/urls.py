@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sales import assignment_views, pipeline_views, views
+from sales import assignment_views, pipeline_views, queue_views, views
 
 app_name = "sales"
 
@@ -10,6 +10,8 @@ urlpatterns = [
     path("leads/<int:pk>/activities/", views.activity_log, name="activity-log"),
     path("leads/<int:pk>/tasks/", views.task_create, name="task-create"),
     path("tasks/", views.my_tasks, name="my-tasks"),
+    path("queue/", queue_views.queue, name="queue"),
+    path("queue/bulk/", queue_views.queue_bulk, name="queue-bulk"),
     path("tasks/<int:pk>/done/", views.task_done, name="task-done"),
     path("rejections/", views.rejections, name="rejections"),
     path("settings/", views.settings_page, name="settings"),

@@ -61,13 +61,14 @@
     }
   }
 
-  // Lead list: the row checkboxes feed the bulk actions; "select all" takes the page's rows.
+  // Lead list and queue: the row checkboxes feed the bulk actions; "select all" takes the
+  // page's rows.
   function selectionChanged(event) {
     var box = event.target;
     if (!box.matches || !box.matches("[data-select-all], [data-select-row]")) {
       return;
     }
-    var results = box.closest("#lead-results");
+    var results = box.closest("section.results");
     var rows = results.querySelectorAll("[data-select-row]");
     if (box.matches("[data-select-all]")) {
       rows.forEach(function (row) {

@@ -1,15 +1,16 @@
-/* "My tasks" by keyboard: j / k move between tasks, x ticks the current one off (or reopens
-   it), Enter opens its lead. Without this script every task is still a form and a link. */
+/* Lists worked by keyboard ("My tasks", the queue): j / k move between rows, Enter opens the
+   row's lead, and a row's [data-key="x"] element is clicked by that key (x: tick a task off or
+   select a queue row, c: log a call). Without this script every row is still a form and links. */
 (function () {
   "use strict";
 
   function rows() {
-    return Array.prototype.slice.call(document.querySelectorAll("[data-task-row]"));
+    return Array.prototype.slice.call(document.querySelectorAll("[data-key-row]"));
   }
 
   function current() {
     var active = document.activeElement;
-    return active ? active.closest("[data-task-row]") : null;
+    return active ? active.closest("[data-key-row]") : null;
   }
 
   function move(step) {
@@ -28,21 +29,22 @@
   }
 
   document.addEventListener("keydown", function (event) {
-    if (!document.querySelector("[data-task-board]") || typing(event.target)) {
+    if (!document.querySelector("[data-key-board]") || typing(event.target)) {
       return;
     }
     if (event.altKey || event.ctrlKey || event.metaKey) {
       return;
     }
     var row = current();
+    var action = row && event.key.length === 1 ? row.querySelector('[data-key="' + event.key + '"]') : null;
     if (event.key === "j") {
       move(1);
     } else if (event.key === "k") {
       move(-1);
-    } else if (event.key === "x" && row) {
-      row.querySelector("[data-task-toggle]").click();
     } else if (event.key === "Enter" && row && event.target === row) {
-      row.querySelector("[data-task-lead]").click();
+      row.querySelector("[data-key-open]").click();
+    } else if (action) {
+      action.click();
     } else {
       return;
     }
@@ -59,6 +61,19 @@
       }
     }
   });
+
+  // The queue reloads itself every 30 seconds, so a lead assigned meanwhile appears without a
+  // reload; not while leads are selected or the keyboard is on a row.
+  window.setInterval(function () {
+    var results = document.querySelector("[data-queue-refresh]");
+    if (!results || !window.htmx || results.querySelector("[data-select-row]:checked") || current()) {
+      return;
+    }
+    window.htmx.ajax("GET", results.getAttribute("data-queue-refresh"), {
+      target: "#queue-results",
+      swap: "outerHTML"
+    });
+  }, 30000);
 })();
 
 /* The pipeline board: drag a card onto another step's column. Without the script (or without a

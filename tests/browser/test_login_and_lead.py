@@ -13,12 +13,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "correct-horse-battery"
 
 
-def log_in(page: Page, base_url: str, username: str) -> None:
+def log_in(page: Page, base_url: str, username: str, landing: str | None = "/leads/") -> None:
+    """Sign in, then open ``landing`` (the lead list) wherever the role's home page is."""
     page.goto(f"{base_url}/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/leads/$"))
+    expect(page).to_have_url(re.compile(r"/(leads|sales/queue)/$"))
+    if landing and not page.url.endswith(landing):
+        page.goto(f"{base_url}{landing}")
 
 
 def test_it_logs_in_finds_a_lead_and_shows_its_timeline(page: Page, live_server, marketer):

@@ -1,0 +1,67 @@
+"""Reads for a sales rep's queue: their new MQLs and their SQLs, best rank first, with what a rep
+decides on (traffic light, SLA, last activity, next task), one query per page."""
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.utils.translation import gettext_lazy as _
+
+from leadcrm.roles import Role, has_role
+from leads.lifecycle import Stage
+from leads.listing import Key, Phase, Sort
+from leads.models import Activity, Lead
+from leads.selectors import lead_visible_to
+from sales.selectors import SlaState, leads_with_sla
+
+QUEUE_STAGES = (Stage.MQL, Stage.SQL)
+QUEUE_PAGE_SIZE = 50
+
+# Best rank first, then the lead that entered its stage last (the newest hand-over). The owner
+# filter comes first (lead_stage_owner), so this sorts one rep's open leads, a few thousand at
+# most (docs/benchmarks.md, "The rep's queue").
+QUEUE_SORT = Sort(
+    _("Best rank"),
+    (
+        Phase(
+            (
+                Key("k_rank_order", F("rank_order"), "int"),
+                Key("k_stage_changed_at", F("stage_changed_at"), "datetime"),
+                Key("k_id", F("id"), "int"),
+            )
+        ),
+    ),
+    descending=True,
+)
+
+
+def may_open_any_queue(user: AbstractBaseUser) -> bool:
+    """Managers and admins open any rep's queue; a rep only their own."""
+    return has_role(user, Role.SALES_MANAGER, Role.ADMIN)
+
+
+def queue_leads(
+    *,
+    user: AbstractBaseUser,
+    owner_ids: list[int],
+    stage: str = "",
+    temperature: str = "",
+    overdue_only: bool = False,
+) -> QuerySet[Lead]:
+    """The open MQLs and SQLs of the ``owner_ids`` that ``user`` may see, with ``sla_state``,
+    ``sla_due_at``, ``last_activity_at``, ``next_task_due`` and ``next_task_subject``."""
+    leads = lead_visible_to(user).filter(owner_id__in=owner_ids, stage__in=QUEUE_STAGES)
+    if stage in QUEUE_STAGES:
+        leads = leads.filter(stage=stage)
+    if temperature:
+        leads = leads.filter(temperature=temperature)
+    latest = Activity.objects.filter(lead=OuterRef("pk")).order_by("-created_at", "-id")
+    open_tasks = Activity.objects.filter(
+        lead=OuterRef("pk"), kind=Activity.Kind.TASK, done_at__isnull=True
+    ).order_by("due_at", "id")
+    leads = leads_with_sla(leads.select_related("company", "owner")).annotate(
+        last_activity_at=Subquery(latest.values("created_at")[:1]),
+        next_task_due=Subquery(open_tasks.values("due_at")[:1]),
+        next_task_subject=Subquery(open_tasks.values("subject")[:1]),
+    )
+    if overdue_only:
+        leads = leads.filter(sla_state=SlaState.OVERDUE)
+    return leads

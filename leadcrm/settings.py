@@ -352,6 +352,8 @@ LEADCRM_TRACK_RATE = _rate_pair("LEADCRM_TRACK_RATE", "600/minute")
 LEADCRM_FORM_RATE_PER_IP = _rate_pair("LEADCRM_FORM_RATE_PER_IP", "10/minute")
 LEADCRM_FORM_RATE_PER_FORM = _rate_pair("LEADCRM_FORM_RATE_PER_FORM", "300/minute")
 LEADCRM_FORM_MIN_SECONDS = env_int("LEADCRM_FORM_MIN_SECONDS", 3)
+# How often an open queue page reloads its rows, so newly assigned leads appear.
+LEADCRM_QUEUE_REFRESH_SECONDS = env_int("LEADCRM_QUEUE_REFRESH_SECONDS", 30)
 LEADCRM_DOUBLE_OPT_IN_DAYS = env_int("LEADCRM_DOUBLE_OPT_IN_DAYS", 7)
 # The address the links in e-mails start with (the double opt-in link), e.g. https://crm.example.com
 LEADCRM_PUBLIC_URL = env_str("LEADCRM_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -255,7 +255,9 @@ class LeadListCreateApi(generics.ListAPIView):
         )
 
     def get_queryset(self):
-        return selectors.lead_list(user=self.request.user)
+        return selectors.lead_list(
+            user=self.request.user, owner=self.request.query_params.get("owner")
+        )
 
     @extend_schema(
         responses={

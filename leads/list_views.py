@@ -168,7 +168,9 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     joins = joins_for(columns)
 
     filterset = LeadFilter(
-        request.GET or None, queryset=selectors.lead_list(user=user, joins=joins), request=request
+        request.GET or None,
+        queryset=selectors.lead_list(user=user, joins=joins, owner=request.GET.get("owner")),
+        request=request,
     )
     filter_form = _filter_form(filterset)
     sort = request.GET.get("sort", DEFAULT_SORT)

@@ -335,6 +335,11 @@ class Lead(models.Model):
             ),
             # One index per remaining sort of the lead list and API (leads.listing.SORTS),
             # each ending in id like the keyset cursor; migration 0012 says what each costs.
+            # A rep's own leads best rank first: the queue and ?owner=…&ordering=rank.
+            models.Index(
+                fields=["owner", "-rank_order", "-behaviour_score", "-created_at", "-id"],
+                name="lead_owner_rank",
+            ),
             models.Index(fields=["-behaviour_score", "-id"], name="lead_score"),
             models.Index(fields=["-stage_changed_at", "-id"], name="lead_stage_changed"),
             models.Index(fields=["-updated_at", "-id"], name="lead_updated"),

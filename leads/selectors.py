@@ -54,8 +54,17 @@ def lead_visible_to(user) -> QuerySet[Lead]:
     return leads.none()
 
 
-def lead_list(*, user, joins: Sequence[str] = ("company", "owner")) -> QuerySet[Lead]:
-    """Leads for list pages and the API, with what each row shows (``joins``) in one query."""
+def lead_list(
+    *, user, joins: Sequence[str] = ("company", "owner"), owner: str | None = None
+) -> QuerySet[Lead]:
+    """Leads for list pages and the API, with what each row shows (``joins``) in one query.
+
+    ``owner`` is the list's owner filter as sent: when it names the user, every lead it admits
+    is visible to them, so a rep's own list skips lead_visible_to's OR, which keeps PostgreSQL
+    from reading the page in index order (lead_owner_rank, lead_owner_created).
+    """
+    if owner is not None and owner == str(user.pk):
+        return Lead.objects.filter(owner_id=user.pk).select_related(*joins)
     return lead_visible_to(user).select_related(*joins)
 
 

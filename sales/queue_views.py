@@ -4,6 +4,7 @@ sales.queue and sales.selectors, writes through the services."""
 from datetime import datetime, time, timedelta
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -97,6 +98,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "may_reassign": may_reassign(request.user),
         "owners": assignable_owners(for_user=request.user) if manager else [],
         "today": timezone.localdate(),
+        "refresh_seconds": settings.LEADCRM_QUEUE_REFRESH_SECONDS,
     }
     template = "sales/_queue_results.html" if _is_htmx(request) else "sales/queue.html"
     response = render(request, template, context)

@@ -26,6 +26,8 @@ reps=$((leads / 5000 < 2 ? 2 : leads / 5000 > 20 ? 20 : leads / 5000))
 # Every benchmark runs even when an earlier one misses its goal; the exit status says if any did.
 status=0
 .venv/bin/python -m bench.lead_list --requests "${BENCH_REQUESTS:-200}" || status=1
+# The busiest rep's queue page and SQL list.
+.venv/bin/python -m bench.queue --requests "${BENCH_REQUESTS:-200}" || status=1
 # Scoring: a rule change over every lead (a ledger of ten rows per lead), then events one by one.
 .venv/bin/python -m bench.rescore --ledger "$((leads * 10))" \
   --sample "${BENCH_RESCORE_SAMPLE:-10000}" || status=1

@@ -62,18 +62,27 @@
     }
   });
 
-  // The queue reloads itself every 30 seconds, so a lead assigned meanwhile appears without a
-  // reload; not while leads are selected or the keyboard is on a row.
-  window.setInterval(function () {
+  // The queue reloads itself (every data-refresh-seconds, 30 by default), so a lead assigned
+  // meanwhile appears without a reload; not while leads are selected or a row has the keyboard.
+  function refreshQueue() {
     var results = document.querySelector("[data-queue-refresh]");
-    if (!results || !window.htmx || results.querySelector("[data-select-row]:checked") || current()) {
-      return;
+    if (results && window.htmx && !results.querySelector("[data-select-row]:checked") && !current()) {
+      window.htmx.ajax("GET", results.getAttribute("data-queue-refresh"), {
+        target: "#queue-results",
+        swap: "outerHTML"
+      });
     }
-    window.htmx.ajax("GET", results.getAttribute("data-queue-refresh"), {
-      target: "#queue-results",
-      swap: "outerHTML"
-    });
-  }, 30000);
+    scheduleQueueRefresh();
+  }
+
+  function scheduleQueueRefresh() {
+    var results = document.querySelector("[data-queue-refresh]");
+    if (results) {
+      var seconds = parseInt(results.getAttribute("data-refresh-seconds"), 10) || 30;
+      window.setTimeout(refreshQueue, seconds * 1000);
+    }
+  }
+  scheduleQueueRefresh();
 })();
 
 /* The pipeline board: drag a card onto another step's column. Without the script (or without a

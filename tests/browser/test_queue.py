@@ -43,3 +43,18 @@ def test_a_rep_works_the_queue_with_the_keyboard(page: Page, live_server, sales_
     page.keyboard.press("c")
     expect(page).to_have_url(re.compile(rf"/leads/{second.pk}/#activities$"))
     expect(page.locator("#activities")).to_be_visible()
+
+
+def test_a_lead_assigned_meanwhile_appears_without_a_reload(
+    page: Page, live_server, sales_rep, settings
+):
+    settings.LEADCRM_QUEUE_REFRESH_SECONDS = 1
+    LeadFactory(first_name="Ada", last_name="First", stage=Stage.SQL, owner=sales_rep)
+    log_in(page, live_server.url, "rep", landing=None)
+    rows = page.locator("[data-queue-row]")
+    expect(rows).to_have_count(1)
+
+    LeadFactory(first_name="Newly", last_name="Assigned", stage=Stage.MQL, owner=sales_rep)
+
+    expect(rows).to_have_count(2)
+    expect(page.locator("#queue-results")).to_contain_text("Newly Assigned")

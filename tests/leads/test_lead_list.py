@@ -409,3 +409,18 @@ def test_a_new_user_without_settings_gets_the_default_columns(client):
     client.force_login(user)
 
     assert "owner" in client.get(LIST_URL).context["columns"]
+
+
+def test_a_reps_own_list_holds_exactly_their_leads(client, sales_rep, other_rep):
+    mine = LeadFactory(stage=Stage.CUSTOMER, owner=sales_rep)
+    LeadFactory(stage=Stage.MQL)  # unassigned: visible to the rep, but not theirs
+    LeadFactory(stage=Stage.SQL, owner=other_rep)
+    client.force_login(sales_rep)
+
+    page = client.get(LIST_URL, {"owner": sales_rep.pk})
+    api = client.get(reverse("api-lead-list"), {"owner": sales_rep.pk}).json()
+    others = client.get(reverse("api-lead-list"), {"owner": other_rep.pk}).json()
+
+    assert [lead.pk for lead in page.context["leads"]] == [mine.pk]
+    assert [lead["id"] for lead in api["results"]] == [mine.pk]
+    assert others["results"] == []

@@ -510,12 +510,6 @@ def _label(rows: list[KpiRow], group_by: str | None) -> None:
             row.label = _("All")
 
 
-def _sort_key(row: KpiRow, sort: str):
-    value = getattr(row, sort)
-    # Rows without a value (a dash) come last in either direction.
-    return (value is None, value if value is not None else 0)
-
-
 SORTS = ["roi", "cpl", "cpa", "leads", "customers", "cost", "gross_margin", "label"]
 
 
@@ -528,10 +522,12 @@ def kpi_table(
         return sorted(rows, key=lambda row: row.key)
     if sort == "label":
         return sorted(rows, key=lambda row: row.label.lower(), reverse=descending)
+    # Ties in label order (a stable sort); rows without the value (a dash) last.
+    rows.sort(key=lambda row: row.label.lower())
     with_value = [row for row in rows if getattr(row, sort) is not None]
     without = [row for row in rows if getattr(row, sort) is None]
     with_value.sort(key=lambda row: getattr(row, sort), reverse=descending)
-    return with_value + sorted(without, key=lambda row: row.label.lower())
+    return with_value + without
 
 
 def kpi_total(report: ReportFilter) -> KpiRow:

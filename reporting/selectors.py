@@ -33,6 +33,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, Trunc
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -120,14 +121,25 @@ class ReportFilter:
         return "last_campaign" if self.attribution == Attribution.LAST else "first_campaign"
 
 
+def default_period(today: date | None = None) -> tuple[date, date]:
+    """The last twelve months: the first day of the month eleven months ago until today."""
+    today = today or timezone.localdate()
+    month = today.year * 12 + today.month - 1 - 11
+    return date(month // 12, month % 12 + 1, 1), today
+
+
 def report_scope(*, user, wanted: ReportFilter) -> ReportFilter:
     """The filter ``user`` may have: a sales rep sees the figures of their own leads only (the
     owner filter is set to them whatever was asked); others see everything they ask for."""
-    if has_role(user, Role.MARKETER, Role.SALES_MANAGER, Role.ADMIN):
+    if sees_everyones_figures(user):
         return wanted
     if has_role(user, Role.SALES_REP):
         return replace(wanted, owner_id=user.pk)
     raise ValidationError(_("Your role may not see reports."))
+
+
+def sees_everyones_figures(user) -> bool:
+    return has_role(user, Role.MARKETER, Role.SALES_MANAGER, Role.ADMIN)
 
 
 def may_see_reports(user) -> bool:
@@ -591,3 +603,55 @@ def drilldown_leads(report: ReportFilter, *, limit: int = 100) -> QuerySet[Lead]
 
 def campaign_choices() -> QuerySet[Campaign]:
     return Campaign.objects.order_by("name").only("id", "name")
+
+
+# --- campaigns: budget vs spend --------------------------------------------------------------
+
+
+def _spent():
+    """All costs of a campaign in the report currency (a Subquery per campaign row)."""
+    costs = (
+        CampaignCost.objects.filter(campaign=OuterRef("pk"))
+        .values("campaign")
+        .annotate(total=Sum(F("amount") * _rate_expression(), output_field=MONEY))
+        .values("total")
+    )
+    return Coalesce(Subquery(costs, output_field=MONEY), Value(ZERO), output_field=MONEY)
+
+
+def campaign_list() -> QuerySet[Campaign]:
+    """Campaigns with what they cost so far (``spent``, report currency) and their costs'
+    currencies lacking a rate (``spent`` is then None), newest first: one query."""
+    _refuse_unconvertible(_unconvertible(CampaignCost.objects.all()))
+    return Campaign.objects.annotate(spent=_spent(), cost_rows=Count("costs")).order_by(
+        F("starts_on").desc(nulls_last=True), "name"
+    )
+
+
+@dataclass(frozen=True)
+class Spend:
+    budget: Decimal | None
+    budget_currency: str
+    spent: Decimal
+
+    @property
+    def share(self) -> Decimal | None:
+        """Spent / budget (1.1 = 10 % over), None without a budget in the report currency."""
+        if self.budget_currency != REPORT_CURRENCY:
+            return None
+        return _ratio(self.spent, self.budget)
+
+    @property
+    def over(self) -> bool:
+        return self.share is not None and self.share > 1
+
+
+def campaign_spend(*, campaign_id: int) -> Spend:
+    campaign = campaign_list().get(pk=campaign_id)
+    return Spend(
+        budget=campaign.budget, budget_currency=campaign.budget_currency, spent=campaign.spent
+    )
+
+
+def campaign_costs(*, campaign_id: int) -> QuerySet[CampaignCost]:
+    return CampaignCost.objects.filter(campaign_id=campaign_id).order_by("-incurred_on", "-id")

@@ -18,8 +18,9 @@
     var labels = [];
     Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
       var head = row.cells[0];
-      if (!row.cells[1] || !row.cells[1].hasAttribute("data-value")) {
-        return;
+      var cells = series.map(function (item) { return row.cells[item.index]; });
+      if (!cells.length || !cells.every(function (cell) { return cell && cell.hasAttribute("data-value"); })) {
+        return; // the "nothing here" row
       }
       var note = head.getAttribute("data-note");
       labels.push(head.textContent.trim() + (note ? " (" + note + ")" : ""));

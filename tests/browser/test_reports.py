@@ -47,7 +47,7 @@ def test_a_marketer_opens_the_dashboard_and_a_filter_changes_the_charts(
         "window.Chart.getChart(document.querySelector('[data-chart=bar]')).data.labels"
     ) == ["Paid search / ads", "Webinar"]
 
-    page.get_by_label("Channel").select_option(Channel.WEBINAR)
+    page.get_by_label("Channel", exact=True).select_option(Channel.WEBINAR)
     page.get_by_role("button", name="Show").click()
 
     page.wait_for_function(f"{funnel_leads} && {funnel_leads}.data.datasets[0].data[0] === 3")

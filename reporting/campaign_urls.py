@@ -6,6 +6,7 @@ app_name = "campaigns"
 
 urlpatterns = [
     path("", campaign_views.campaign_list, name="list"),
+    path("exchange-rates/", campaign_views.exchange_rates, name="rates"),
     path("new/", campaign_views.campaign_create, name="create"),
     path("<int:pk>/edit/", campaign_views.campaign_edit, name="edit"),
     path("<int:pk>/costs/", campaign_views.campaign_costs, name="costs"),

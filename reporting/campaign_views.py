@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from leads.forms import add_service_error
 from leads.models import Campaign
 from reporting import selectors, services
-from reporting.forms import CampaignForm, CostForm, CostImportForm
+from reporting.forms import CampaignForm, CostForm, CostImportForm, ExchangeRateForm
 
 # Larger files are not cost lists.
 IMPORT_MAX_BYTES = 2 * 1024 * 1024
@@ -36,7 +36,10 @@ def _marketing(perm: str):
 def campaign_list(request: HttpRequest) -> HttpResponse:
     context = {"can_add": request.user.has_perm("leads.add_campaign")}
     try:
-        context["campaigns"] = list(selectors.campaign_list())
+        context["campaigns"] = [
+            (campaign, selectors.Spend(campaign.budget, campaign.budget_currency, campaign.spent))
+            for campaign in selectors.campaign_list()
+        ]
     except ValidationError as exc:
         context["campaigns"] = list(Campaign.objects.order_by("name"))
         context["report_error"] = " ".join(exc.messages)
@@ -164,3 +167,33 @@ def cost_import(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 return redirect("campaigns:costs", pk=campaign.pk)
     return _costs_page(request, campaign, import_form=form, errors=errors, status=400)
+
+
+@require_http_methods(["GET", "POST"])
+@_marketing("reporting.view_exchangerate")
+def exchange_rates(request: HttpRequest) -> HttpResponse:
+    """The rates reports convert other currencies to euros with; marketers and admins keep them."""
+    can_change = request.user.has_perm("reporting.add_exchangerate") and request.user.has_perm(
+        "reporting.change_exchangerate"
+    )
+    form = ExchangeRateForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if not can_change:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                rate = services.exchange_rate_set(**form.cleaned_data, by_user=request.user)
+            except ValidationError as exc:
+                add_service_error(form, exc)
+            else:
+                messages.success(request, _("Saved: %(rate)s.") % {"rate": rate})
+                return redirect("campaigns:rates")
+        status = 400
+    context = {
+        "form": form,
+        "rates": selectors.exchange_rates(),
+        "missing": selectors.currencies_without_rate(),
+        "can_change": can_change,
+    }
+    return render(request, "reporting/exchange_rates.html", context, status=status)

@@ -10,10 +10,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 
-from leads.lifecycle import FUNNEL
 from reporting.selectors import KpiRow
 
 CENT = Decimal("0.01")
+# Short names of the funnel's steps (charts on a phone have little room).
+FUNNEL_LABELS = [_("Leads"), _("MQLs"), _("SQLs"), _("Opportunities"), _("Customers")]
 RATE = Decimal("0.0001")
 CONVERSIONS = [
     ("unqualified_mql", _("Lead → MQL")),
@@ -95,7 +96,7 @@ def funnel_steps(row: KpiRow) -> list[dict]:
         steps.append(
             {
                 "stage": stage,
-                "label": str(FUNNEL[index].label),
+                "label": str(FUNNEL_LABELS[index]),
                 "count": count,
                 "conversion": None if index == 0 else rate(conversions[index - 1]),
                 "median_days": days(row.median_seconds.get(stage)),

@@ -1,6 +1,8 @@
 """Browser forms of the reports and campaign pages: input checked at the edge; figures come
 from reporting.selectors, writes go through reporting.services."""
 
+from decimal import Decimal
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -141,4 +143,20 @@ class CostImportForm(forms.Form):
             "Columns campaign, date, amount and optionally currency, until, note; separated by "
             "commas or semicolons."
         ),
+    )
+
+
+class ExchangeRateForm(forms.Form):
+    currency = forms.RegexField(
+        label=_("Currency"),
+        regex=r"^[A-Za-z]{3}$",
+        max_length=3,
+        help_text=_("Three letters, e.g. USD."),
+    )
+    rate = forms.DecimalField(
+        label=_("Value of one unit in EUR"),
+        max_digits=14,
+        decimal_places=6,
+        min_value=Decimal("0.000001"),
+        localize=True,
     )

@@ -235,7 +235,7 @@ def _refuse_unconvertible(currencies: set[str]) -> None:
             {
                 "currency": _(
                     "Amounts in %(currencies)s cannot be added to %(base)s without an exchange "
-                    "rate. Enter the rate under Reports → Exchange rates."
+                    "rate. Enter the rate under Campaigns → Exchange rates."
                 )
                 % {"currencies": ", ".join(sorted(currencies)), "base": REPORT_CURRENCY}
             }
@@ -655,3 +655,13 @@ def campaign_spend(*, campaign_id: int) -> Spend:
 
 def campaign_costs(*, campaign_id: int) -> QuerySet[CampaignCost]:
     return CampaignCost.objects.filter(campaign_id=campaign_id).order_by("-incurred_on", "-id")
+
+
+def exchange_rates() -> QuerySet[ExchangeRate]:
+    return ExchangeRate.objects.select_related("updated_by").order_by("currency")
+
+
+def currencies_without_rate() -> list[str]:
+    """Currencies of costs or won margins that reports cannot add up yet (two queries)."""
+    won = Opportunity.objects.filter(status=Opportunity.Status.WON, gross_margin__isnull=False)
+    return sorted(_unconvertible(CampaignCost.objects.all()) | _unconvertible(won))

@@ -43,7 +43,12 @@ def report_view(view: Callable) -> Callable:
 
 
 def _filters(request: HttpRequest) -> tuple[ReportFilterForm, ReportFilter, int]:
-    form = ReportFilterForm(request.GET or None, user=request.user)
+    if request.GET:
+        form = ReportFilterForm(request.GET, user=request.user)
+    else:
+        since, until = selectors.default_period()
+        initial = {"since": since, "until": until, "granularity": "month", "attribution": "first"}
+        form = ReportFilterForm(initial=initial, user=request.user)
     status = 400 if form.is_bound and not form.is_valid() else 200
     report = selectors.report_scope(user=request.user, wanted=form.report_filter())
     return form, report, status

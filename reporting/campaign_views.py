@@ -41,7 +41,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
             for campaign in selectors.campaign_list()
         ]
     except ValidationError as exc:
-        context["campaigns"] = list(Campaign.objects.order_by("name"))
+        context["campaigns"] = [(campaign, None) for campaign in Campaign.objects.order_by("name")]
         context["report_error"] = " ".join(exc.messages)
     return render(request, "reporting/campaign_list.html", context)
 

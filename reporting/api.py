@@ -300,3 +300,80 @@ class ReportFunnelApi(APIView):
         report, _data = _report(self, request)
         payload = {**_envelope(report), "steps": funnel_steps(selectors.kpi_total(report))}
         return Response(FunnelOutputSerializer(payload).data)
+
+
+class AcceptanceRowSerializer(serializers.Serializer):
+    campaign = serializers.IntegerField(allow_null=True)
+    campaign_name = serializers.CharField()
+    accepted = serializers.IntegerField(help_text="MQLs sales moved to SQL")
+    rejected = serializers.IntegerField(help_text="MQLs sales sent back")
+    acceptance = serializers.DecimalField(max_digits=12, decimal_places=4, allow_null=True)
+    reasons = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Rejections per reason code"
+    )
+
+
+class RepRowSerializer(serializers.Serializer):
+    owner = serializers.IntegerField(allow_null=True)
+    owner_name = serializers.CharField()
+    accepted = serializers.IntegerField(help_text="MQLs this user accepted as SQL")
+    opportunities_opened = serializers.IntegerField()
+    won = serializers.IntegerField()
+    lost = serializers.IntegerField()
+    win_rate = serializers.DecimalField(max_digits=12, decimal_places=4, allow_null=True)
+    won_amount = serializers.DecimalField(max_digits=20, decimal_places=2)
+    won_margin = serializers.DecimalField(max_digits=20, decimal_places=2)
+
+
+class SalesOutputSerializer(ReportEnvelopeSerializer):
+    acceptance = AcceptanceRowSerializer(many=True)
+    reps = RepRowSerializer(many=True)
+
+
+def sales_values(acceptance, reps) -> dict:
+    codes = {reason.pk: reason.code for reason in acceptance.reasons}
+    return {
+        "acceptance": [
+            {
+                "campaign": row.campaign_id,
+                "campaign_name": row.label,
+                "accepted": row.accepted,
+                "rejected": row.rejected,
+                "acceptance": rate(row.acceptance),
+                "reasons": {codes[pk]: count for pk, count in row.reasons.items()},
+            }
+            for row in acceptance.rows
+        ],
+        "reps": [
+            {
+                "owner": row.owner_id,
+                "owner_name": row.label,
+                "accepted": row.accepted,
+                "opportunities_opened": row.created,
+                "won": row.won,
+                "lost": row.lost,
+                "win_rate": rate(row.win_rate),
+                "won_amount": money(row.won_amount),
+                "won_margin": money(row.won_margin),
+            }
+            for row in reps
+        ],
+    }
+
+
+class ReportSalesApi(APIView):
+    """MQL acceptance per campaign (with rejection reasons) and performance per sales rep
+    (opportunities opened, won and lost in the period, amount and margin won, win rate). A
+    sales rep gets their own row only."""
+
+    @extend_schema(
+        parameters=[ReportQuerySerializer],
+        responses={200: SalesOutputSerializer, 400: INVALID, 403: FORBIDDEN},
+    )
+    def get(self, request: Request) -> Response:
+        report, _data = _report(self, request)
+        payload = {
+            **_envelope(report),
+            **sales_values(selectors.mql_acceptance(report), selectors.rep_performance(report)),
+        }
+        return Response(SalesOutputSerializer(payload).data)

@@ -8,5 +8,6 @@ urlpatterns = [
     path("reports/trend/", api.ReportTrendApi.as_view(), name="api-report-trend"),
     path("reports/channels/", api.ReportChannelsApi.as_view(), name="api-report-channels"),
     path("reports/campaigns/", api.ReportCampaignsApi.as_view(), name="api-report-campaigns"),
+    path("reports/sales/", api.ReportSalesApi.as_view(), name="api-report-sales"),
     path("reports/directions/", api.ReportDirectionsApi.as_view(), name="api-report-directions"),
 ]

@@ -172,3 +172,25 @@ def export_csv(request: HttpRequest, kind: str) -> HttpResponse:
     except ValidationError as exc:
         return HttpResponse(" ".join(exc.messages), status=400, content_type="text/plain")
     return csv_response(name, [row_values(row) for row in rows], KPI_COLUMNS)
+
+
+@report_view
+def sales_report(request: HttpRequest) -> HttpResponse:
+    """MQL acceptance and rejection reasons per campaign; rep performance from opportunities."""
+    form, report, status = _filters(request)
+    context = {
+        "form": form,
+        "report": report,
+        "currency": REPORT_CURRENCY,
+        "query": _query(request),
+        "sees_costs": report.owner_id is None,
+    }
+    try:
+        context.update(
+            acceptance=selectors.mql_acceptance(report),
+            reps=selectors.rep_performance(report),
+        )
+    except ValidationError as exc:
+        context["report_error"] = " ".join(exc.messages)
+        status = 400
+    return render(request, "reporting/sales.html", context, status=status)

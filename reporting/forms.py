@@ -19,10 +19,14 @@ class ReportFilterForm(forms.Form):
     """The dashboard's filters; the same parameters as /api/v1/reports/… take."""
 
     since = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     until = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("To"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     granularity = forms.ChoiceField(
         label=_("Trend by"), choices=Granularity.CHOICES, required=False
@@ -108,10 +112,14 @@ class CampaignForm(forms.Form):
     channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
     direction = forms.ChoiceField(label=_("Direction"), choices=Campaign.Direction.choices)
     starts_on = forms.DateField(
-        label=_("Starts on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Starts on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     ends_on = forms.DateField(
-        label=_("Ends on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Ends on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     budget = AmountField(label=_("Budget"), required=False)
     budget_currency = forms.RegexField(
@@ -121,12 +129,13 @@ class CampaignForm(forms.Form):
 
 class CostForm(forms.Form):
     incurred_on = forms.DateField(
-        label=_("Date (or first day)"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Date (or first day)"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     until = forms.DateField(
         label=_("Last day (a cost for a period)"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("Spread over the months of the period, pro rata by days."),
     )
     amount = AmountField(label=_("Amount"))

@@ -21,8 +21,6 @@ INVALID = OpenApiResponse(
     description="Invalid filters, or amounts in a currency without an exchange rate (`currency`)"
 )
 FORBIDDEN = OpenApiResponse(description="Your role may not see reports")
-# Longest period a report covers (day buckets over it are still a readable chart).
-MAX_DAYS = 3 * 366
 
 
 class ReportQuerySerializer(serializers.Serializer):
@@ -58,10 +56,9 @@ class ReportQuerySerializer(serializers.Serializer):
             )
         default_since, default_until = selectors.default_period()
         since, until = attrs.get("since", default_since), attrs.get("until", default_until)
-        if since > until:
-            raise serializers.ValidationError({"until": _("The last day is before the first.")})
-        if (until - since).days >= MAX_DAYS:
-            raise serializers.ValidationError({"since": _("A report covers at most three years.")})
+        errors = selectors.period_errors(since, until)
+        if errors:
+            raise serializers.ValidationError(errors)
         attrs["since"], attrs["until"] = since, until
         return attrs
 

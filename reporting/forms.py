@@ -12,8 +12,6 @@ from leads.selectors import assignable_owners
 from reporting import selectors
 from reporting.selectors import NO_CAMPAIGN, Attribution, Granularity, ReportFilter
 
-MAX_DAYS = 3 * 366
-
 
 class ReportFilterForm(forms.Form):
     """The dashboard's filters; the same parameters as /api/v1/reports/… take."""
@@ -67,10 +65,8 @@ class ReportFilterForm(forms.Form):
         default_since, default_until = selectors.default_period()
         since = data.get("since") or default_since
         until = data.get("until") or default_until
-        if since > until:
-            self.add_error("until", _("The last day is before the first."))
-        elif (until - since).days >= MAX_DAYS:
-            self.add_error("since", _("A report covers at most three years."))
+        for name, message in selectors.period_errors(since, until).items():
+            self.add_error(name, message)
         data["since"], data["until"] = since, until
         return data
 

@@ -132,6 +132,26 @@ class ReportFilter:
         return "last_campaign" if self.attribution == Attribution.LAST else "first_campaign"
 
 
+# Reports cover days in this range (a period before it would be nonsense; and the day after
+# ``until`` and the period before ``since`` must still be dates).
+EARLIEST = date(1970, 1, 1)
+LATEST = date(2999, 12, 31)
+MAX_DAYS = 3 * 366
+
+
+def period_errors(since: date, until: date) -> dict[str, str]:
+    """What is wrong with a report period, by field (empty when it is fine)."""
+    if since < EARLIEST:
+        return {"since": _("Choose a day from 1970 on.")}
+    if until > LATEST:
+        return {"until": _("Choose a day before 3000.")}
+    if since > until:
+        return {"until": _("The last day is before the first.")}
+    if (until - since).days >= MAX_DAYS:
+        return {"since": _("A report covers at most three years.")}
+    return {}
+
+
 def default_period(today: date | None = None) -> tuple[date, date]:
     """The last twelve months: the first day of the month eleven months ago until today."""
     today = today or timezone.localdate()

@@ -137,4 +137,11 @@ def test_it_documents_every_operation(api_schema):
         "POST /api/v1/leads/{id}/convert/",
         "GET /api/v1/pipeline-stages/",
         "GET /api/v1/lost-reasons/",
+        "GET /api/v1/reports/overview/",
+        "GET /api/v1/reports/funnel/",
+        "GET /api/v1/reports/trend/",
+        "GET /api/v1/reports/channels/",
+        "GET /api/v1/reports/campaigns/",
+        "GET /api/v1/reports/sales/",
+        "GET /api/v1/reports/directions/",
     }

@@ -125,6 +125,13 @@ def test_bad_filters_are_400_naming_the_field(marketer):
     assert "until" in response.json()
     assert client.get("/api/v1/reports/trend/?granularity=hour").status_code == 400
     assert client.get("/api/v1/reports/funnel/?channel=").status_code == 400
+    # The day after the period and the period before must be dates too.
+    assert (
+        "since" in client.get("/api/v1/reports/overview/?since=0001-01-01&until=0001-01-02").json()
+    )
+    assert (
+        "until" in client.get("/api/v1/reports/overview/?since=9999-12-30&until=9999-12-31").json()
+    )
 
 
 def test_an_unconvertible_currency_is_a_400_on_currency(shop, marketer, client):

@@ -26,6 +26,9 @@ urlpatterns = [
     path("api/v1/", include("scoring.api_urls")),
     path("sales/", include("sales.urls")),
     path("api/v1/", include("sales.api_urls")),
+    path("reports/", include("reporting.urls")),
+    path("campaigns/", include("reporting.campaign_urls")),
+    path("api/v1/", include("reporting.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI for signed-in users, like the schema; its start script is a separate file (no
     # inline script), but the UI sets inline styles, so its page alone allows them.

@@ -147,6 +147,19 @@ class Campaign(models.Model):
     )
     starts_on = models.DateField(_("starts on"), null=True, blank=True)
     ends_on = models.DateField(_("ends on"), null=True, blank=True)
+    # What marketing means to spend (reports show it beside the costs entered); empty: no budget.
+    budget = models.DecimalField(
+        _("budget"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+    )
+    # Database default too: bench.generate's COPY leaves it out.
+    budget_currency = models.CharField(
+        _("budget currency"), max_length=3, default="EUR", db_default="EUR"
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
 
     class Meta:

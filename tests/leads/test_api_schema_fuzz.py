@@ -163,4 +163,11 @@ def test_it_documents_every_operation(api_schema):
         "PATCH /api/v1/reps/{user_id}/profile/",
         "GET /api/v1/notifications/",
         "POST /api/v1/notifications/read/",
+        "GET /api/v1/reports/overview/",
+        "GET /api/v1/reports/funnel/",
+        "GET /api/v1/reports/trend/",
+        "GET /api/v1/reports/channels/",
+        "GET /api/v1/reports/campaigns/",
+        "GET /api/v1/reports/sales/",
+        "GET /api/v1/reports/directions/",
     }

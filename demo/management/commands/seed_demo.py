@@ -7,6 +7,7 @@ makes sure the demo users exist.
 """
 
 from collections import Counter
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -33,6 +34,7 @@ from leads.models import (
     Opportunity,
     StageTransition,
 )
+from reporting.models import ExchangeRate
 from scoring.models import ScoreEntry
 from scoring.services import active_profile, rescore_all
 
@@ -48,6 +50,24 @@ DEMO_USERS: list[tuple[str, str, str, str]] = [
     ("admin", "Ada", "Winter", Role.ADMIN),
 ]
 REPS = ["rep", "rep2"]
+# Euros per unit, for the reports (reporting.models.ExchangeRate).
+DEMO_RATES = {
+    "USD": Decimal("0.92"),
+    "GBP": Decimal("1.17"),
+    "CHF": Decimal("1.05"),
+    "CAD": Decimal("0.68"),
+}
+
+
+def _budget(row) -> Decimal:
+    """What marketing planned: the monthly cost over the campaign's months (a year for ongoing
+    ones), 10 % more, so reports show some campaigns within budget and the trade fair over."""
+    # Costs are booked every 30 days from the start (demo.generator.costs).
+    months = 14 if row.ends_on is None else (row.ends_on - row.starts_on).days // 30 + 1
+    planned = Decimal(row.monthly_cost * months) * Decimal("1.1")
+    if row.channel == "trade_fair":
+        planned = Decimal(row.monthly_cost) * Decimal("0.8")
+    return planned.quantize(Decimal(1))
 
 
 class Command(BaseCommand):
@@ -123,9 +143,13 @@ def load(generator: Generator, *, users: dict[str, Any], lead_count: int) -> dic
             starts_on=row.starts_on,
             ends_on=row.ends_on,
             created_at=row.created_at,
+            budget=_budget(row),
         )
         for row in generator.campaigns()
     )
+    # Reports add margins won in other currencies to euros only by an explicit rate.
+    for currency, rate in DEMO_RATES.items():
+        ExchangeRate.objects.get_or_create(currency=currency, defaults={"rate": rate})
     costs = CampaignCost.objects.bulk_create(
         CampaignCost(
             campaign=campaigns[row.campaign],

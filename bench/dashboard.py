@@ -1,0 +1,193 @@
+"""Report latency: the overview and the channel report over the generated data, beside one
+``SELECT count(*)`` over the leads table measured in the same run.
+
+    DATABASE_URL=postgres://... .venv/bin/python -m bench.dashboard [--requests 50]
+
+Needs data from ``bench.generate`` (e.g. 1,000,000 leads, ``--events-per-lead 10``). The demo
+has 12 campaigns; ``--campaigns`` first adds campaigns (copies of the demo's, with the same
+monthly costs) up to that number and spreads the leads' first and last campaigns over them in
+one UPDATE (timed; once). Then, in-process through Django's test client as a marketer (the
+view, serializers and SQL, without a web server), ``--requests`` requests each after a warm-up:
+
+- ``GET /api/v1/reports/overview/`` (the period and the one before: two cohorts);
+- ``GET /api/v1/reports/channels/``;
+- ``GET /reports/`` (the dashboard page: overview, funnel, trend, channels, campaigns);
+
+for the last 30 days (``--requests``) and for the default period, the last twelve months
+(``--long-requests``, 5: they take seconds each); p50 and p95 each.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadcrm.settings")
+# Production settings as bench.lead_list runs them (DEBUG off), over plain HTTP in-process.
+for name, value in {
+    "DEBUG": "0",
+    "ALLOWED_HOSTS": "testserver",
+    "SECURE_SSL_REDIRECT": "0",
+    "SESSION_COOKIE_SECURE": "0",
+    "CSRF_COOKIE_SECURE": "0",
+    "WHITENOISE_USE_FINDERS": "1",
+    "LOG_LEVEL": "WARNING",
+}.items():
+    os.environ.setdefault(name, value)
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.contrib.auth.models import Group  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from leadcrm.roles import Role  # noqa: E402
+from leads.models import Campaign, CampaignCost  # noqa: E402
+
+GOAL_MS = 300.0
+
+
+def _percentiles(call: Callable[[], None], runs: int, warmup: int = 3) -> tuple[float, float]:
+    for _ in range(warmup):
+        call()
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return statistics.median(times), times[max(0, round(0.95 * len(times)) - 1)]
+
+
+def _campaigns(target: int) -> None:
+    existing = list(Campaign.objects.order_by("id"))
+    if len(existing) >= target:
+        print(f"campaigns: {len(existing)} (no change)")
+        return
+    started = time.perf_counter()
+    with transaction.atomic():
+        new = []
+        for index in range(target - len(existing)):
+            model = existing[index % len(existing)]
+            new.append(
+                Campaign(
+                    name=f"{model.name} #{index + 2}",
+                    channel=model.channel,
+                    direction=model.direction,
+                    starts_on=model.starts_on,
+                    ends_on=model.ends_on,
+                    budget=None,
+                )
+            )
+        created = Campaign.objects.bulk_create(new)
+        costs = [
+            CampaignCost(
+                campaign=campaign,
+                incurred_on=cost.incurred_on,
+                amount=cost.amount,
+                currency=cost.currency,
+                note=cost.note,
+            )
+            for campaign, model in zip(
+                created, [existing[i % len(existing)] for i in range(len(created))], strict=True
+            )
+            for cost in model.costs.all()
+        ]
+        CampaignCost.objects.bulk_create(costs, batch_size=5000)
+        # Each lead of a demo campaign keeps it or moves to one of its copies (same channel).
+        ids = [c.pk for c in existing]
+        copies = {c.pk: [c.pk] for c in existing}
+        for index, campaign in enumerate(created):
+            copies[ids[index % len(ids)]].append(campaign.pk)
+        with connection.cursor() as cursor:
+            for original, family in copies.items():
+                cursor.execute(
+                    """
+                    UPDATE leads_lead SET
+                        first_campaign_id = (%s::bigint[])[1 + id %% %s],
+                        last_campaign_id = CASE WHEN last_campaign_id = first_campaign_id
+                            THEN (%s::bigint[])[1 + id %% %s] ELSE last_campaign_id END
+                    WHERE first_campaign_id = %s
+                    """,
+                    [family, len(family), family, len(family), original],
+                )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE leads_lead")
+        cursor.execute("ANALYZE leads_campaigncost")
+    print(
+        f"campaigns: {target} ({len(created)} added with {len(costs):,} cost rows, leads spread "
+        f"over them) in {time.perf_counter() - started:.1f} s"
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=50)
+    parser.add_argument("--campaigns", type=int, default=100)
+    parser.add_argument(
+        "--long-requests",
+        type=int,
+        default=5,
+        help="Requests per endpoint for the twelve-month period (5: seconds each at 1M leads).",
+    )
+    args = parser.parse_args(argv)
+    if connection.vendor != "postgresql":
+        sys.exit("bench.dashboard needs PostgreSQL (DATABASE_URL)")
+    _campaigns(args.campaigns)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM leads_lead")
+        leads = cursor.fetchone()[0]
+        cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE relname = 'leads_event'")
+        events = cursor.fetchone()[0]
+        cursor.execute("SELECT count(*) FROM leads_campaign")
+        campaigns = cursor.fetchone()[0]
+    print(f"data: {leads:,} leads, about {events:,} events, {campaigns} campaigns")
+
+    user, _created = get_user_model().objects.get_or_create(username="bench-report-marketer")
+    user.groups.add(Group.objects.get(name=Role.MARKETER))
+    client = Client()
+    client.force_login(user)
+
+    def count() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM leads_lead")
+            cursor.fetchone()
+
+    p50, p95 = _percentiles(count, args.requests)
+    print(f"baseline SELECT count(*) FROM leads_lead: p50 {p50:.0f} ms, p95 {p95:.0f} ms")
+    today = timezone.localdate()
+    month = f"since={today - timedelta(days=29)}&until={today}"
+    failed = False
+    call_command("collectstatic", interactive=False, verbosity=0)
+    for label, query, runs in [
+        ("30 days", month, args.requests),
+        ("12 months", "", args.long_requests),
+    ]:
+        for path in ["/api/v1/reports/overview/", "/api/v1/reports/channels/", "/reports/"]:
+            url = f"{path}?{query}"
+
+            def call(url: str = url) -> None:
+                response = client.get(url)
+                if response.status_code != 200:
+                    raise SystemExit(f"{url}: {response.status_code} {response.content[:300]!r}")
+
+            p50, p95 = _percentiles(call, runs, warmup=1)
+            failed |= p95 >= GOAL_MS
+            mark = "ok" if p95 < GOAL_MS else f"over the {GOAL_MS:.0f} ms goal"
+            print(
+                f"{path:28} {label:9} ({runs} requests): p50 {p50:6.0f} ms, p95 {p95:6.0f} ms "
+                f"({mark})"
+            )
+    user.delete()
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,185 @@
+"""Campaign pages: create and edit, costs one-off or spread over a period, German amounts, CSV
+import, budget vs spend, exchange rates; who may do what."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from leads.models import Campaign, CampaignCost
+from reporting import selectors, services
+from reporting.models import ExchangeRate
+from tests.factories import CampaignCostFactory, CampaignFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1234.56", "1234.56"),
+        ("1,234.56", "1234.56"),
+        ("1234,56", "1234.56"),
+        ("1.234,56", "1234.56"),
+        ("1.234.567", "1234567"),
+        ("12,5", "12.50"),
+        ("€ 300", "300"),
+    ],
+)
+def test_amounts_are_read_in_english_and_german_format(text, expected):
+    assert services.parse_amount(text) == Decimal(expected)
+
+
+@pytest.mark.parametrize("text", ["", "abc", "1,2,3.4.5", "12.34.56,7"])
+def test_nonsense_amounts_are_refused(text):
+    with pytest.raises(ValidationError):
+        services.parse_amount(text)
+
+
+def test_a_cost_for_a_period_is_spread_over_its_months_by_days():
+    parts = services.spread_cost(
+        amount=Decimal("1000.00"), since=dt.date(2026, 1, 20), until=dt.date(2026, 3, 10)
+    )
+    # 50 days: 12 in January, 28 in February, 10 in March → 240, 560, 200.
+    assert [(p.incurred_on, p.amount) for p in parts] == [
+        (dt.date(2026, 1, 20), Decimal("240.00")),
+        (dt.date(2026, 2, 1), Decimal("560.00")),
+        (dt.date(2026, 3, 1), Decimal("200.00")),
+    ]
+    thirds = services.spread_cost(
+        amount=Decimal("100.00"), since=dt.date(2026, 1, 1), until=dt.date(2026, 3, 31)
+    )
+    # 31 + 28 + 31 = 90 days: 34.44, 31.11 and the rest, 34.45, so the sum stays 100.00.
+    assert [p.amount for p in thirds] == [Decimal("34.44"), Decimal("31.11"), Decimal("34.45")]
+
+
+def test_a_marketer_creates_a_campaign_and_enters_a_german_amount(client, marketer):
+    client.force_login(marketer)
+    response = client.post(
+        reverse("campaigns:create"),
+        {
+            "name": "Webinar Herbst",
+            "channel": "webinar",
+            "direction": "inbound",
+            "starts_on": "2026-09-01",
+            "ends_on": "2026-10-31",
+            "budget": "12.000,00",
+            "budget_currency": "EUR",
+        },
+    )
+    campaign = Campaign.objects.get(name="Webinar Herbst")
+    assert response.status_code == 302
+    assert campaign.budget == Decimal("12000.00")
+
+    client.post(
+        reverse("campaigns:cost-add", args=[campaign.pk]),
+        {"incurred_on": "2026-09-15", "until": "2026-10-14", "amount": "3.000", "currency": "EUR"},
+    )
+    # 30 days: 16 in September, 14 in October.
+    assert list(
+        CampaignCost.objects.filter(campaign=campaign)
+        .order_by("incurred_on")
+        .values_list("incurred_on", "amount")
+    ) == [(dt.date(2026, 9, 15), Decimal("1600.00")), (dt.date(2026, 10, 1), Decimal("1400.00"))]
+    page = client.get(reverse("campaigns:list"))
+    assert "25.0 %" in page.content.decode()  # 3,000 of 12,000
+
+
+def test_bad_campaign_input_names_the_field(client, marketer):
+    CampaignFactory(name="Taken")
+    client.force_login(marketer)
+    response = client.post(
+        reverse("campaigns:create"),
+        {
+            "name": "taken",
+            "channel": "webinar",
+            "direction": "inbound",
+            "starts_on": "2026-09-02",
+            "ends_on": "2026-09-01",
+            "budget": "",
+            "budget_currency": "EUR",
+        },
+    )
+    assert response.status_code == 400
+    assert set(response.context["form"].errors) == {"ends_on"}
+
+
+def test_costs_are_imported_from_csv_all_or_nothing(client, marketer):
+    webinar = CampaignFactory(name="Webinar")
+    ads = CampaignFactory(name="Ads")
+    client.force_login(marketer)
+    good = (
+        "campaign;date;amount;currency;note\n"
+        "Webinar;31.03.2026;1.234,56;EUR;Agentur\n"
+        f"{ads.pk};2026-04-01;99.5;USD;\n"
+    )
+    bad = "campaign,date,amount\nWebinar,2026-04-01,12\nNobody,2026-04-02,x\n"
+
+    refused = client.post(
+        reverse("campaigns:cost-import", args=[webinar.pk]),
+        {"file": SimpleUploadedFile("bad.csv", bad.encode())},
+    )
+    assert refused.status_code == 400
+    assert "Line 3" in refused.content.decode()
+    assert CampaignCost.objects.count() == 0
+    client.post(
+        reverse("campaigns:cost-import", args=[webinar.pk]),
+        {"file": SimpleUploadedFile("costs.csv", good.encode())},
+    )
+    assert sorted(CampaignCost.objects.values_list("campaign__name", "amount", "currency")) == [
+        ("Ads", Decimal("99.50"), "USD"),
+        ("Webinar", Decimal("1234.56"), "EUR"),
+    ]
+
+
+def test_budget_vs_spend_converts_by_rate(db):
+    campaign = CampaignFactory(budget=Decimal(1000))
+    CampaignCostFactory(campaign=campaign, amount=Decimal(500))
+    CampaignCostFactory(campaign=campaign, amount=Decimal(1000), currency="USD")
+    with pytest.raises(ValidationError):
+        selectors.campaign_spend(campaign_id=campaign.pk)
+    services.exchange_rate_set(currency="usd", rate=Decimal("0.9"))
+    spend = selectors.campaign_spend(campaign_id=campaign.pk)
+    assert (spend.spent, spend.share, spend.over) == (Decimal("1400.00"), Decimal("1.4"), True)
+
+
+def test_exchange_rates_page(client, marketer, sales_manager):
+    client.force_login(marketer)
+    CampaignCostFactory(amount=1, currency="CHF")
+    page = client.get(reverse("campaigns:rates"))
+    assert "Reports need a rate for: CHF." in page.content.decode()
+    client.post(reverse("campaigns:rates"), {"currency": "CHF", "rate": "1.05"})
+    assert ExchangeRate.objects.get(currency="CHF").rate == Decimal("1.05")
+    client.force_login(sales_manager)
+    assert (
+        client.post(reverse("campaigns:rates"), {"currency": "CHF", "rate": "2"}).status_code == 403
+    )
+
+
+def test_who_may_manage_campaigns(client, sales_manager, sales_rep):
+    campaign = CampaignFactory()
+    client.force_login(sales_manager)
+    assert client.get(reverse("campaigns:list")).status_code == 200
+    assert client.get(reverse("campaigns:create")).status_code == 403
+    client.force_login(sales_rep)
+    assert client.get(reverse("campaigns:list")).status_code == 403
+    assert client.get(reverse("campaigns:costs", args=[campaign.pk])).status_code == 403
+
+
+def test_the_campaign_list_has_constant_queries(client, marketer, django_assert_num_queries):
+    client.force_login(marketer)
+    for _ in range(2):
+        CampaignCostFactory()
+    client.get(reverse("campaigns:list"))
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as small:
+        client.get(reverse("campaigns:list"))
+    for _ in range(5):
+        CampaignCostFactory()
+    with django_assert_num_queries(len(small.captured_queries)):
+        client.get(reverse("campaigns:list"))

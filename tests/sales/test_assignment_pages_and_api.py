@@ -285,9 +285,9 @@ def test_teams_and_rules_through_the_api(client, admin_user, sales_manager):
 
 
 def test_team_load_counts_open_work_per_rep(client, team, sales_manager, sales_rep, other_rep):
-    mql = LeadFactory(stage=Stage.MQL, owner=None)
     # Three assignments of one lead (back and forth): still one open MQL, overdue once.
     with time_machine.travel(datetime(2026, 3, 2, 9, tzinfo=UTC), tick=False):
+        mql = LeadFactory(stage=Stage.MQL, owner=None)
         for to in (sales_rep, other_rep, sales_rep):
             assignment.leads_reassign(lead_ids=[mql.pk], to_user=to, by_user=sales_manager)
     LeadFactory.create_batch(2, stage=Stage.SQL, owner=sales_rep)

@@ -43,8 +43,8 @@ def setup(sales_manager):
 
 
 def assign_at(moment, count=1):
-    leads = [LeadFactory(stage=Stage.MQL, owner=None) for _ in range(count)]
     with time_machine.travel(moment, tick=False):
+        leads = [LeadFactory(stage=Stage.MQL, owner=None) for _ in range(count)]
         assignment.leads_assign(lead_ids=[lead.pk for lead in leads])
     return leads
 

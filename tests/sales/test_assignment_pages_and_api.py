@@ -11,7 +11,7 @@ from leads.lifecycle import Stage
 from leads.models import Lead, LeadChange
 from sales import assignment
 from sales.models import Assignment, AssignmentRule, Notification, RepProfile, Team
-from tests.factories import LeadFactory, UserFactory
+from tests.factories import LeadFactory, OpportunityFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -76,6 +76,22 @@ def test_reassigning_names_the_field_at_fault(
     assert response.status_code == 400
     assert field in response.json()
     assert Lead.objects.get(pk=lead.pk).owner is None
+
+
+def test_an_open_deal_follows_its_reassigned_lead(sales_manager, sales_rep, other_rep):
+    open_deal = OpportunityFactory(lead=LeadFactory(stage=Stage.OPPORTUNITY, owner=sales_rep))
+    open_deal.owner = sales_rep
+    open_deal.save()
+    won = OpportunityFactory(lead=open_deal.lead, status="won", owner=sales_rep)
+
+    assignment.leads_reassign(
+        lead_ids=[open_deal.lead_id], to_user=other_rep, by_user=sales_manager
+    )
+
+    open_deal.refresh_from_db()
+    won.refresh_from_db()
+    assert (open_deal.owner, won.owner) == (other_rep, sales_rep)
+    assert Assignment.objects.get(lead=open_deal.lead).sla_due_at is None  # not an MQL
 
 
 def test_a_rep_may_not_reassign(client, sales_rep, other_rep):

@@ -369,3 +369,23 @@ def test_a_lead_keeps_its_assignment_history(client, team, sales_manager, sales_
     ]
     assert rows[1]["sla_closed_at"] is not None
     assert datetime.fromisoformat(rows[0]["at"]) >= datetime.fromisoformat(rows[1]["at"])
+
+
+def test_a_rep_sets_their_absence_and_e_mail_wish_in_the_browser(client, team, sales_rep):
+    client.force_login(sales_rep)
+
+    form = client.get(reverse("sales:rep-me"))
+    response = client.post(
+        reverse("sales:rep-me"),
+        {"away": "on", "away_until": "", "notify_by_email": "on", "capacity": "99"},
+    )
+
+    assert form.status_code == 200
+    assert "capacity" not in form.context["form"].fields
+    assert response.status_code == 302
+    profile = RepProfile.objects.get(user=sales_rep)
+    assert (profile.away, profile.notify_by_email, profile.capacity) == (True, True, None)
+    assert (
+        client.get(reverse("sales:rep-edit", args=[UserFactory(username="x").pk])).status_code
+        == 403
+    )

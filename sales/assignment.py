@@ -25,7 +25,7 @@ from django_countries import countries as all_countries
 
 from leadcrm.roles import Role, has_role
 from leads.lifecycle import Stage
-from leads.models import Industry, Lead, LeadChange
+from leads.models import Industry, Lead, LeadChange, Opportunity
 from leads.selectors import lead_visible_to
 from leads.services import _check_owner
 from sales import notifications
@@ -304,7 +304,8 @@ def leads_reassign(
 ) -> list[Assignment]:
     """A manager gives leads to another rep (or manager). Each change is on the lead's timeline
     as made by the manager; an MQL's SLA starts again for the new owner (in their team's
-    calendar). Leads the new owner already has are left alone; returns the new assignments."""
+    calendar), and an open opportunity follows its lead. Leads the new owner already has are
+    left alone; returns the new assignments."""
     if not may_reassign(by_user):
         raise PermissionDenied(_("Only sales managers and admins reassign leads."))
     if not lead_ids:
@@ -332,6 +333,10 @@ def leads_reassign(
         return []
     pks = [lead.pk for lead in leads]
     Lead.objects.filter(pk__in=pks).update(owner=to_user, updated_at=now)
+    # The open deal follows its lead (the pipeline board filters by owner).
+    Opportunity.objects.filter(lead_id__in=pks, status=Opportunity.Status.OPEN).update(
+        owner=to_user
+    )
     Assignment.objects.filter(lead_id__in=pks, sla_closed_at__isnull=True).update(sla_closed_at=now)
     team = Team.objects.filter(members__user=to_user).first()
     due = sla_due(team, now)

@@ -35,7 +35,8 @@ def reassign(request: HttpRequest, pk: int) -> HttpResponse:
                 _("“%(lead)s” is now assigned to %(user)s.")
                 % {"lead": lead, "user": form.cleaned_data["to_user"].get_full_name()},
             )
-            return _back_to_lead(request, lead, "#assignment")
+            # The whole page changes (owner, timeline): a full reload, also after htmx.
+            return _back_to_lead(request, lead)
     return _card(
         request,
         lead,

@@ -406,6 +406,34 @@ def test_it_documents_the_errors_every_operation_can_answer_with(client, markete
         ],
         "GET /api/v1/pipeline-stages/": ["200", "401", "403", "406", "429"],
         "GET /api/v1/lost-reasons/": ["200", "401", "403", "406", "429"],
+        # sales/assignment_api.py
+        "GET /api/v1/assignment-rules/": ["200", "401", "403", "406", "429"],
+        "POST /api/v1/assignment-rules/": ["201", "400", "401", "403", "406", "413", "415", "429"],
+        "GET /api/v1/assignment-rules/{id}/": ["200", "401", "403", "404", "406", "429"],
+        "PUT /api/v1/assignment-rules/{id}/": [
+            "200", "400", "401", "403", "404", "406", "413", "415", "429",
+        ],
+        "DELETE /api/v1/assignment-rules/{id}/": ["204", "401", "403", "404", "406", "429"],
+        "GET /api/v1/leads/{id}/assignments/": ["200", "401", "403", "404", "406", "429"],
+        "POST /api/v1/leads/reassign/": ["200", "400", "401", "403", "406", "413", "415", "429"],
+        "GET /api/v1/notifications/": ["200", "401", "403", "406", "429"],
+        "POST /api/v1/notifications/read/": [
+            "200", "400", "401", "403", "406", "413", "415", "429",
+        ],
+        "GET /api/v1/reps/{user_id}/profile/": ["200", "401", "403", "404", "406", "429"],
+        "PATCH /api/v1/reps/{user_id}/profile/": [
+            "200", "400", "401", "403", "404", "406", "413", "415", "429",
+        ],
+        "GET /api/v1/reps/me/profile/": ["200", "401", "403", "404", "406", "429"],
+        "PATCH /api/v1/reps/me/profile/": [
+            "200", "400", "401", "403", "404", "406", "413", "415", "429",
+        ],
+        "GET /api/v1/team-load/": ["200", "401", "403", "406", "429"],
+        "GET /api/v1/teams/": ["200", "401", "403", "406", "429"],
+        "POST /api/v1/teams/": ["201", "400", "401", "403", "406", "413", "415", "429"],
+        "GET /api/v1/teams/{id}/": ["200", "401", "403", "404", "406", "429"],
+        "PUT /api/v1/teams/{id}/": ["200", "400", "401", "403", "404", "406", "413", "415", "429"],
+        "DELETE /api/v1/teams/{id}/": ["204", "401", "403", "404", "406", "429"],
     }  # fmt: skip
     error = paths["/api/v1/leads/"]["get"]["responses"]["401"]["content"]["application/json"]
     assert error["schema"] == {"$ref": "#/components/schemas/Error"}

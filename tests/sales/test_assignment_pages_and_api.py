@@ -11,7 +11,7 @@ from leads.lifecycle import Stage
 from leads.models import Lead, LeadChange
 from sales import assignment
 from sales.models import Assignment, AssignmentRule, Notification, RepProfile, Team
-from tests.factories import LeadFactory, UserFactory
+from tests.factories import LeadFactory, OpportunityFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -76,6 +76,22 @@ def test_reassigning_names_the_field_at_fault(
     assert response.status_code == 400
     assert field in response.json()
     assert Lead.objects.get(pk=lead.pk).owner is None
+
+
+def test_an_open_deal_follows_its_reassigned_lead(sales_manager, sales_rep, other_rep):
+    open_deal = OpportunityFactory(lead=LeadFactory(stage=Stage.OPPORTUNITY, owner=sales_rep))
+    open_deal.owner = sales_rep
+    open_deal.save()
+    won = OpportunityFactory(lead=open_deal.lead, status="won", owner=sales_rep)
+
+    assignment.leads_reassign(
+        lead_ids=[open_deal.lead_id], to_user=other_rep, by_user=sales_manager
+    )
+
+    open_deal.refresh_from_db()
+    won.refresh_from_db()
+    assert (open_deal.owner, won.owner) == (other_rep, sales_rep)
+    assert Assignment.objects.get(lead=open_deal.lead).sla_due_at is None  # not an MQL
 
 
 def test_a_rep_may_not_reassign(client, sales_rep, other_rep):
@@ -285,9 +301,9 @@ def test_teams_and_rules_through_the_api(client, admin_user, sales_manager):
 
 
 def test_team_load_counts_open_work_per_rep(client, team, sales_manager, sales_rep, other_rep):
-    mql = LeadFactory(stage=Stage.MQL, owner=None)
     # Three assignments of one lead (back and forth): still one open MQL, overdue once.
     with time_machine.travel(datetime(2026, 3, 2, 9, tzinfo=UTC), tick=False):
+        mql = LeadFactory(stage=Stage.MQL, owner=None)
         for to in (sales_rep, other_rep, sales_rep):
             assignment.leads_reassign(lead_ids=[mql.pk], to_user=to, by_user=sales_manager)
     LeadFactory.create_batch(2, stage=Stage.SQL, owner=sales_rep)
@@ -353,3 +369,23 @@ def test_a_lead_keeps_its_assignment_history(client, team, sales_manager, sales_
     ]
     assert rows[1]["sla_closed_at"] is not None
     assert datetime.fromisoformat(rows[0]["at"]) >= datetime.fromisoformat(rows[1]["at"])
+
+
+def test_a_rep_sets_their_absence_and_e_mail_wish_in_the_browser(client, team, sales_rep):
+    client.force_login(sales_rep)
+
+    form = client.get(reverse("sales:rep-me"))
+    response = client.post(
+        reverse("sales:rep-me"),
+        {"away": "on", "away_until": "", "notify_by_email": "on", "capacity": "99"},
+    )
+
+    assert form.status_code == 200
+    assert "capacity" not in form.context["form"].fields
+    assert response.status_code == 302
+    profile = RepProfile.objects.get(user=sales_rep)
+    assert (profile.away, profile.notify_by_email, profile.capacity) == (True, True, None)
+    assert (
+        client.get(reverse("sales:rep-edit", args=[UserFactory(username="x").pk])).status_code
+        == 403
+    )

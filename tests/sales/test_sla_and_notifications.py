@@ -43,8 +43,8 @@ def setup(sales_manager):
 
 
 def assign_at(moment, count=1):
-    leads = [LeadFactory(stage=Stage.MQL, owner=None) for _ in range(count)]
     with time_machine.travel(moment, tick=False):
+        leads = [LeadFactory(stage=Stage.MQL, owner=None) for _ in range(count)]
         assignment.leads_assign(lead_ids=[lead.pk for lead in leads])
     return leads
 
@@ -240,3 +240,10 @@ def test_an_mql_that_left_and_came_back_does_not_inherit_its_old_clock(setup, ma
     assert Lead.objects.get(pk=lead.pk).owner == rep
     assert assignment.sla_escalate_overdue(now=DUE) == []
     assert selectors.sla_state_for([lead], now=DUE)[lead.pk].state == "none"
+
+
+def test_beat_runs_the_escalation_every_minute(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["sales-sla-escalate"]
+
+    assert (entry["task"], entry["schedule"]) == ("sales.tasks.sla_escalate_overdue", 60.0)
+    assert "sales.tasks.sla_escalate_overdue" in celery_app.tasks

@@ -82,7 +82,7 @@ def test_it_shows_what_a_finished_preview_would_change(client, admin_user):
     response = client.get(f"/scoring/rescorings/{preview.pk}/")
 
     html = response.content.decode()
-    assert "hx-trigger" not in html  # finished: no more polling
+    assert 'hx-trigger="every 1s"' not in html  # finished: no more polling
     assert "If saved, of 1 lead …" in html
     assert '<dd data-testid="grade_changed">1</dd>' in html
     assert '<dd data-testid="rank_changed">1</dd>' in html

@@ -32,6 +32,8 @@ status=0
 .venv/bin/python -m bench.score_event || status=1
 # Capture form submissions against the generated leads (half of them updates of known addresses).
 .venv/bin/python -m bench.form_submit --requests "${BENCH_FORM_REQUESTS:-4000}" || status=1
+# Reports: the overview and the channel report over the leads, with 100 campaigns.
+.venv/bin/python -m bench.dashboard --requests "${BENCH_REPORT_REQUESTS:-50}" || status=1
 # Website tracking intake (needs no generated data; `scripts/bench.sh track` runs it alone).
 .venv/bin/python -m bench.track --requests "${BENCH_TRACK_REQUESTS:-20000}" || status=1
 exit $status

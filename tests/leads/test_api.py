@@ -405,6 +405,14 @@ def test_it_documents_the_errors_every_operation_can_answer_with(client, markete
         ],
         "GET /api/v1/pipeline-stages/": ["200", "401", "403", "406", "429"],
         "GET /api/v1/lost-reasons/": ["200", "401", "403", "406", "429"],
+        # reporting/api.py
+        "GET /api/v1/reports/overview/": ["200", "400", "401", "403", "406", "429"],
+        "GET /api/v1/reports/funnel/": ["200", "400", "401", "403", "406", "429"],
+        "GET /api/v1/reports/trend/": ["200", "400", "401", "403", "406", "429"],
+        "GET /api/v1/reports/channels/": ["200", "400", "401", "403", "406", "429"],
+        "GET /api/v1/reports/campaigns/": ["200", "400", "401", "403", "406", "429"],
+        "GET /api/v1/reports/sales/": ["200", "400", "401", "403", "406", "429"],
+        "GET /api/v1/reports/directions/": ["200", "400", "401", "403", "406", "429"],
     }  # fmt: skip
     error = paths["/api/v1/leads/"]["get"]["responses"]["401"]["content"]["application/json"]
     assert error["schema"] == {"$ref": "#/components/schemas/Error"}

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import (
     Case,
     CharField,
@@ -407,12 +407,7 @@ def _funnel_rows(report: ReportFilter, group_by: str | None) -> dict:
         GROUP BY c.r_group
     """
     params = (*inner_params, REPORT_CURRENCY, Opportunity.Status.WON)
-    with transaction.atomic(), connection.cursor() as cursor:
-        if vendor == "postgresql":
-            # One big aggregate: JIT compiling it costs more than it saves (2 s of 11 at a
-            # million leads), and its sorts and hashes should stay in memory.
-            cursor.execute("SET LOCAL jit = off")
-            cursor.execute("SET LOCAL work_mem = '64MB'")
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
         result = cursor.fetchall()
     rows = {}

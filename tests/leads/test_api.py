@@ -434,6 +434,14 @@ def test_it_documents_the_errors_every_operation_can_answer_with(client, markete
         "GET /api/v1/teams/{id}/": ["200", "401", "403", "404", "406", "429"],
         "PUT /api/v1/teams/{id}/": ["200", "400", "401", "403", "404", "406", "413", "415", "429"],
         "DELETE /api/v1/teams/{id}/": ["204", "401", "403", "404", "406", "429"],
+        # reporting/api.py
+        "GET /api/v1/reports/overview/": ["200", "400", "401", "403", "406", "429"],
+        "GET /api/v1/reports/funnel/": ["200", "400", "401", "403", "406", "429"],
+        "GET /api/v1/reports/trend/": ["200", "400", "401", "403", "406", "429"],
+        "GET /api/v1/reports/channels/": ["200", "400", "401", "403", "406", "429"],
+        "GET /api/v1/reports/campaigns/": ["200", "400", "401", "403", "406", "429"],
+        "GET /api/v1/reports/sales/": ["200", "400", "401", "403", "406", "429"],
+        "GET /api/v1/reports/directions/": ["200", "400", "401", "403", "406", "429"],
     }  # fmt: skip
     error = paths["/api/v1/leads/"]["get"]["responses"]["401"]["content"]["application/json"]
     assert error["schema"] == {"$ref": "#/components/schemas/Error"}

@@ -168,3 +168,24 @@ def test_queries_do_not_grow_with_leads_or_campaigns(marketer, client, django_as
     _grow(4)
     with django_assert_num_queries(len(api_small.captured_queries)):
         api.get(f"/api/v1/reports/campaigns/?{MARCH}")
+
+
+def test_the_funnel_and_trend_csv_equal_the_api(client, shop, marketer):
+    client.force_login(marketer)
+    api = api_as(marketer)
+    funnel = _csv(client.get(reverse("reports:export", args=["funnel"]) + f"?{MARCH}"))
+    steps = api.get(f"/api/v1/reports/funnel/?{MARCH}").json()["steps"]
+    assert [(line["stage"], line["count"], line["conversion"]) for line in funnel] == [
+        ("unqualified", "7", ""),
+        ("mql", "4", "0.5714"),
+        ("sql", "2", "0.5000"),
+        ("opportunity", "1", "0.5000"),
+        ("customer", "1", "1.0000"),
+    ]
+    assert [line["median_days"] for line in funnel] == [
+        "" if step["median_days"] is None else step["median_days"] for step in steps
+    ]
+    trend = _csv(client.get(reverse("reports:export", args=["trend"]) + f"?{MARCH}"))
+    rows = api.get(f"/api/v1/reports/trend/?{MARCH}").json()["rows"]
+    assert [line["key"] for line in trend] == ["2026-03-01"] == [row["key"] for row in rows]
+    assert trend[0]["cpl"] == rows[0]["cpl"] == "228.57"  # 1,600 / 7

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from leads import selectors, signals
 from leads.exceptions import LeadChangedMeanwhile, TransitionNotAllowed
+from leads.filters import LeadFilter
 from leads.lifecycle import OWNER_REQUIRED, stage_managed_elsewhere
 from leads.listing import clean_columns
 from leads.models import Lead, LeadChange, LeadListSettings, SavedView
@@ -18,21 +19,9 @@ from leads.services import _check_owner, _display, lead_transition
 
 # More than a page or two at once is a job for a saved view and an export, not a click.
 MAX_BULK_LEADS = 500
-# Parameters a saved view keeps; the page's cursor and anything unknown are dropped.
-VIEW_PARAMETERS = {
-    "q",
-    "stage",
-    "owner",
-    "unassigned",
-    "grade",
-    "rank",
-    "temperature",
-    "source_channel",
-    "campaign",
-    "created_after",
-    "created_before",
-    "sort",
-}
+# Parameters a saved view keeps: the filters and the sort; the page's cursor and anything
+# unknown are dropped.
+VIEW_PARAMETERS = {*LeadFilter.base_filters, "sort"}
 
 
 def check_selection(lead_ids: list[int]) -> list[int]:

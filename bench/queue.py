@@ -39,7 +39,7 @@ from leads.models import Lead
 
 API_GOAL_MS = 30.0
 PAGE_GOAL_MS = 100.0
-NEXT_LINK = re.compile(r'href="\?([^"]*cursor=[^"]*)" rel="next"')
+NEXT_LINK = re.compile(r'href="\?([^"]*cursor=[^"]*)"[^>]*rel="next"', re.DOTALL)
 
 
 def _busiest_rep():

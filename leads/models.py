@@ -339,7 +339,8 @@ class Lead(models.Model):
             models.Index(fields=["stage", "owner", "-created_at", "-id"], name="lead_stage_owner"),
             models.Index(fields=["owner", "-created_at", "-id"], name="lead_owner_created"),
             models.Index(fields=["-created_at", "-id"], name="lead_created"),
-            models.Index(Lower("last_name"), name="lead_last_name_ci"),
+            # The "Name" sort, whole: its keyset cursor is one row comparison on these three.
+            models.Index(Lower("last_name"), Lower("first_name"), "id", name="lead_name_sort"),
             # "Best rank" on the page and ?ordering=rank in the API, also filtered by rank
             # (leads.filters turns ?rank= into rank_order IN (…), this index's first column).
             models.Index(

@@ -320,6 +320,13 @@ class RepRowSerializer(serializers.Serializer):
     win_rate = serializers.DecimalField(max_digits=12, decimal_places=4, allow_null=True)
     won_amount = serializers.DecimalField(max_digits=20, decimal_places=2)
     won_margin = serializers.DecimalField(max_digits=20, decimal_places=2)
+    sla_due = serializers.IntegerField(
+        help_text="MQL hand-overs whose SLA deadline fell in the period and has passed"
+    )
+    sla_met = serializers.IntegerField(help_text="Of those, answered by the deadline")
+    sla_compliance = serializers.DecimalField(
+        max_digits=12, decimal_places=4, allow_null=True, help_text="sla_met / sla_due"
+    )
 
 
 class SalesOutputSerializer(ReportEnvelopeSerializer):
@@ -352,6 +359,9 @@ def sales_values(acceptance, reps) -> dict:
                 "win_rate": rate(row.win_rate),
                 "won_amount": money(row.won_amount),
                 "won_margin": money(row.won_margin),
+                "sla_due": row.sla_due,
+                "sla_met": row.sla_met,
+                "sla_compliance": rate(row.sla_compliance),
             }
             for row in reps
         ],

@@ -52,7 +52,7 @@ from leads.models import (
 )
 from reporting.aggregates import median_sql, seconds_between_sql
 from reporting.models import REPORT_CURRENCY, ExchangeRate
-from sales.models import Rejection, RejectionReason
+from sales.models import Assignment, Rejection, RejectionReason
 
 ZERO = Decimal(0)
 MONEY = DecimalField(max_digits=20, decimal_places=2)
@@ -779,16 +779,26 @@ class RepRow:
     lost: int = 0
     won_amount: Decimal = ZERO
     won_margin: Decimal = ZERO
+    # MQL hand-overs whose SLA deadline fell in the period and has passed or been answered,
+    # and of those the ones answered (accepted, rejected or reassigned) by the deadline.
+    sla_due: int = 0
+    sla_met: int = 0
 
     @property
     def win_rate(self) -> Decimal | None:
         return _ratio(self.won, self.won + self.lost)
 
+    @property
+    def sla_compliance(self) -> Decimal | None:
+        return _ratio(self.sla_met, self.sla_due)
+
 
 def rep_performance(report: ReportFilter) -> list[RepRow]:
     """Per opportunity owner in the period: MQLs they accepted, opportunities opened, won and
     lost (closed in the period), the amount and gross margin won (report currency) and the win
-    rate. Filters by the lead's attribution like the other reports. Four queries."""
+    rate, and SLA compliance: of the MQL hand-overs whose deadline fell in the period (and has
+    passed), the share answered by the deadline. Filters by the lead's attribution like the
+    other reports. Five queries."""
     won_or_lost = _decided(
         Opportunity.objects.filter(
             status__in=[Opportunity.Status.WON, Opportunity.Status.LOST],
@@ -839,6 +849,25 @@ def rep_performance(report: ReportFilter) -> list[RepRow]:
             report.owner_id is None or item["by_user"] == report.owner_id
         ):
             rows.setdefault(item["by_user"], RepRow(owner_id=item["by_user"])).accepted = item["n"]
+    now = timezone.now()
+    deadlines = _decided(
+        Assignment.objects.filter(
+            sla_due_at__gte=report.start, sla_due_at__lt=min(report.end, now)
+        ),
+        report,
+    )
+    if report.owner_id:
+        deadlines = deadlines.filter(owner_id=report.owner_id)
+    for item in (
+        deadlines.values("owner")
+        .annotate(
+            due=Count("id"),
+            met=Count("id", filter=Q(sla_closed_at__lte=F("sla_due_at"))),
+        )
+        .order_by()
+    ):
+        row = rows.setdefault(item["owner"], RepRow(owner_id=item["owner"]))
+        row.sla_due, row.sla_met = item["due"], item["met"]
     users = get_user_model().objects.in_bulk([key for key in rows if key is not None])
     for key, row in rows.items():
         user = users.get(key)

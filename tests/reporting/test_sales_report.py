@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from leads.lifecycle import Stage
-from sales.models import Rejection, RejectionReason
+from sales.models import Assignment, Rejection, RejectionReason
 from tests.reporting.conftest import at
 from tests.reporting.test_api_and_pages import MARCH as MARCH_QUERY
 from tests.reporting.test_api_and_pages import api_as
@@ -64,6 +64,9 @@ def test_acceptance_and_rejection_reasons_per_campaign(rejected, marketer):
             "win_rate": "1.0000",
             "won_amount": "10000.00",
             "won_margin": "3000.00",
+            "sla_due": 0,
+            "sla_met": 0,
+            "sla_compliance": None,
         }
     ]
 
@@ -88,3 +91,30 @@ def test_the_sales_page_shows_the_rep_row(rejected, client, sales_manager):
     reps = page.context["reps"]
     assert [(row.won, row.won_margin) for row in reps] == [(1, Decimal("3000.00"))]
     assert "10,000.00" in page.content.decode()
+
+
+def test_sla_compliance_counts_the_deadlines_of_the_period_per_rep(shop, client, sales_manager):
+    lead = shop.leads["L1"]
+
+    def handed_over(due, closed=None, owner=shop.rep):
+        Assignment.objects.create(
+            lead=lead, owner=owner, at=due, sla_due_at=due, sla_closed_at=closed
+        )
+
+    handed_over(at(3, 2, 12), closed=at(3, 2, 9))  # answered three hours early: met
+    handed_over(at(3, 9, 12), closed=at(3, 9, 15))  # answered three hours late: missed
+    handed_over(at(3, 20, 12))  # never answered, deadline passed: missed
+    handed_over(at(4, 2, 12))  # due 2 April: outside March
+    handed_over(at(3, 4, 12), closed=at(3, 4, 8), owner=shop.rep2)  # rep2: met
+
+    data = api_as(sales_manager).get(f"/api/v1/reports/sales/?{MARCH_QUERY}").json()
+    sla = {
+        row["owner"]: (row["sla_due"], row["sla_met"], row["sla_compliance"])
+        for row in data["reps"]
+    }
+
+    assert sla == {shop.rep.pk: (3, 1, "0.3333"), shop.rep2.pk: (1, 1, "1.0000")}
+    client.force_login(sales_manager)
+    page = client.get(reverse("reports:sales") + f"?{MARCH_QUERY}").content.decode()
+    assert "33.3" in page
+    assert "(1 / 3)" in page

@@ -29,10 +29,10 @@ class ReportQuerySerializer(serializers.Serializer):
     )
     until = serializers.DateField(required=False, help_text="Last day, inclusive (default: today)")
     attribution = serializers.ChoiceField(
-        choices=Attribution.CHOICES, default=Attribution.FIRST, help_text="First or last touch"
+        choices=Attribution.choices, default=Attribution.FIRST, help_text="First or last touch"
     )
     granularity = serializers.ChoiceField(
-        choices=Granularity.CHOICES,
+        choices=Granularity.choices,
         default=Granularity.MONTH,
         help_text="Buckets of the trend (Europe/Berlin days, weeks from Monday, months, quarters)",
     )

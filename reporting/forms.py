@@ -27,10 +27,10 @@ class ReportFilterForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     granularity = forms.ChoiceField(
-        label=_("Trend by"), choices=Granularity.CHOICES, required=False
+        label=_("Trend by"), choices=Granularity.choices, required=False
     )
     attribution = forms.ChoiceField(
-        label=_("Attribution"), choices=Attribution.CHOICES, required=False
+        label=_("Attribution"), choices=Attribution.choices, required=False
     )
     channel = forms.ChoiceField(
         label=_("Channel"), choices=[("", _("All channels")), *Channel.choices], required=False

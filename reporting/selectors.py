@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, models
 from django.db.models import (
     Case,
     CharField,
@@ -58,26 +58,16 @@ ZERO = Decimal(0)
 MONEY = DecimalField(max_digits=20, decimal_places=2)
 
 
-class Attribution:
-    FIRST = "first"
-    LAST = "last"
-    CHOICES = [
-        (FIRST, gettext_lazy("First touch")),
-        (LAST, gettext_lazy("Last touch")),
-    ]
+class Attribution(models.TextChoices):
+    FIRST = "first", gettext_lazy("First touch")
+    LAST = "last", gettext_lazy("Last touch")
 
 
-class Granularity:
-    DAY = "day"
-    WEEK = "week"
-    MONTH = "month"
-    QUARTER = "quarter"
-    CHOICES = [
-        (DAY, gettext_lazy("Day")),
-        (WEEK, gettext_lazy("Week")),
-        (MONTH, gettext_lazy("Month")),
-        (QUARTER, gettext_lazy("Quarter")),
-    ]
+class Granularity(models.TextChoices):
+    DAY = "day", gettext_lazy("Day")
+    WEEK = "week", gettext_lazy("Week")
+    MONTH = "month", gettext_lazy("Month")
+    QUARTER = "quarter", gettext_lazy("Quarter")
 
 
 class GroupBy:

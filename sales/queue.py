@@ -5,7 +5,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 
-from leadcrm.roles import Role, has_role, sees_all_leads
+from leadcrm.roles import sees_all_leads
 from leads.lifecycle import Stage
 from leads.listing import Key, Phase, Sort
 from leads.models import Activity, Lead
@@ -31,11 +31,6 @@ QUEUE_SORT = Sort(
     ),
     descending=True,
 )
-
-
-def may_open_any_queue(user: AbstractBaseUser) -> bool:
-    """Managers and admins open any rep's queue; a rep only their own."""
-    return has_role(user, Role.SALES_MANAGER, Role.ADMIN)
 
 
 def queue_leads(

@@ -24,9 +24,10 @@ from leads.exceptions import LeadChangedMeanwhile
 from leads.lifecycle import Stage
 from leads.models import Temperature
 from leads.selectors import assignable_owners, lead_page
+from leads.views import _next_url
 from sales import services
 from sales.assignment import leads_reassign, may_reassign
-from sales.queue import QUEUE_PAGE_SIZE, QUEUE_SORT, may_open_any_queue, queue_leads
+from sales.queue import QUEUE_PAGE_SIZE, QUEUE_SORT, queue_leads
 from sales.selectors import SlaState, team_load
 from sales.views import _is_htmx, sales_permission
 
@@ -47,8 +48,9 @@ class QueueFilter(forms.Form):
 
 
 def _owner(request: HttpRequest, wanted: int | None):
-    """Whose queue: one's own, or for managers and admins the rep they chose (None: the team)."""
-    manager = may_open_any_queue(request.user)
+    """Whose queue: one's own, or for managers and admins (who reassign leads) the rep they
+    chose (None: the team)."""
+    manager = may_reassign(request.user)
     if wanted and wanted != request.user.pk:
         if not manager:
             raise PermissionDenied
@@ -63,7 +65,7 @@ def _owner(request: HttpRequest, wanted: int | None):
 def queue(request: HttpRequest) -> HttpResponse:
     form = QueueFilter(request.GET)
     filters = form.cleaned_data if form.is_valid() else {}
-    manager = may_open_any_queue(request.user)
+    manager = may_reassign(request.user)
     load = team_load(request.user) if manager else []
     owner = _owner(request, filters.get("owner"))
     # A manager's own queue is the team's: every rep of the teams they manage, and their own.
@@ -95,7 +97,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "overdue_state": SlaState.OVERDUE,
         "load": load,
         "manager": manager,
-        "may_reassign": may_reassign(request.user),
+        "may_reassign": manager,
         "owners": assignable_owners(for_user=request.user) if manager else [],
         "today": timezone.localdate(),
         "refresh_seconds": settings.LEADCRM_QUEUE_REFRESH_SECONDS,
@@ -128,9 +130,7 @@ def _due_at(day) -> datetime:
 @require_POST
 @sales_permission("leads.view_lead")
 def queue_bulk(request: HttpRequest) -> HttpResponse:
-    back = request.POST.get("next") or reverse("sales:queue")
-    if not back.startswith("/sales/queue/"):
-        back = reverse("sales:queue")
+    back = _next_url(request, default=reverse("sales:queue"))
     form = QueueBulkForm(request.POST, user=request.user)
     if not form.is_valid():
         messages.error(request, _("Choose an action and at least one lead."))

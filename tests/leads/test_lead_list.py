@@ -12,7 +12,7 @@ from leads.lifecycle import Stage
 from leads.listing import SORTS
 from leads.models import Lead, LeadChange, SavedView, StageTransition
 from leads.selectors import lead_page
-from tests.factories import CompanyFactory, LeadFactory, UserFactory
+from tests.factories import CompanyFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -404,11 +404,22 @@ def test_someone_without_a_role_gets_no_bulk_action(client, no_role_user):
     assert client.post(BULK_URL, {"action": "export", "lead": [lead.pk]}).status_code == 403
 
 
-def test_a_new_user_without_settings_gets_the_default_columns(client):
-    user = UserFactory(username="fresh", role="marketer")
-    client.force_login(user)
+def test_unassigning_a_sales_stage_lead_is_refused_for_the_whole_batch(
+    client, sales_manager, sales_rep
+):
+    mql = LeadFactory(stage=Stage.MQL, owner=sales_rep)
+    sql = LeadFactory(stage=Stage.SQL, owner=sales_rep)
+    client.force_login(sales_manager)
 
-    assert "owner" in client.get(LIST_URL).context["columns"]
+    response = client.post(
+        BULK_URL,
+        {"action": "assign", "owner": "", "lead": [mql.pk, sql.pk], "next": LIST_URL},
+        follow=True,
+    )
+
+    assert "A lead in a sales stage needs an owner." in response.content.decode()
+    assert set(Lead.objects.values_list("owner", flat=True)) == {sales_rep.pk}
+    assert not LeadChange.objects.exists()
 
 
 def test_a_reps_own_list_holds_exactly_their_leads(client, sales_rep, other_rep):

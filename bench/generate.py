@@ -52,6 +52,7 @@ from leads.models import (  # noqa: E402
     Opportunity,
     StageTransition,
 )
+from reporting.services import rollup_refresh  # noqa: E402
 from scoring.models import MqlReview, ScoreEntry  # noqa: E402
 from scoring.services import active_profile, rescore_all  # noqa: E402
 
@@ -617,6 +618,9 @@ def main(argv: list[str] | None = None) -> None:
     for name, rows in counts.items():
         print(f"{name:<18} {rows:>12,}")
     print(f"total: {total:,} rows in {elapsed:.1f} s ({total / elapsed:,.0f} rows/s), ANALYZE done")
+    # The reports read a rollup: rebuild it for the new data.
+    result = rollup_refresh(full=True)
+    print(f"report rollup: {result.days:,} days rebuilt in {result.seconds:.1f} s")
 
 
 if __name__ == "__main__":

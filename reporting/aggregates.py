@@ -28,3 +28,15 @@ def seconds_between_sql(vendor: str, earlier: str, later: str) -> str:
     if vendor == "postgresql":
         return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
     return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
+
+
+def whole_days_sql(vendor: str, seconds: str) -> str:
+    """``seconds`` as whole days (24-hour spans), rounded down; NULL stays NULL."""
+    if vendor == "postgresql":
+        return f"CAST(FLOOR(({seconds}) / 86400) AS integer)"
+    # SQLite may lack FLOOR: truncate, one less for a negative value that is not whole.
+    return (
+        f"(CAST(({seconds}) / 86400.0 AS INTEGER) - "
+        f"(CASE WHEN ({seconds}) < 0 AND CAST(({seconds}) / 86400.0 AS INTEGER) "
+        f"<> ({seconds}) / 86400.0 THEN 1 ELSE 0 END))"
+    )

@@ -44,3 +44,98 @@ class ExchangeRate(models.Model):
 
     def __str__(self) -> str:
         return f"1 {self.currency} = {self.rate} {REPORT_CURRENCY}"
+
+
+# --- the rollup the reports read (reporting.services.rollup_refresh writes it) -------------------
+#
+# One row per local day (Europe/Berlin) of lead creation, attribution and attributed campaign
+# (``campaign``; for leads without a campaign ``channel`` holds their source channel, for the
+# others it is empty: a campaign's channel and direction are read from the campaign when the
+# report runs). A lead counts on the day it was created, with what became of it as of the refresh.
+
+
+class Attribution(models.TextChoices):
+    FIRST = "first", _("First touch")
+    LAST = "last", _("Last touch")
+
+
+class RollupKey(models.Model):
+    day = models.DateField(_("day"))
+    attribution = models.CharField(_("attribution"), max_length=5, choices=Attribution.choices)
+    # No database constraint: rows are rebuilt from the leads, never cascaded.
+    campaign = models.ForeignKey(
+        "leads.Campaign",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("campaign"),
+    )
+    channel = models.CharField(_("channel"), max_length=20, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.attribution} {self.campaign_id or self.channel}"
+
+
+class FunnelDay(RollupKey):
+    """How many leads were created on the day and how many of them reached each funnel stage."""
+
+    leads = models.PositiveIntegerField(_("leads"))
+    mqls = models.PositiveIntegerField(_("MQLs"))
+    sqls = models.PositiveIntegerField(_("SQLs"))
+    opportunities = models.PositiveIntegerField(_("opportunities"))
+    customers = models.PositiveIntegerField(_("customers"))
+
+    class Meta:
+        verbose_name = _("funnel day")
+        verbose_name_plural = _("funnel days")
+        indexes = [models.Index(fields=["attribution", "day"], name="funnelday_attribution_day")]
+
+
+class StayDay(RollupKey):
+    """A histogram of the time the day's leads spent in a funnel stage before the next one:
+    ``leads`` of them stayed ``days`` whole days (24-hour spans, rounded down) in ``stage``."""
+
+    stage = models.PositiveSmallIntegerField(_("stage"))  # index in leads.lifecycle.FUNNEL
+    days = models.IntegerField(_("days"))
+    leads = models.PositiveIntegerField(_("leads"))
+
+    class Meta:
+        verbose_name = _("time in stage")
+        verbose_name_plural = _("times in stage")
+        indexes = [models.Index(fields=["attribution", "day"], name="stayday_attribution_day")]
+
+
+class MarginDay(RollupKey):
+    """The gross margin the day's leads won, per currency (converted when the report runs, so a
+    new exchange rate shows at once)."""
+
+    currency = models.CharField(_("currency"), max_length=3)
+    gross_margin = models.DecimalField(_("gross margin"), max_digits=20, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("won margin")
+        verbose_name_plural = _("won margins")
+        indexes = [models.Index(fields=["attribution", "day"], name="marginday_attribution_day")]
+
+
+class RollupState(models.Model):
+    """One row: when the rollup was last refreshed. ``as_of``: the moment the last refresh
+    started (every change committed before it is in the figures); the next refresh looks for
+    changes from a little before it."""
+
+    as_of = models.DateTimeField(_("as of"))
+    rebuilt_at = models.DateTimeField(_("last full rebuild"), null=True, blank=True)
+    days = models.PositiveIntegerField(_("days refreshed last time"), default=0)
+    seconds = models.FloatField(_("duration of the last refresh"), default=0)
+
+    class Meta:
+        verbose_name = _("rollup state")
+        verbose_name_plural = _("rollup states")
+
+    def __str__(self) -> str:
+        return f"rollup as of {self.as_of:%Y-%m-%d %H:%M:%S}"

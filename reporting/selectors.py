@@ -50,17 +50,20 @@ from leads.models import (
     StageTransition,
     Visitor,
 )
-from reporting.aggregates import median_sql, seconds_between_sql
-from reporting.models import REPORT_CURRENCY, ExchangeRate
+from reporting.aggregates import median_sql, seconds_between_sql, whole_days_sql
+from reporting.models import (
+    REPORT_CURRENCY,
+    Attribution,
+    ExchangeRate,
+    FunnelDay,
+    MarginDay,
+    RollupState,
+    StayDay,
+)
 from sales.models import Assignment, Rejection, RejectionReason
 
 ZERO = Decimal(0)
 MONEY = DecimalField(max_digits=20, decimal_places=2)
-
-
-class Attribution(models.TextChoices):
-    FIRST = "first", gettext_lazy("First touch")
-    LAST = "last", gettext_lazy("Last touch")
 
 
 class Granularity(models.TextChoices):
@@ -328,55 +331,85 @@ def _as_date(value) -> date | None:
 
 
 STAGE_ORDER_SQL = " ".join(f"WHEN '{stage}' THEN {index}" for index, stage in enumerate(FUNNEL))
+# The stages whose time is measured: each until the next funnel stage.
+STAY_STAGES = [stage.value for stage in FUNNEL[:4]]
+DAY_SECONDS = 86400
 
 
-def _funnel_rows(report: ReportFilter, group_by: str | None) -> dict:
-    """One query: per group the cohort's size, the leads that reached each stage, the median
-    time in each stage and the gross margin won (converted to the report currency)."""
-    leads = cohort(report).annotate(r_group=_group_expression(group_by, report))
+def lead_facts_sql(leads: QuerySet, columns: list[str]) -> tuple[str, tuple]:
+    """SQL giving one row per lead of ``leads``: ``id``, the queryset's ``columns``,
+    ``reached`` (the index in FUNNEL of the furthest stage the lead reached: its transitions
+    and its current stage, so a lead imported as SQL has reached MQL too) and ``days_0`` to
+    ``days_3``: the whole days (24-hour spans, rounded down) from entering unqualified (its
+    creation), MQL, SQL and opportunity until first entering the next funnel stage, NULL when
+    it did not. Shared by the live reports (an owner filter) and the rollup refresh."""
     inner_sql, inner_params = (
-        leads.values("id", "r_group", "stage", "created_at").order_by().query.sql_with_params()
+        leads.values("id", "stage", "created_at", *columns).order_by().query.sql_with_params()
     )
     vendor = connection.vendor
-    transition = "leads_stagetransition"
-    opportunity = Opportunity._meta.db_table
     firsts = ",\n".join(
         f"MIN(CASE WHEN t.to_stage = '{stage}' THEN t.at END) AS at_{index}"
         for index, stage in enumerate(FUNNEL)
         if index > 0
     )
-    # The furthest funnel stage a lead has reached: its transitions and its current stage.
+    current = f"CASE c.stage {STAGE_ORDER_SQL} ELSE 0 END"
     reached = (
-        "CASE WHEN m.furthest IS NULL OR c.stage_index > m.furthest "
-        "THEN c.stage_index ELSE m.furthest END"
+        f"CASE WHEN m.furthest IS NULL OR {current} > m.furthest THEN {current} ELSE m.furthest END"
     )
-    counts = ",\n".join(
-        f"SUM(CASE WHEN {reached} >= {index} THEN 1 ELSE 0 END)" for index in range(1, 5)
+    stays = ",\n".join(
+        f"{whole_days_sql(vendor, seconds_between_sql(vendor, earlier, later))} AS days_{index}"
+        for index, (earlier, later) in enumerate(
+            [
+                ("c.created_at", "m.at_1"),
+                ("m.at_1", "m.at_2"),
+                ("m.at_2", "m.at_3"),
+                ("m.at_3", "m.at_4"),
+            ]
+        )
     )
-    durations = ",\n".join(
-        median_sql(vendor, seconds_between_sql(vendor, earlier, later))
-        for earlier, later in [
-            ("c.created_at", "m.at_1"),
-            ("m.at_1", "m.at_2"),
-            ("m.at_2", "m.at_3"),
-            ("m.at_3", "m.at_4"),
-        ]
-    )
+    passthrough = "".join(f"c.{column}, " for column in columns)
     sql = f"""
         WITH cohort AS ({inner_sql}),
-        c AS (
-            SELECT id, r_group, created_at,
-                   CASE stage {STAGE_ORDER_SQL} ELSE 0 END AS stage_index
-            FROM cohort
-        ),
         m AS (
             SELECT t.lead_id,
                    MAX(CASE t.to_stage {STAGE_ORDER_SQL} ELSE 0 END) AS furthest,
                    {firsts}
-            FROM {transition} t
+            FROM {StageTransition._meta.db_table} t
             WHERE t.lead_id IN (SELECT id FROM cohort)
             GROUP BY t.lead_id
-        ),
+        )
+        SELECT c.id, {passthrough}{reached} AS reached,
+               {stays}
+        FROM cohort c
+        LEFT JOIN m ON m.lead_id = c.id
+    """
+    return sql, tuple(inner_params)
+
+
+def _funnel_rows(report: ReportFilter, group_by: str | None) -> dict:
+    """Per group the cohort's size, the leads that reached each stage, the median whole days
+    in each stage and the gross margin won (report currency): from the rollup, or live over
+    the leads for an owner filter (the rollup has no owners)."""
+    if report.owner_id is None:
+        return _rollup_funnel_rows(report, group_by)
+    _check_margin_currencies(report)
+    return _live_funnel_rows(report, group_by)
+
+
+def _live_funnel_rows(report: ReportFilter, group_by: str | None) -> dict:
+    """One query over the cohort's leads, their stage transitions and won opportunities."""
+    leads = cohort(report).annotate(r_group=_group_expression(group_by, report))
+    facts, facts_params = lead_facts_sql(leads, ["r_group"])
+    vendor = connection.vendor
+    counts = ",\n".join(
+        f"SUM(CASE WHEN f.reached >= {index} THEN 1 ELSE 0 END)" for index in range(1, 5)
+    )
+    medians = ",\n".join(
+        median_sql(vendor, f"f.days_{index} * {DAY_SECONDS}") for index in range(4)
+    )
+    opportunity = Opportunity._meta.db_table
+    sql = f"""
+        WITH f AS ({facts}),
         g AS (
             SELECT o.lead_id,
                    SUM(o.gross_margin * CASE WHEN o.currency = %s THEN 1 ELSE r.rate END)
@@ -384,19 +417,18 @@ def _funnel_rows(report: ReportFilter, group_by: str | None) -> dict:
             FROM {opportunity} o
             LEFT JOIN {ExchangeRate._meta.db_table} r ON r.currency = o.currency
             WHERE o.status = %s AND o.gross_margin IS NOT NULL
-              AND o.lead_id IN (SELECT id FROM cohort)
+              AND o.lead_id IN (SELECT id FROM f)
             GROUP BY o.lead_id
         )
-        SELECT c.r_group, COUNT(*),
+        SELECT f.r_group, COUNT(*),
                {counts},
-               {durations},
+               {medians},
                SUM(g.margin)
-        FROM c
-        LEFT JOIN m ON m.lead_id = c.id
-        LEFT JOIN g ON g.lead_id = c.id
-        GROUP BY c.r_group
+        FROM f
+        LEFT JOIN g ON g.lead_id = f.id
+        GROUP BY f.r_group
     """
-    params = (*inner_params, REPORT_CURRENCY, Opportunity.Status.WON)
+    params = (*facts_params, REPORT_CURRENCY, Opportunity.Status.WON)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         result = cursor.fetchall()
@@ -409,7 +441,7 @@ def _funnel_rows(report: ReportFilter, group_by: str | None) -> dict:
             **dict(zip(STAGE_KEYS, (int(n or 0) for n in rest[:4]), strict=True)),
             "median_seconds": dict(
                 zip(
-                    [stage.value for stage in FUNNEL[:4]],
+                    STAY_STAGES,
                     (None if s is None else float(s) for s in rest[4:8]),
                     strict=True,
                 )
@@ -417,6 +449,137 @@ def _funnel_rows(report: ReportFilter, group_by: str | None) -> dict:
             "gross_margin": Decimal(rest[8] or 0).quantize(Decimal("0.01")),
         }
     return rows
+
+
+# --- the rollup (reporting.services.rollup_refresh keeps it at most a minute old) ---------------
+
+
+def _rollup(model: type[models.Model], report: ReportFilter, group_by: str | None) -> QuerySet:
+    """The rollup rows of ``model`` the report covers, with its group as ``r_group``. A row's
+    channel is its campaign's (read now, so editing a campaign shows at once) or, without a
+    campaign, the lead's source channel; the direction "none" without a campaign."""
+    rows = model.objects.filter(
+        attribution=report.attribution, day__gte=report.since, day__lte=report.until
+    ).annotate(
+        r_channel=Coalesce(F("campaign__channel"), F("channel"), output_field=CharField()),
+        r_direction=Coalesce(
+            F("campaign__direction"), Value(NO_CAMPAIGN), output_field=CharField()
+        ),
+    )
+    if report.channel:
+        rows = rows.filter(r_channel=report.channel)
+    if report.direction:
+        rows = rows.filter(r_direction=report.direction)
+    if report.campaign_id:
+        rows = rows.filter(campaign_id=report.campaign_id)
+    group = {
+        None: Value("all", output_field=CharField()),
+        GroupBy.CAMPAIGN: F("campaign_id"),
+        GroupBy.CHANNEL: F("r_channel"),
+        GroupBy.DIRECTION: F("r_direction"),
+        GroupBy.PERIOD: _period_key("day", report, local=False),
+    }[group_by]
+    return rows.annotate(r_group=group)
+
+
+def _rollup_funnel_rows(report: ReportFilter, group_by: str | None) -> dict:
+    """Three queries over the rollup: margins (refusing a currency without a rate), counts,
+    and the medians from the histograms of whole days in stage."""
+    margins: dict = {}
+    missing = set()
+    for item in (
+        _rollup(MarginDay, report, group_by)
+        .values("r_group", "currency")
+        .annotate(
+            total=Sum("gross_margin"),
+            rate=Subquery(
+                ExchangeRate.objects.filter(currency=OuterRef("currency")).values("rate")[:1]
+            ),
+        )
+        .order_by()
+    ):
+        if item["currency"] == REPORT_CURRENCY:
+            rate = Decimal(1)
+        elif item["rate"] is None:
+            missing.add(item["currency"])
+            continue
+        else:
+            rate = item["rate"]
+        key = _as_date(item["r_group"]) if group_by == GroupBy.PERIOD else item["r_group"]
+        margins[key] = margins.get(key, ZERO) + item["total"] * rate
+    _refuse_unconvertible(missing)
+    rows = {}
+    for item in (
+        _rollup(FunnelDay, report, group_by)
+        .values("r_group")
+        .annotate(
+            n_leads=Sum("leads"),
+            n_mqls=Sum("mqls"),
+            n_sqls=Sum("sqls"),
+            n_opportunities=Sum("opportunities"),
+            n_customers=Sum("customers"),
+        )
+        .order_by()
+    ):
+        if item["n_leads"] is None:  # no rows at all (one group: the sums of nothing)
+            continue
+        key = _as_date(item["r_group"]) if group_by == GroupBy.PERIOD else item["r_group"]
+        rows[key] = {
+            "leads": item["n_leads"],
+            **{name: int(item[f"n_{name}"]) for name in STAGE_KEYS},
+            "median_seconds": dict.fromkeys(STAY_STAGES),
+            "gross_margin": margins.get(key, ZERO).quantize(Decimal("0.01")),
+        }
+    for key, stage, days in _rollup_medians(report, group_by):
+        if key in rows:
+            rows[key]["median_seconds"][STAY_STAGES[stage]] = days * DAY_SECONDS
+    return rows
+
+
+def _rollup_medians(report: ReportFilter, group_by: str | None) -> list[tuple]:
+    """(group, stage index, median days) from the histograms: the median as percentile_cont
+    takes it, the mean of the two middle values (the one middle value for an odd count)."""
+    histogram_sql, params = (
+        _rollup(StayDay, report, group_by)
+        .values("r_group", "stage", "days")
+        .annotate(n=Sum("leads"))
+        .order_by()
+        .query.sql_with_params()
+    )
+    sql = f"""
+        WITH h AS ({histogram_sql}),
+        c AS (
+            SELECT r_group, stage, days, n,
+                   CAST(SUM(n) OVER (PARTITION BY r_group, stage ORDER BY days) AS bigint)
+                       AS upto,
+                   CAST(SUM(n) OVER (PARTITION BY r_group, stage) AS bigint) AS total
+            FROM h
+        )
+        SELECT r_group, stage,
+               MIN(CASE WHEN upto - n <= (total - 1) / 2 AND (total - 1) / 2 < upto
+                   THEN days END),
+               MIN(CASE WHEN upto - n <= total / 2 AND total / 2 < upto THEN days END)
+        FROM c
+        GROUP BY r_group, stage
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        result = cursor.fetchall()
+    return [
+        (
+            _as_date(key) if group_by == GroupBy.PERIOD else key,
+            stage,
+            (low + high) / 2,
+        )
+        for key, stage, low, high in result
+    ]
+
+
+def rollup_as_of() -> datetime | None:
+    """When the figures were taken (the start of the last rollup refresh), None before the
+    first refresh."""
+    state = RollupState.objects.order_by("-as_of").first()
+    return state.as_of if state else None
 
 
 def _cost_rows(report: ReportFilter, group_by: str | None) -> dict:
@@ -485,9 +648,9 @@ def _check_margin_currencies(report: ReportFilter) -> None:
 
 def kpi_rows(report: ReportFilter, *, group_by: str | None) -> list[KpiRow]:
     """The KPIs per group (None: one row for everything), in a constant number of queries:
-    margin currencies, the funnel, costs, visitors (and campaign names for campaigns).
+    the funnel (three over the rollup; two live for an owner filter), costs, visitors (and
+    campaign names for campaigns).
     Raises ValidationError (field "currency") when an amount's currency has no rate."""
-    _check_margin_currencies(report)
     funnel = _funnel_rows(report, group_by)
     with_costs = report.owner_id is None
     costs = _cost_rows(report, group_by) if with_costs else {}

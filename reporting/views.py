@@ -92,6 +92,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "query": _query(request),
         "sort_links": _sort_links(request, sort, descending),
         "sees_costs": report.owner_id is None,
+        # The figures come from the rollup (refreshed every minute), a rep's live.
+        "live": report.owner_id is not None,
+        "as_of": None if report.owner_id is not None else selectors.rollup_as_of(),
     }
     try:
         result = selectors.overview(report)

@@ -25,6 +25,7 @@ import pytest
 from leads.lifecycle import Stage
 from leads.models import Campaign, Channel, Lead, Opportunity
 from reporting.selectors import ReportFilter
+from reporting.services import rollup_refresh
 from tests.factories import (
     CampaignCostFactory,
     CampaignFactory,
@@ -133,4 +134,6 @@ def shop(db) -> Shop:
         gross_margin=Decimal("2000"),
         closed_at=at(2, 26),
     )
+    # The reports read the rollup the beat task refreshes every minute: refresh it as it would.
+    rollup_refresh()
     return Shop(a=a, b=b, c=c, leads=leads, rep=rep, rep2=rep2)

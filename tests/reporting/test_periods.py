@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from reporting.selectors import GroupBy, ReportFilter, kpi_rows, kpi_total
+from reporting.services import rollup_refresh
 from tests.factories import CampaignCostFactory, CampaignFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db
@@ -21,6 +22,7 @@ def utc(*args) -> dt.datetime:
 def _leads(*moments):
     for moment in moments:
         LeadFactory(created_at=moment)
+    rollup_refresh()  # what the beat task does every minute
 
 
 def test_months_start_at_local_midnight_in_winter_and_summer(db):
@@ -65,6 +67,7 @@ def test_quarters_and_days_and_costs_in_the_same_buckets(db):
     LeadFactory(created_at=utc(2026, 6, 30, 22, 0), first_campaign=campaign)  # Jul 1 00:00
     CampaignCostFactory(campaign=campaign, incurred_on=dt.date(2026, 6, 30), amount=300)
     CampaignCostFactory(campaign=campaign, incurred_on=dt.date(2026, 7, 1), amount=200)
+    rollup_refresh()
     year = ReportFilter(
         since=dt.date(2026, 1, 1), until=dt.date(2026, 12, 31), granularity="quarter"
     )

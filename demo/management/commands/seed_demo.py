@@ -35,6 +35,7 @@ from leads.models import (
     StageTransition,
 )
 from reporting.models import ExchangeRate
+from reporting.services import rollup_refresh
 from scoring.models import ScoreEntry
 from scoring.services import active_profile, rescore_all
 
@@ -91,6 +92,7 @@ class Command(BaseCommand):
                 reps=[users[name] for name in REPS],
                 away_rep=users["rep3"],
             )
+        counts["report rollup days"] = rollup_refresh(full=True).days
         for label, count in counts.items():
             self.stdout.write(f"{label:<22} {count:>8}")
         message = _("Demo data loaded; password: %(password)s") % {"password": DEMO_PASSWORD}

@@ -9,6 +9,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from leads.models import Channel
+from reporting.services import rollup_refresh
 from tests.browser.test_login_and_lead import log_in
 from tests.factories import CampaignCostFactory, CampaignFactory, LeadFactory
 
@@ -27,6 +28,7 @@ def test_a_marketer_opens_the_dashboard_and_a_filter_changes_the_charts(
         )
         for index in range(count):
             LeadFactory(first_campaign=campaign, created_at=now - dt.timedelta(hours=index + 1))
+    rollup_refresh()  # what the beat task does every minute
     errors: list[str] = []
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -34,6 +36,7 @@ def test_a_marketer_opens_the_dashboard_and_a_filter_changes_the_charts(
 
     page.goto(f"{live_server.url}/reports/")
 
+    expect(page.locator("[data-freshness]")).to_contain_text("Figures as of")
     canvases = page.locator("canvas[data-chart]")
     expect(canvases).to_have_count(3)
     page.wait_for_function(

@@ -110,6 +110,20 @@ class StayDay(RollupKey):
         indexes = [models.Index(fields=["attribution", "day"], name="stayday_attribution_day")]
 
 
+class StayMonth(RollupKey):
+    """StayDay summed over the month (``day``: its first day), so that a report over whole
+    months reads one row where StayDay has up to 31."""
+
+    stage = models.PositiveSmallIntegerField(_("stage"))
+    days = models.IntegerField(_("days"))
+    leads = models.PositiveIntegerField(_("leads"))
+
+    class Meta:
+        verbose_name = _("time in stage per month")
+        verbose_name_plural = _("times in stage per month")
+        indexes = [models.Index(fields=["attribution", "day"], name="staymonth_attribution_day")]
+
+
 class MarginDay(RollupKey):
     """The gross margin the day's leads won, per currency (converted when the report runs, so a
     new exchange rate shows at once)."""

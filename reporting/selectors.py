@@ -59,6 +59,7 @@ from reporting.models import (
     MarginDay,
     RollupState,
     StayDay,
+    StayMonth,
 )
 from sales.models import Assignment, Rejection, RejectionReason
 
@@ -386,12 +387,13 @@ def lead_facts_sql(leads: QuerySet, columns: list[str]) -> tuple[str, tuple]:
     return sql, tuple(inner_params)
 
 
-def _funnel_rows(report: ReportFilter, group_by: str | None) -> dict:
+def _funnel_rows(report: ReportFilter, group_by: str | None, *, medians: bool = True) -> dict:
     """Per group the cohort's size, the leads that reached each stage, the median whole days
     in each stage and the gross margin won (report currency): from the rollup, or live over
-    the leads for an owner filter (the rollup has no owners)."""
+    the leads for an owner filter (the rollup has no owners). ``medians=False``: leave the
+    medians out (None) where a page does not show them, one query less."""
     if report.owner_id is None:
-        return _rollup_funnel_rows(report, group_by)
+        return _rollup_funnel_rows(report, group_by, medians=medians)
     _check_margin_currencies(report)
     return _live_funnel_rows(report, group_by)
 
@@ -454,13 +456,15 @@ def _live_funnel_rows(report: ReportFilter, group_by: str | None) -> dict:
 # --- the rollup (reporting.services.rollup_refresh keeps it at most a minute old) ---------------
 
 
-def _rollup(model: type[models.Model], report: ReportFilter, group_by: str | None) -> QuerySet:
+def _rollup(
+    model: type[models.Model], report: ReportFilter, group_by: str | None, *, days: Q | None = None
+) -> QuerySet:
     """The rollup rows of ``model`` the report covers, with its group as ``r_group``. A row's
     channel is its campaign's (read now, so editing a campaign shows at once) or, without a
     campaign, the lead's source channel; the direction "none" without a campaign."""
-    rows = model.objects.filter(
-        attribution=report.attribution, day__gte=report.since, day__lte=report.until
-    ).annotate(
+    if days is None:
+        days = Q(day__gte=report.since, day__lte=report.until)
+    rows = model.objects.filter(days, attribution=report.attribution).annotate(
         r_channel=Coalesce(F("campaign__channel"), F("channel"), output_field=CharField()),
         r_direction=Coalesce(
             F("campaign__direction"), Value(NO_CAMPAIGN), output_field=CharField()
@@ -482,7 +486,7 @@ def _rollup(model: type[models.Model], report: ReportFilter, group_by: str | Non
     return rows.annotate(r_group=group)
 
 
-def _rollup_funnel_rows(report: ReportFilter, group_by: str | None) -> dict:
+def _rollup_funnel_rows(report: ReportFilter, group_by: str | None, *, medians: bool) -> dict:
     """Three queries over the rollup: margins (refusing a currency without a rate), counts,
     and the medians from the histograms of whole days in stage."""
     margins: dict = {}
@@ -530,21 +534,56 @@ def _rollup_funnel_rows(report: ReportFilter, group_by: str | None) -> dict:
             "median_seconds": dict.fromkeys(STAY_STAGES),
             "gross_margin": margins.get(key, ZERO).quantize(Decimal("0.01")),
         }
-    for key, stage, days in _rollup_medians(report, group_by):
+    for key, stage, days in _rollup_medians(report, group_by) if medians else []:
         if key in rows:
             rows[key]["median_seconds"][STAY_STAGES[stage]] = days * DAY_SECONDS
     return rows
 
 
+def _whole_months(report: ReportFilter) -> tuple[date, date]:
+    """The whole months inside the period: [first, end), empty when first >= end."""
+    first = report.since if report.since.day == 1 else _next_month(report.since)
+    after = report.until + timedelta(days=1)
+    end = after if after.day == 1 else after.replace(day=1)
+    return first, end
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
 def _rollup_medians(report: ReportFilter, group_by: str | None) -> list[tuple]:
-    """(group, stage index, median days) from the histograms: the median as percentile_cont
-    takes it, the mean of the two middle values (the one middle value for an odd count)."""
-    histogram_sql, params = (
-        _rollup(StayDay, report, group_by)
-        .values("r_group", "stage", "days")
-        .annotate(n=Sum("leads"))
-        .order_by()
-        .query.sql_with_params()
+    """(group, stage index, median days) from the histograms (the months wholly inside the
+    period from StayMonth, the other days from StayDay): the median as percentile_cont takes
+    it, the mean of the two middle values (the one middle value for an odd count)."""
+    first, end = _whole_months(report)
+    # Day and week buckets cut months: those read days only.
+    by_days = group_by == GroupBy.PERIOD and report.granularity in (
+        Granularity.DAY,
+        Granularity.WEEK,
+    )
+    if first < end and not by_days:
+        parts = [
+            _rollup(StayMonth, report, group_by, days=Q(day__gte=first, day__lt=end)),
+            _rollup(
+                StayDay,
+                report,
+                group_by,
+                days=Q(day__gte=report.since, day__lt=first)
+                | Q(day__gte=end, day__lte=report.until),
+            ),
+        ]
+    else:
+        parts = [_rollup(StayDay, report, group_by)]
+    histogram = [
+        part.values("r_group", "stage", "days").annotate(n=Sum("leads")).order_by()
+        for part in parts
+    ]
+    union = histogram[0].union(*histogram[1:], all=True) if len(histogram) > 1 else histogram[0]
+    union_sql, params = union.query.sql_with_params()
+    histogram_sql = (
+        f"SELECT u.r_group, u.stage, u.days, SUM(u.n) AS n FROM ({union_sql}) u "
+        "GROUP BY u.r_group, u.stage, u.days"
     )
     sql = f"""
         WITH h AS ({histogram_sql}),
@@ -646,12 +685,12 @@ def _check_margin_currencies(report: ReportFilter) -> None:
     _refuse_unconvertible(_unconvertible(won))
 
 
-def kpi_rows(report: ReportFilter, *, group_by: str | None) -> list[KpiRow]:
+def kpi_rows(report: ReportFilter, *, group_by: str | None, medians: bool = True) -> list[KpiRow]:
     """The KPIs per group (None: one row for everything), in a constant number of queries:
     the funnel (three over the rollup; two live for an owner filter), costs, visitors (and
     campaign names for campaigns).
     Raises ValidationError (field "currency") when an amount's currency has no rate."""
-    funnel = _funnel_rows(report, group_by)
+    funnel = _funnel_rows(report, group_by, medians=medians)
     with_costs = report.owner_id is None
     costs = _cost_rows(report, group_by) if with_costs else {}
     visitors = _visitor_rows(report, group_by) if with_costs else {}
@@ -710,10 +749,15 @@ SORTS = ["roi", "cpl", "cpa", "leads", "customers", "cost", "gross_margin", "lab
 
 
 def kpi_table(
-    report: ReportFilter, *, group_by: str, sort: str = "roi", descending: bool = True
+    report: ReportFilter,
+    *,
+    group_by: str,
+    sort: str = "roi",
+    descending: bool = True,
+    medians: bool = True,
 ) -> list[KpiRow]:
     """KPI rows sorted by a column (ROI by default, best first; rows without it last)."""
-    rows = kpi_rows(report, group_by=group_by)
+    rows = kpi_rows(report, group_by=group_by, medians=medians)
     if group_by == GroupBy.PERIOD:
         return sorted(rows, key=lambda row: row.key)
     if sort == "label":
@@ -726,8 +770,8 @@ def kpi_table(
     return with_value + without
 
 
-def kpi_total(report: ReportFilter) -> KpiRow:
-    return kpi_rows(report, group_by=None)[0]
+def kpi_total(report: ReportFilter, *, medians: bool = True) -> KpiRow:
+    return kpi_rows(report, group_by=None, medians=medians)[0]
 
 
 @dataclass(frozen=True)
@@ -776,8 +820,12 @@ class Overview:
         ]
 
 
-def overview(report: ReportFilter) -> Overview:
-    return Overview(report=report, current=kpi_total(report), previous=kpi_total(report.previous()))
+def overview(report: ReportFilter, *, previous_medians: bool = True) -> Overview:
+    return Overview(
+        report=report,
+        current=kpi_total(report),
+        previous=kpi_total(report.previous(), medians=previous_medians),
+    )
 
 
 def drilldown_leads(report: ReportFilter, *, limit: int = 100) -> QuerySet[Lead]:

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Q
-from django.db.models.functions import TruncDate
+from django.db.models import Q, Sum
+from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,6 +29,7 @@ from reporting.models import (
     MarginDay,
     RollupState,
     StayDay,
+    StayMonth,
 )
 from reporting.selectors import lead_facts_sql
 
@@ -431,7 +432,7 @@ def _rollup_write(*, days: list[date] | None) -> None:
         leads.annotate(r_day=_local_day("created_at")),
         ["r_day", "first_campaign_id", "last_campaign_id", "source_channel"],
     )
-    for model in (FunnelDay, StayDay, MarginDay):
+    for model in (FunnelDay, StayDay, MarginDay):  # StayMonth: _months_write
         rows = model.objects.all() if days is None else model.objects.filter(day__in=days)
         rows._raw_delete(rows.db)
     keys = [
@@ -488,6 +489,36 @@ def _rollup_write(*, days: list[date] | None) -> None:
             [Opportunity.Status.WON] * len(keys),
         )
         cursor.execute("DROP TABLE reporting_facts")
+    _months_write(days=days)
+
+
+def _months_write(*, days: list[date] | None) -> None:
+    """Sum the StayDay rows of the months of ``days`` (None: all) into StayMonth."""
+    stays = StayDay.objects.all()
+    months = StayMonth.objects.all()
+    if days is not None:
+        firsts = sorted({day.replace(day=1) for day in days})
+        months = months.filter(day__in=firsts)
+        condition = Q(pk__in=[])
+        for first in firsts:
+            following = (first + timedelta(days=32)).replace(day=1)
+            condition |= Q(day__gte=first, day__lt=following)
+        stays = stays.filter(condition)
+    months._raw_delete(months.db)
+    sql, params = (
+        stays.annotate(month=TruncMonth("day"))
+        .values("month", "attribution", "campaign_id", "channel", "stage", "days")
+        .annotate(n=Sum("leads"))
+        .order_by()
+        .query.sql_with_params()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {StayMonth._meta.db_table} (day, attribution, campaign_id, channel, "
+            "stage, days, leads) SELECT s.month, s.attribution, s.campaign_id, s.channel, "
+            f"s.stage, s.days, s.n FROM ({sql}) s",
+            params,
+        )
 
 
 def rollup_refresh(*, full: bool = False, wait: bool = True) -> RollupResult | None:

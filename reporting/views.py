@@ -97,16 +97,21 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "as_of": None if report.owner_id is not None else selectors.rollup_as_of(),
     }
     try:
-        result = selectors.overview(report)
+        # The page shows the medians of the funnel only: the other tables go without.
+        result = selectors.overview(report, previous_medians=False)
         context.update(
             overview=result,
             funnel=funnel_steps(result.current),
-            trend=selectors.kpi_table(report, group_by=GroupBy.PERIOD),
+            trend=selectors.kpi_table(report, group_by=GroupBy.PERIOD, medians=False),
             channels=selectors.kpi_table(
-                report, group_by=GroupBy.CHANNEL, sort=sort, descending=descending
+                report, group_by=GroupBy.CHANNEL, sort=sort, descending=descending, medians=False
             ),
             campaigns=selectors.kpi_table(
-                report, group_by=GroupBy.CAMPAIGN, sort=sort, descending=descending
+                report,
+                group_by=GroupBy.CAMPAIGN,
+                sort=sort,
+                descending=descending,
+                medians=False,
             ),
         )
     except ValidationError as exc:

@@ -148,6 +148,42 @@ def test_medians_are_whole_days_in_the_rollup_and_live(db, sales_rep):
 
 
 @pytest.mark.django_db
+def test_medians_over_whole_months_and_the_days_around_them(db):
+    # March (a whole month, read from the monthly histogram): 0, 1 and 3 days unqualified.
+    # February 27 and April 2 (single days): 10 and 20 days.
+    for created, moved in [
+        (at(3, 2), at(3, 2, 20)),
+        (at(3, 2), at(3, 3, 22)),
+        (at(3, 2), at(3, 5, 16)),
+        (at(2, 27), at(3, 9, 11)),
+        (at(4, 2), at(4, 22, 12)),
+    ]:
+        StageTransitionFactory(
+            lead=LeadFactory(created_at=created, stage=Stage.MQL), to_stage=Stage.MQL, at=moved
+        )
+    rollup_refresh()
+
+    def median(since, until, **changes):
+        report = ReportFilter(since=since, until=until, **changes)
+        return kpi_total(report).median_seconds["unqualified"]
+
+    assert median(dt.date(2026, 3, 1), dt.date(2026, 3, 31)) == DAY  # 0, 1, 3
+    # Feb 27 to Apr 2: 0, 1, 3, 10, 20 → 3 days.
+    assert median(dt.date(2026, 2, 27), dt.date(2026, 4, 2)) == 3 * DAY
+    # Feb 27 to Mar 31: 0, 1, 3, 10 → (1 + 3) / 2 = 2 days.
+    assert median(dt.date(2026, 2, 27), dt.date(2026, 3, 31)) == 2 * DAY
+    # By week (days only): the week of Feb 23 has the Feb 27 lead, that of Mar 2 the three.
+    weeks = by_key(
+        kpi_rows(
+            ReportFilter(since=dt.date(2026, 2, 23), until=dt.date(2026, 3, 8), granularity="week"),
+            group_by=GroupBy.PERIOD,
+        )
+    )
+    assert weeks[dt.date(2026, 2, 23)].median_seconds["unqualified"] == 10 * DAY
+    assert weeks[dt.date(2026, 3, 2)].median_seconds["unqualified"] == DAY
+
+
+@pytest.mark.django_db
 def test_a_second_refresh_rewrites_the_same_rows(shop):
     first = snapshot()
     assert len(first) > 0

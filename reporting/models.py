@@ -139,10 +139,11 @@ class MarginDay(RollupKey):
 
 class RollupState(models.Model):
     """One row: when the rollup was last refreshed. ``as_of``: the moment the last refresh
-    started (every change committed before it is in the figures); the next refresh looks for
-    changes from a little before it."""
+    started (every change committed before it is in the figures); ``watermark``: where the next
+    refresh looks for changes from (a little before the oldest transaction then open)."""
 
     as_of = models.DateTimeField(_("as of"))
+    watermark = models.DateTimeField(_("changes looked for from"))
     rebuilt_at = models.DateTimeField(_("last full rebuild"), null=True, blank=True)
     days = models.PositiveIntegerField(_("days refreshed last time"), default=0)
     seconds = models.FloatField(_("duration of the last refresh"), default=0)

@@ -341,10 +341,11 @@ def exchange_rate_set(*, currency: str, rate: Decimal, by_user=None) -> Exchange
 
 # --- the rollup the reports read ----------------------------------------------------------------
 
-# Changes are looked for from this long before the last refresh started: a transaction that
-# stamped a lead (updated_at = its own clock) before that moment but committed after the refresh
-# read the tables is still found. Refreshing a day twice gives the same rows.
-ROLLUP_OVERLAP = timedelta(minutes=10)
+# The next refresh looks for changes from the start of the oldest transaction still open when
+# this one started (it may stamp leads with its own, earlier clock and commit later), and this
+# much earlier still (clocks of application servers and database differ a little). Refreshing
+# a day twice gives the same rows.
+ROLLUP_OVERLAP = timedelta(minutes=1)
 # pg_advisory_xact_lock key of the refresh ("rollup" in ASCII).
 ROLLUP_LOCK = 0x726F6C6C7570
 
@@ -368,6 +369,22 @@ def _lock(*, wait: bool) -> bool:
             return True
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [ROLLUP_LOCK])
         return bool(cursor.fetchone()[0])
+
+
+def _next_watermark(now: datetime) -> datetime:
+    """Where the next refresh starts looking: before every transaction that could still
+    commit a change stamped earlier than ``now``."""
+    oldest = now
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT min(xact_start) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND xact_start IS NOT NULL"
+            )
+            started = cursor.fetchone()[0]
+        if started is not None:
+            oldest = min(oldest, started)
+    return oldest - ROLLUP_OVERLAP
 
 
 def _local_day(field: str):
@@ -532,16 +549,17 @@ def rollup_refresh(*, full: bool = False, wait: bool = True) -> RollupResult | N
         if not _lock(wait=wait):
             return None
         now = timezone.now()
+        watermark = _next_watermark(now)
         state = RollupState.objects.select_for_update().order_by("-as_of").first()
         days = None
         if state is not None and not full:
-            days = rollup_touched_days(since=state.as_of - ROLLUP_OVERLAP)
+            days = rollup_touched_days(since=state.watermark)
         if days is None or days:
             _rollup_write(days=days)
         seconds = time_module.perf_counter() - started
         if state is None:
-            state = RollupState(as_of=now)
-        state.as_of = now
+            state = RollupState(as_of=now, watermark=watermark)
+        state.as_of, state.watermark = now, watermark
         if days is None:
             state.rebuilt_at = now
         state.days = (

@@ -36,6 +36,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Trunc
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -208,7 +209,7 @@ class KpiRow:
             (Stage.CUSTOMER.value, self.customers),
         ]
 
-    @property
+    @cached_property
     def conversions(self) -> dict[str, Decimal | None]:
         """Stage-to-stage conversion: "unqualified_mql" = MQLs / leads, and so on."""
         steps = self.funnel

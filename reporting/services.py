@@ -346,6 +346,8 @@ def exchange_rate_set(*, currency: str, rate: Decimal, by_user=None) -> Exchange
 # much earlier still (clocks of application servers and database differ a little). Refreshing
 # a day twice gives the same rows.
 ROLLUP_OVERLAP = timedelta(minutes=1)
+# More changed days than this, and more than half of all: a full rebuild instead.
+ROLLUP_MANY_DAYS = 60
 # pg_advisory_xact_lock key of the refresh ("rollup" in ASCII).
 ROLLUP_LOCK = 0x726F6C6C7570
 
@@ -554,6 +556,12 @@ def rollup_refresh(*, full: bool = False, wait: bool = True) -> RollupResult | N
         days = None
         if state is not None and not full:
             days = rollup_touched_days(since=state.watermark)
+            # Most of many days changed (a bulk update): one pass over everything is quicker
+            # than hundreds of day ranges.
+            if len(days or []) > ROLLUP_MANY_DAYS and len(days) * 2 > (
+                FunnelDay.objects.values("day").distinct().count()
+            ):
+                days = None
         if days is None or days:
             _rollup_write(days=days)
         seconds = time_module.perf_counter() - started

@@ -11,12 +11,13 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
 from leads import services as lead_services
 from leads.lifecycle import Stage
-from leads.models import Channel, Opportunity
+from leads.models import Channel, Lead, Opportunity
 from reporting import tasks
 from reporting.models import FunnelDay, MarginDay, RollupState, StayDay
 from reporting.selectors import GroupBy, ReportFilter, kpi_rows, kpi_total
@@ -286,3 +287,23 @@ def test_a_rep_sees_live_figures(client, shop):
     page = client.get(reverse("reports:dashboard") + "?since=2026-03-01&until=2026-03-31")
     assert "Live figures." in page.content.decode()
     assert "Figures as of" not in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_bulk_change_of_most_days_is_a_full_rebuild(db):
+    # 70 leads on 70 days from January 1; a bulk update stamps all of them.
+    for index in range(70):
+        LeadFactory(created_at=at(1, 1) + dt.timedelta(days=index))
+    Lead.objects.update(updated_at=F("created_at"))  # long before the refresh
+    rollup_refresh()
+    LeadFactory(created_at=at(1, 5))
+    assert not rollup_refresh().full  # one day changed
+
+    Lead.objects.update(source_channel=Channel.REFERRAL, updated_at=timezone.now())
+    result = rollup_refresh()
+
+    assert result.full
+    first_ten = ReportFilter(since=dt.date(2026, 1, 1), until=dt.date(2026, 1, 10))
+    channels = by_key(kpi_rows(first_ten, group_by=GroupBy.CHANNEL))
+    assert list(channels) == [Channel.REFERRAL]
+    assert channels[Channel.REFERRAL].leads == 11  # ten days, one with two leads

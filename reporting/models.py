@@ -124,6 +124,24 @@ class StayMonth(RollupKey):
         indexes = [models.Index(fields=["attribution", "day"], name="staymonth_attribution_day")]
 
 
+class StayMonthTotal(models.Model):
+    """StayMonth of all leads, whatever their campaign or channel (the same for both
+    attributions): what the dashboard without filters reads, a few rows per month."""
+
+    day = models.DateField(_("month"))
+    stage = models.PositiveSmallIntegerField(_("stage"))
+    days = models.IntegerField(_("days"))
+    leads = models.PositiveIntegerField(_("leads"))
+
+    class Meta:
+        verbose_name = _("time in stage per month, all leads")
+        verbose_name_plural = _("times in stage per month, all leads")
+        indexes = [models.Index(fields=["day"], name="staymonthtotal_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.stage} {self.days}"
+
+
 class MarginDay(RollupKey):
     """The gross margin the day's leads won, per currency (converted when the report runs, so a
     new exchange rate shows at once)."""

@@ -61,6 +61,7 @@ from reporting.models import (
     RollupState,
     StayDay,
     StayMonth,
+    StayMonthTotal,
 )
 from sales.models import Assignment, Rejection, RejectionReason
 
@@ -563,7 +564,25 @@ def _rollup_medians(report: ReportFilter, group_by: str | None) -> list[tuple]:
         Granularity.DAY,
         Granularity.WEEK,
     )
-    if first < end and not by_days:
+    everyone = not (report.channel or report.direction or report.campaign_id)
+    if first < end and not by_days and everyone and group_by in (None, GroupBy.PERIOD):
+        # No filter and no campaign groups: all leads, the same for either attribution.
+        whole = StayMonthTotal.objects.filter(day__gte=first, day__lt=end).annotate(
+            r_group=Value("all", output_field=CharField())
+            if group_by is None
+            else _period_key("day", report, local=False)
+        )
+        parts = [
+            whole,
+            _rollup(
+                StayDay,
+                replace(report, attribution=Attribution.FIRST),
+                group_by,
+                days=Q(day__gte=report.since, day__lt=first)
+                | Q(day__gte=end, day__lte=report.until),
+            ),
+        ]
+    elif first < end and not by_days:
         parts = [
             _rollup(StayMonth, report, group_by, days=Q(day__gte=first, day__lt=end)),
             _rollup(

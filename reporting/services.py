@@ -30,6 +30,7 @@ from reporting.models import (
     RollupState,
     StayDay,
     StayMonth,
+    StayMonthTotal,
 )
 from reporting.selectors import lead_facts_sql
 
@@ -512,18 +513,22 @@ def _rollup_write(*, days: list[date] | None) -> None:
 
 
 def _months_write(*, days: list[date] | None) -> None:
-    """Sum the StayDay rows of the months of ``days`` (None: all) into StayMonth."""
+    """Sum the StayDay rows of the months of ``days`` (None: all) into StayMonth, and those of
+    one attribution (the other has the same leads) into StayMonthTotal."""
     stays = StayDay.objects.all()
     months = StayMonth.objects.all()
+    totals = StayMonthTotal.objects.all()
     if days is not None:
         firsts = sorted({day.replace(day=1) for day in days})
         months = months.filter(day__in=firsts)
+        totals = totals.filter(day__in=firsts)
         condition = Q(pk__in=[])
         for first in firsts:
             following = (first + timedelta(days=32)).replace(day=1)
             condition |= Q(day__gte=first, day__lt=following)
         stays = stays.filter(condition)
     months._raw_delete(months.db)
+    totals._raw_delete(totals.db)
     sql, params = (
         stays.annotate(month=TruncMonth("day"))
         .values("month", "attribution", "campaign_id", "channel", "stage", "days")
@@ -536,6 +541,19 @@ def _months_write(*, days: list[date] | None) -> None:
             f"INSERT INTO {StayMonth._meta.db_table} (day, attribution, campaign_id, channel, "
             "stage, days, leads) SELECT s.month, s.attribution, s.campaign_id, s.channel, "
             f"s.stage, s.days, s.n FROM ({sql}) s",
+            params,
+        )
+        sql, params = (
+            stays.filter(attribution=Attribution.FIRST)
+            .annotate(month=TruncMonth("day"))
+            .values("month", "stage", "days")
+            .annotate(n=Sum("leads"))
+            .order_by()
+            .query.sql_with_params()
+        )
+        cursor.execute(
+            f"INSERT INTO {StayMonthTotal._meta.db_table} (day, stage, days, leads) "
+            f"SELECT s.month, s.stage, s.days, s.n FROM ({sql}) s",
             params,
         )
 

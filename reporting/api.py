@@ -114,6 +114,12 @@ class ReportEnvelopeSerializer(serializers.Serializer):
     period = PeriodSerializer()
     attribution = serializers.CharField()
     currency = serializers.CharField(help_text="All money in this currency")
+    as_of = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the figures were taken: the start of the last refresh of the report "
+        "rollup (every minute). null: computed live (an owner filter, the sales report), or "
+        "before the first refresh.",
+    )
 
 
 def _report(view: APIView, request: Request, query_class=ReportQuerySerializer):
@@ -135,11 +141,13 @@ def _report(view: APIView, request: Request, query_class=ReportQuerySerializer):
     return selectors.report_scope(user=request.user, wanted=wanted), data
 
 
-def _envelope(report: ReportFilter) -> dict:
+def _envelope(report: ReportFilter, *, rollup: bool = True) -> dict:
+    """``rollup``: the figures come from the rollup (not under an owner filter)."""
     return {
         "period": {"since": report.since, "until": report.until},
         "attribution": report.attribution,
         "currency": REPORT_CURRENCY,
+        "as_of": selectors.rollup_as_of() if rollup and report.owner_id is None else None,
     }
 
 
@@ -380,7 +388,7 @@ class ReportSalesApi(APIView):
     def get(self, request: Request) -> Response:
         report, _data = _report(self, request)
         payload = {
-            **_envelope(report),
+            **_envelope(report, rollup=False),
             **sales_values(selectors.mql_acceptance(report), selectors.rep_performance(report)),
         }
         return Response(SalesOutputSerializer(payload).data)

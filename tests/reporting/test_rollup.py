@@ -25,6 +25,7 @@ from reporting.services import ROLLUP_LOCK, rollup_refresh
 from sales import pipeline
 from tests.factories import LeadFactory, OpportunityFactory, StageTransitionFactory
 from tests.reporting.conftest import MARCH, at
+from tests.reporting.test_api_and_pages import api_as
 
 DAY = 86400.0
 
@@ -307,3 +308,18 @@ def test_a_bulk_change_of_most_days_is_a_full_rebuild(db):
     channels = by_key(kpi_rows(first_ten, group_by=GroupBy.CHANNEL))
     assert list(channels) == [Channel.REFERRAL]
     assert channels[Channel.REFERRAL].leads == 11  # ten days, one with two leads
+
+
+@pytest.mark.django_db
+def test_the_api_says_when_the_figures_were_taken(shop, marketer):
+    # 13:05 UTC on December 6 is 14:05 in Berlin (winter time).
+    RollupState.objects.update(as_of=dt.datetime(2026, 12, 6, 13, 5, tzinfo=dt.UTC))
+    query = "since=2026-03-01&until=2026-03-31"
+    overview = api_as(marketer).get(f"/api/v1/reports/overview/?{query}").json()
+    channels = api_as(marketer).get(f"/api/v1/reports/channels/?{query}").json()
+    assert overview["as_of"] == channels["as_of"] == "2026-12-06T14:05:00+01:00"
+    # A rep's figures and the sales report are computed live.
+    mine = api_as(shop.rep).get(f"/api/v1/reports/overview/?{query}").json()
+    sales = api_as(marketer).get(f"/api/v1/reports/sales/?{query}").json()
+    assert mine["as_of"] is None
+    assert sales["as_of"] is None

@@ -96,6 +96,21 @@ class FunnelDay(RollupKey):
         indexes = [models.Index(fields=["attribution", "day"], name="funnelday_attribution_day")]
 
 
+class FunnelMonth(RollupKey):
+    """FunnelDay summed over the month (``day``: its first day)."""
+
+    leads = models.PositiveIntegerField(_("leads"))
+    mqls = models.PositiveIntegerField(_("MQLs"))
+    sqls = models.PositiveIntegerField(_("SQLs"))
+    opportunities = models.PositiveIntegerField(_("opportunities"))
+    customers = models.PositiveIntegerField(_("customers"))
+
+    class Meta:
+        verbose_name = _("funnel month")
+        verbose_name_plural = _("funnel months")
+        indexes = [models.Index(fields=["attribution", "day"], name="funnelmonth_attribution_day")]
+
+
 class StayDay(RollupKey):
     """A histogram of the time the day's leads spent in a funnel stage before the next one:
     ``leads`` of them stayed ``days`` whole days (24-hour spans, rounded down) in ``stage``."""
@@ -153,6 +168,18 @@ class MarginDay(RollupKey):
         verbose_name = _("won margin")
         verbose_name_plural = _("won margins")
         indexes = [models.Index(fields=["attribution", "day"], name="marginday_attribution_day")]
+
+
+class MarginMonth(RollupKey):
+    """MarginDay summed over the month (``day``: its first day)."""
+
+    currency = models.CharField(_("currency"), max_length=3)
+    gross_margin = models.DecimalField(_("gross margin"), max_digits=20, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("won margin per month")
+        verbose_name_plural = _("won margins per month")
+        indexes = [models.Index(fields=["attribution", "day"], name="marginmonth_attribution_day")]
 
 
 class RollupState(models.Model):

@@ -57,7 +57,9 @@ from reporting.models import (
     Attribution,
     ExchangeRate,
     FunnelDay,
+    FunnelMonth,
     MarginDay,
+    MarginMonth,
     RollupState,
     StayDay,
     StayMonth,
@@ -488,54 +490,84 @@ def _rollup(
     return rows.annotate(r_group=group)
 
 
+def _rollup_parts(
+    daily: type[models.Model], monthly: type[models.Model], report: ReportFilter, group_by
+) -> list[QuerySet]:
+    """The rows of a report from a daily rollup table and its monthly sums: the months wholly
+    inside the period from ``monthly``, the other days from ``daily`` (all from ``daily`` when
+    the trend is by day or week: those buckets cut months)."""
+    first, end = _whole_months(report)
+    by_days = group_by == GroupBy.PERIOD and report.granularity in (
+        Granularity.DAY,
+        Granularity.WEEK,
+    )
+    if first >= end or by_days:
+        return [_rollup(daily, report, group_by)]
+    return [
+        _rollup(monthly, report, group_by, days=Q(day__gte=first, day__lt=end)),
+        _rollup(
+            daily,
+            report,
+            group_by,
+            days=Q(day__gte=report.since, day__lt=first) | Q(day__gte=end, day__lte=report.until),
+        ),
+    ]
+
+
+def _union(parts: list[QuerySet]) -> QuerySet:
+    return parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+
+
 def _rollup_funnel_rows(report: ReportFilter, group_by: str | None, *, medians: bool) -> dict:
     """Three queries over the rollup: margins (refusing a currency without a rate), counts,
     and the medians from the histograms of whole days in stage."""
+    period = group_by == GroupBy.PERIOD
     margins: dict = {}
     missing = set()
-    for item in (
-        _rollup(MarginDay, report, group_by)
-        .values("r_group", "currency")
-        .annotate(
-            total=Sum("gross_margin"),
-            rate=Subquery(
-                ExchangeRate.objects.filter(currency=OuterRef("currency")).values("rate")[:1]
-            ),
-        )
-        .order_by()
+    rate = Subquery(ExchangeRate.objects.filter(currency=OuterRef("currency")).values("rate")[:1])
+    for item in _union(
+        [
+            part.values("r_group", "currency")
+            .annotate(total=Sum("gross_margin"), rate=rate)
+            .order_by()
+            for part in _rollup_parts(MarginDay, MarginMonth, report, group_by)
+        ]
     ):
+        if item["total"] is None:
+            continue
         if item["currency"] == REPORT_CURRENCY:
-            rate = Decimal(1)
+            factor = Decimal(1)
         elif item["rate"] is None:
             missing.add(item["currency"])
             continue
         else:
-            rate = item["rate"]
-        key = _as_date(item["r_group"]) if group_by == GroupBy.PERIOD else item["r_group"]
-        margins[key] = margins.get(key, ZERO) + item["total"] * rate
+            factor = item["rate"]
+        key = _as_date(item["r_group"]) if period else item["r_group"]
+        margins[key] = margins.get(key, ZERO) + item["total"] * factor
     _refuse_unconvertible(missing)
-    rows = {}
-    for item in (
-        _rollup(FunnelDay, report, group_by)
-        .values("r_group")
-        .annotate(
-            n_leads=Sum("leads"),
-            n_mqls=Sum("mqls"),
-            n_sqls=Sum("sqls"),
-            n_opportunities=Sum("opportunities"),
-            n_customers=Sum("customers"),
-        )
-        .order_by()
+    rows: dict = {}
+    for item in _union(
+        [
+            part.values("r_group")
+            .annotate(**{f"n_{name}": Sum(name) for name in ["leads", *STAGE_KEYS]})
+            .order_by()
+            for part in _rollup_parts(FunnelDay, FunnelMonth, report, group_by)
+        ]
     ):
         if item["n_leads"] is None:  # no rows at all (one group: the sums of nothing)
             continue
-        key = _as_date(item["r_group"]) if group_by == GroupBy.PERIOD else item["r_group"]
-        rows[key] = {
-            "leads": item["n_leads"],
-            **{name: int(item[f"n_{name}"]) for name in STAGE_KEYS},
-            "median_seconds": dict.fromkeys(STAY_STAGES),
-            "gross_margin": margins.get(key, ZERO).quantize(Decimal("0.01")),
-        }
+        key = _as_date(item["r_group"]) if period else item["r_group"]
+        row = rows.setdefault(
+            key,
+            {
+                "leads": 0,
+                **dict.fromkeys(STAGE_KEYS, 0),
+                "median_seconds": dict.fromkeys(STAY_STAGES),
+                "gross_margin": margins.get(key, ZERO).quantize(Decimal("0.01")),
+            },
+        )
+        for name in ["leads", *STAGE_KEYS]:
+            row[name] += int(item[f"n_{name}"])
     for key, stage, days in _rollup_medians(report, group_by) if medians else []:
         if key in rows:
             rows[key]["median_seconds"][STAY_STAGES[stage]] = days * DAY_SECONDS
@@ -559,42 +591,20 @@ def _rollup_medians(report: ReportFilter, group_by: str | None) -> list[tuple]:
     period from StayMonth, the other days from StayDay): the median as percentile_cont takes
     it, the mean of the two middle values (the one middle value for an odd count)."""
     first, end = _whole_months(report)
-    # Day and week buckets cut months: those read days only.
-    by_days = group_by == GroupBy.PERIOD and report.granularity in (
-        Granularity.DAY,
-        Granularity.WEEK,
-    )
     everyone = not (report.channel or report.direction or report.campaign_id)
-    if first < end and not by_days and everyone and group_by in (None, GroupBy.PERIOD):
+    if first < end and everyone and group_by in (None, GroupBy.PERIOD):
         # No filter and no campaign groups: all leads, the same for either attribution.
-        whole = StayMonthTotal.objects.filter(day__gte=first, day__lt=end).annotate(
-            r_group=Value("all", output_field=CharField())
-            if group_by is None
-            else _period_key("day", report, local=False)
+        parts = _rollup_parts(
+            StayDay, StayMonth, replace(report, attribution=Attribution.FIRST), group_by
         )
-        parts = [
-            whole,
-            _rollup(
-                StayDay,
-                replace(report, attribution=Attribution.FIRST),
-                group_by,
-                days=Q(day__gte=report.since, day__lt=first)
-                | Q(day__gte=end, day__lte=report.until),
-            ),
-        ]
-    elif first < end and not by_days:
-        parts = [
-            _rollup(StayMonth, report, group_by, days=Q(day__gte=first, day__lt=end)),
-            _rollup(
-                StayDay,
-                report,
-                group_by,
-                days=Q(day__gte=report.since, day__lt=first)
-                | Q(day__gte=end, day__lte=report.until),
-            ),
-        ]
+        if len(parts) == 2:  # the whole months from StayMonthTotal instead
+            parts[0] = StayMonthTotal.objects.filter(day__gte=first, day__lt=end).annotate(
+                r_group=Value("all", output_field=CharField())
+                if group_by is None
+                else _period_key("day", report, local=False)
+            )
     else:
-        parts = [_rollup(StayDay, report, group_by)]
+        parts = _rollup_parts(StayDay, StayMonth, report, group_by)
     histogram = [
         part.values("r_group", "stage", "days").annotate(n=Sum("leads")).order_by()
         for part in parts

@@ -26,7 +26,9 @@ from reporting.models import (
     Attribution,
     ExchangeRate,
     FunnelDay,
+    FunnelMonth,
     MarginDay,
+    MarginMonth,
     RollupState,
     StayDay,
     StayMonth,
@@ -512,50 +514,50 @@ def _rollup_write(*, days: list[date] | None) -> None:
     _months_write(days=days)
 
 
+# Monthly sums of the daily rollup tables: (daily, monthly, key columns, summed columns).
+ROLLUP_KEY = ["attribution", "campaign_id", "channel"]
+MONTHLY = [
+    (FunnelDay, FunnelMonth, ROLLUP_KEY, ["leads", "mqls", "sqls", "opportunities", "customers"]),
+    (StayDay, StayMonth, [*ROLLUP_KEY, "stage", "days"], ["leads"]),
+    (MarginDay, MarginMonth, [*ROLLUP_KEY, "currency"], ["gross_margin"]),
+    # All leads: one attribution's rows (the other has the same leads).
+    (StayDay, StayMonthTotal, ["stage", "days"], ["leads"]),
+]
+
+
 def _months_write(*, days: list[date] | None) -> None:
-    """Sum the StayDay rows of the months of ``days`` (None: all) into StayMonth, and those of
-    one attribution (the other has the same leads) into StayMonthTotal."""
-    stays = StayDay.objects.all()
-    months = StayMonth.objects.all()
-    totals = StayMonthTotal.objects.all()
+    """Sum the daily rows of the months of ``days`` (None: all) into the monthly tables, and
+    the StayDay rows of one attribution (the other has the same leads) into StayMonthTotal."""
+    condition = Q()
+    firsts = None
     if days is not None:
         firsts = sorted({day.replace(day=1) for day in days})
-        months = months.filter(day__in=firsts)
-        totals = totals.filter(day__in=firsts)
         condition = Q(pk__in=[])
         for first in firsts:
             following = (first + timedelta(days=32)).replace(day=1)
             condition |= Q(day__gte=first, day__lt=following)
-        stays = stays.filter(condition)
-    months._raw_delete(months.db)
-    totals._raw_delete(totals.db)
-    sql, params = (
-        stays.annotate(month=TruncMonth("day"))
-        .values("month", "attribution", "campaign_id", "channel", "stage", "days")
-        .annotate(n=Sum("leads"))
-        .order_by()
-        .query.sql_with_params()
-    )
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {StayMonth._meta.db_table} (day, attribution, campaign_id, channel, "
-            "stage, days, leads) SELECT s.month, s.attribution, s.campaign_id, s.channel, "
-            f"s.stage, s.days, s.n FROM ({sql}) s",
-            params,
-        )
-        sql, params = (
-            stays.filter(attribution=Attribution.FIRST)
-            .annotate(month=TruncMonth("day"))
-            .values("month", "stage", "days")
-            .annotate(n=Sum("leads"))
-            .order_by()
-            .query.sql_with_params()
-        )
-        cursor.execute(
-            f"INSERT INTO {StayMonthTotal._meta.db_table} (day, stage, days, leads) "
-            f"SELECT s.month, s.stage, s.days, s.n FROM ({sql}) s",
-            params,
-        )
+        for daily, month, keys, sums in MONTHLY:
+            old = month.objects.all() if firsts is None else month.objects.filter(day__in=firsts)
+            old._raw_delete(old.db)
+            rows = daily.objects.filter(condition)
+            if month is StayMonthTotal:
+                rows = rows.filter(attribution=Attribution.FIRST)
+            sql, params = (
+                rows.annotate(month=TruncMonth("day"))
+                .values("month", *keys)
+                .annotate(**{f"sum_{name}": Sum(name) for name in sums})
+                .order_by()
+                .query.sql_with_params()
+            )
+            columns = ", ".join(["day", *keys, *sums])
+            values = ", ".join(
+                ["s.month", *[f"s.{key}" for key in keys], *[f"s.sum_{name}" for name in sums]]
+            )
+            cursor.execute(
+                f"INSERT INTO {month._meta.db_table} ({columns}) SELECT {values} FROM ({sql}) s",
+                params,
+            )
 
 
 def rollup_refresh(*, full: bool = False, wait: bool = True) -> RollupResult | None:

@@ -49,6 +49,7 @@ from leads.models import (  # noqa: E402
     Consent,
     Event,
     Lead,
+    LeadScore,
     Opportunity,
     StageTransition,
 )
@@ -76,8 +77,6 @@ LEAD_COLUMNS = [
     "stage_changed_at",
     "owner_id",
     "grade",
-    "fit_points",
-    "behaviour_score",
     "rank",
     "temperature",
     "source_channel",
@@ -135,7 +134,9 @@ CONSENT_COLUMNS = [
     "ip_address",
     "confirmed_at",
 ]
+SCORE_COLUMNS = ["lead_id", "fit_points", "behaviour_score"]
 LEAD_TABLES = [
+    LeadScore,
     Event,
     StageTransition,
     Activity,
@@ -147,7 +148,7 @@ LEAD_TABLES = [
     Campaign,
 ]
 # Tables whose secondary indexes are rebuilt after a load into truncated tables.
-REBUILT = [Lead, StageTransition, Event, Activity, Consent, Opportunity]
+REBUILT = [Lead, LeadScore, StageTransition, Event, Activity, Consent, Opportunity]
 NULL = "\\N"
 # COPY's text format: a backslash, tab or line break inside a value must be escaped.
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -409,7 +410,15 @@ class BenchWriter:
 
     def _leads(self, cursor: Any, count: int) -> None:
         started = time.perf_counter()
-        names = ["leads", "stage transitions", "events", "opportunities", "activities", "consents"]
+        names = [
+            "leads",
+            "scores",
+            "stage transitions",
+            "events",
+            "opportunities",
+            "activities",
+            "consents",
+        ]
         totals = dict.fromkeys(names, 0)
         next_id = _next_id(cursor, Lead)
         rows = self.generator.leads(count, events_per_lead=self.events_per_lead)
@@ -421,6 +430,7 @@ class BenchWriter:
                 self._lead(lead_id, next(rows), buffers, totals)
             for name, model, columns in [
                 ("leads", Lead, LEAD_COLUMNS),
+                ("scores", LeadScore, SCORE_COLUMNS),
                 ("stage transitions", StageTransition, TRANSITION_COLUMNS),
                 ("events", Event, EVENT_COLUMNS),
                 ("opportunities", Opportunity, OPPORTUNITY_COLUMNS),
@@ -465,8 +475,6 @@ class BenchWriter:
                     row.stage_changed_at,
                     owner,
                     row.grade,
-                    row.fit_points,
-                    row.behaviour_score,
                     row.rank,
                     row.temperature,
                     row.source_channel,
@@ -568,7 +576,9 @@ class BenchWriter:
                     )
                 )
             )
+        buffers["scores"].write(_line((lead_id, row.fit_points, row.behaviour_score)))
         totals["leads"] += 1
+        totals["scores"] += 1
         totals["stage transitions"] += len(row.transitions)
         totals["events"] += len(row.events)
         totals["activities"] += len(row.activities)

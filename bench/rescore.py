@@ -174,7 +174,7 @@ def orm_loop(sample: int) -> float:
     hot, warm = set(profile.hot_ranks), set(profile.warm_ranks)
     bands = [(profile.band_1_min, 1), (profile.band_2_min, 2), (profile.band_3_min, 3)]
     started = time.perf_counter()
-    for lead in Lead.objects.select_related("company").order_by("id")[:sample]:
+    for lead in Lead.objects.select_related("company", "score").order_by("id")[:sample]:
         company = lead.company
         points = scoring.fit_points(
             {
@@ -194,10 +194,11 @@ def orm_loop(sample: int) -> float:
         )
         grade = scoring.grade_for(points)
         band = next((b for threshold, b in bands if score >= threshold), 4)
-        lead.fit_points, lead.grade, lead.behaviour_score = points, grade, round(score, 2)
-        lead.rank = f"{grade}{band}"
+        lead.score.fit_points, lead.score.behaviour_score = points, round(score, 2)
+        lead.score.save(update_fields=["fit_points", "behaviour_score"])
+        lead.grade, lead.rank = grade, f"{grade}{band}"
         lead.temperature = "hot" if lead.rank in hot else "warm" if lead.rank in warm else "cold"
-        lead.save(update_fields=["fit_points", "grade", "behaviour_score", "rank", "temperature"])
+        lead.save(update_fields=["grade", "rank", "temperature"])
     return time.perf_counter() - started
 
 

@@ -68,6 +68,8 @@ class LeadOutputSerializer(serializers.ModelSerializer):
     full_name = serializers.CharField()
     country = serializers.CharField(help_text="ISO 3166-1 alpha-2 code, or empty")
     allowed_next_stages = serializers.SerializerMethodField()
+    fit_points = serializers.IntegerField(source="score.fit_points")
+    behaviour_score = serializers.FloatField(source="score.behaviour_score")
 
     class Meta:
         model = Lead
@@ -136,8 +138,8 @@ class LeadOutputSerializer(serializers.ModelSerializer):
             if owner is None
             else {"id": owner.id, "username": owner.username, "name": owner.get_full_name()},
             "grade": lead.grade,
-            "fit_points": lead.fit_points,
-            "behaviour_score": lead.behaviour_score,
+            "fit_points": lead.score.fit_points,
+            "behaviour_score": lead.score.behaviour_score,
             "rank": lead.rank,
             "temperature": lead.temperature,
             "source_channel": lead.source_channel,
@@ -251,9 +253,13 @@ class LeadListCreateApi(generics.ListAPIView):
     filterset_class = LeadApiFilter
     filter_backends = [DjangoFilterBackend, UniqueOrderingFilter]
     ordering_fields = ["created_at", "updated_at", "stage_changed_at", "behaviour_score", "rank"]
-    # Best rank first (A1 … D4), then the higher score, then the newest, as the page's
-    # "Best rank"; one direction throughout, read from the lead_best_rank index.
-    ordering_aliases = {"rank": ("-rank_order", "-behaviour_score", "-created_at")}
+    ordering_aliases = {
+        # Best rank first (A1 … D4), then the newest, as the page's "Best rank"; one direction
+        # throughout, read from the lead_best_rank index.
+        "rank": ("-rank_order", "-created_at"),
+        # The score lives in the lead's LeadScore row; read in order from its index.
+        "behaviour_score": ("score__behaviour_score", "score__lead_id"),
+    }
     ordering = ["-created_at", "-id"]
 
     @extend_schema_serializer(component_name="LeadCreateInput")
@@ -265,7 +271,9 @@ class LeadListCreateApi(generics.ListAPIView):
 
     def get_queryset(self):
         return selectors.lead_list(
-            user=self.request.user, owner=self.request.query_params.get("owner")
+            user=self.request.user,
+            joins=("company", "owner", "score"),
+            owner=self.request.query_params.get("owner"),
         )
 
     @extend_schema(

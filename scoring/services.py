@@ -43,7 +43,7 @@ from django.utils.translation import gettext as _
 
 from leads import services as lead_services
 from leads.lifecycle import Stage
-from leads.models import Event, Lead, Temperature
+from leads.models import Event, Lead, LeadScore, Temperature
 from scoring import proposals
 from scoring.conditions import grade_rule_condition
 from scoring.models import (
@@ -92,7 +92,7 @@ def _fit_and_score(
         )
     return leads.order_by().annotate(
         new_fit=Coalesce(fit, Value(0), output_field=IntegerField()),
-        new_score=score if score is not None else F("behaviour_score"),
+        new_score=score if score is not None else F("score__behaviour_score"),
     )
 
 
@@ -139,7 +139,7 @@ def _classified_sql(source_sql: str, source_params: list, profile: ScoringProfil
 
 
 def _meets_mql(profile: ScoringProfile) -> Q:
-    return Q(grade__in=list(profile.mql_grades), behaviour_score__gte=profile.mql_min_score)
+    return Q(grade__in=list(profile.mql_grades), score__behaviour_score__gte=profile.mql_min_score)
 
 
 @transaction.atomic
@@ -152,21 +152,41 @@ def leads_rescore_fit(*, leads: QuerySet[Lead] | None = None) -> int:
 
 
 def _write_fit(leads: QuerySet[Lead], profile: ScoringProfile, rules: list[GradeRule]) -> int:
+    """Fit points, then grade, rank and temperature from them; returns how many leads changed
+    grade, rank or temperature."""
     source_sql, source_params = (
-        _fit_and_score(leads, rules).values("id", "new_fit", "new_score").query.sql_with_params()
+        _fit_and_score(leads, rules).values("id", "new_fit").query.sql_with_params()
+    )
+    scores = connection.ops.quote_name(LeadScore._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE {scores} SET "fit_points" = s."new_fit" FROM ({source_sql}) AS s
+                WHERE {scores}."lead_id" = s."id" AND {scores}."fit_points" <> s."new_fit" """,
+            source_params,
+        )
+    return _write_classes(leads, profile)
+
+
+def _write_classes(leads: QuerySet[Lead], profile: ScoringProfile) -> int:
+    """Grade, rank and temperature of ``leads`` from their stored fit points and score, written
+    where they changed; returns how many leads that is."""
+    source_sql, source_params = (
+        leads.order_by()
+        .values("id", new_fit=F("score__fit_points"), new_score=F("score__behaviour_score"))
+        .query.sql_with_params()
     )
     select_sql, params = _classified_sql(source_sql, list(source_params), profile)
     table = connection.ops.quote_name(Lead._meta.db_table)
-    sql = f"""
-        UPDATE {table} SET "fit_points" = s."new_fit", "grade" = s."new_grade",
-               "rank" = s."new_rank", "temperature" = s."new_temperature"
-        FROM ({select_sql}) AS s
-        WHERE {table}."id" = s."id" AND ({table}."fit_points" <> s."new_fit"
-               OR {table}."grade" <> s."new_grade" OR {table}."rank" <> s."new_rank"
-               OR {table}."temperature" <> s."new_temperature")
-    """
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(
+            f"""UPDATE {table} SET "grade" = s."new_grade", "rank" = s."new_rank",
+                       "temperature" = s."new_temperature"
+                FROM ({select_sql}) AS s
+                WHERE {table}."id" = s."id" AND ({table}."grade" <> s."new_grade"
+                      OR {table}."rank" <> s."new_rank"
+                      OR {table}."temperature" <> s."new_temperature")""",
+            params,
+        )
         return cursor.rowcount
 
 
@@ -205,11 +225,13 @@ def _decayed_score_of_lead(*, half_life_days: int, now: datetime, every_lead: bo
     expression, params = _decayed_sum_sql(half_life_days=half_life_days, now=now)
     ledger = connection.ops.quote_name(ScoreEntry._meta.db_table)
     leads = connection.ops.quote_name(Lead._meta.db_table)
+    scores = connection.ops.quote_name(LeadScore._meta.db_table)
     decayed = f'(SELECT COALESCE({expression}, 0) FROM {ledger} WHERE "lead_id" = {leads}."id")'
     if not every_lead:
+        stored = f'(SELECT "behaviour_score" FROM {scores} WHERE "lead_id" = {leads}."id")'
         decayed = (
             f'CASE WHEN {leads}."id" IN (SELECT lead_id FROM {TOUCHED_TABLE})'
-            f' THEN {decayed} ELSE {leads}."behaviour_score" END'
+            f" THEN {decayed} ELSE {stored} END"
         )
     return RawSQL(decayed, params, output_field=FloatField())
 
@@ -221,12 +243,12 @@ def _refresh_behaviour_scores(
     now: datetime | None = None,
     every_lead: bool = True,
 ) -> None:
-    """Write the decayed ledger sum into ``Lead.behaviour_score`` for the leads with
+    """Write the decayed ledger sum into ``LeadScore.behaviour_score`` for the leads with
     lo <= id < hi (unless ``every_lead``, only those in TOUCHED_TABLE); leads without a ledger
     go to 0."""
     expression, params = _decayed_sum_sql(half_life_days=half_life_days, now=now or timezone.now())
     ledger = connection.ops.quote_name(ScoreEntry._meta.db_table)
-    table = connection.ops.quote_name(Lead._meta.db_table)
+    table = connection.ops.quote_name(LeadScore._meta.db_table)
     lo, hi = lead_range
     touched = "" if every_lead else f" AND {{id}} IN (SELECT lead_id FROM {TOUCHED_TABLE})"
     # One pass: the range's leads left-joined to their ledger sums, so a lead whose ledger is
@@ -234,13 +256,15 @@ def _refresh_behaviour_scores(
     with connection.cursor() as cursor:
         cursor.execute(
             f"""UPDATE {table} SET "behaviour_score" = s."score"
-                FROM (SELECT l."id", COALESCE(sums."score", 0) AS "score"
+                FROM (SELECT l."lead_id", COALESCE(sums."score", 0) AS "score"
                       FROM {table} l LEFT JOIN (
                         SELECT "lead_id", {expression} AS "score" FROM {ledger}
                         WHERE "lead_id" >= %s AND "lead_id" < %s{touched.format(id='"lead_id"')}
-                        GROUP BY "lead_id") AS sums ON sums."lead_id" = l."id"
-                      WHERE l."id" >= %s AND l."id" < %s{touched.format(id='l."id"')}) AS s
-                WHERE {table}."id" = s."id" AND {table}."behaviour_score" <> s."score" """,
+                        GROUP BY "lead_id") AS sums ON sums."lead_id" = l."lead_id"
+                      WHERE l."lead_id" >= %s AND l."lead_id" < %s
+                            {touched.format(id='l."lead_id"')}) AS s
+                WHERE {table}."lead_id" = s."lead_id" AND {table}."behaviour_score" <> s."score"
+            """,
             [*params, lo, hi, lo, hi],
         )
 
@@ -328,26 +352,19 @@ def event_score(*, event_id: int) -> list[ScoreEntry]:
 
 
 def _write_score_and_rank(*, lead_id: int, profile: ScoringProfile) -> None:
-    """One lead's decayed score as of now, with band, rank and temperature from it and the
-    stored fit points (an event cannot change fit), in one UPDATE."""
+    """One lead's decayed score as of now, then band, rank and temperature from it and the
+    stored fit points (an event cannot change fit)."""
     expression, params = _decayed_sum_sql(half_life_days=profile.half_life_days, now=timezone.now())
     ledger = connection.ops.quote_name(ScoreEntry._meta.db_table)
-    table = connection.ops.quote_name(Lead._meta.db_table)
-    source = f"""SELECT l."id", l."fit_points" AS new_fit,
-                   (SELECT COALESCE({expression}, 0) FROM {ledger} WHERE "lead_id" = l."id")
-                   AS new_score
-                 FROM {table} l WHERE l."id" = %s"""
-    select_sql, select_params = _classified_sql(source, [*params, lead_id], profile)
+    scores = connection.ops.quote_name(LeadScore._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""UPDATE {table} SET "behaviour_score" = s.new_score, "grade" = s.new_grade,
-                       "rank" = s.new_rank, "temperature" = s.new_temperature
-                FROM ({select_sql}) AS s
-                WHERE {table}."id" = s."id" AND ({table}."behaviour_score" <> s.new_score
-                      OR {table}."rank" <> s.new_rank
-                      OR {table}."temperature" <> s.new_temperature)""",
-            select_params,
+            f"""UPDATE {scores} SET "behaviour_score" = (
+                  SELECT COALESCE({expression}, 0) FROM {ledger} WHERE "lead_id" = %s)
+                WHERE "lead_id" = %s""",
+            [*params, lead_id, lead_id],
         )
+    _write_classes(Lead.objects.filter(pk=lead_id), profile)
 
 
 def _promote_if_qualified(*, lead_id: int, profile: ScoringProfile) -> None:
@@ -575,12 +592,15 @@ BASE_COLUMNS = (
     "new_fit",
     "new_score",
 )
+# BASE_COLUMNS that are not the lead's own: the stored score is in LeadScore.
+JOINED_COLUMNS = {"behaviour_score": F("score__behaviour_score")}
 
 
 def _materialise(selection: QuerySet, profile: ScoringProfile) -> None:
     """Store a ``_fit_and_score`` selection, classified, in PASS_TABLE (this connection's own,
     temporary): first the costly fit and score, then grade to temperature from those columns."""
-    source_sql, source_params = selection.values(*BASE_COLUMNS).query.sql_with_params()
+    own = [column for column in BASE_COLUMNS if column not in JOINED_COLUMNS]
+    source_sql, source_params = selection.values(*own, **JOINED_COLUMNS).query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {PASS_TABLE}")
         cursor.execute(f"DROP TABLE IF EXISTS {FIT_TABLE}")
@@ -661,15 +681,21 @@ def _outcome(profile: ScoringProfile, *, samples: int) -> Outcome:
 
 
 def _write_pass() -> int:
-    """Write fit, grade, rank and temperature from PASS_TABLE where they changed."""
+    """Write fit points, grade, rank and temperature from PASS_TABLE where they changed; returns
+    how many leads changed grade, rank or temperature."""
+    scores = connection.ops.quote_name(LeadScore._meta.db_table)
     table = connection.ops.quote_name(Lead._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""UPDATE {table} SET "fit_points" = p.new_fit, "grade" = p.new_grade,
-                       "rank" = p.new_rank, "temperature" = p.new_temperature
+            f"""UPDATE {scores} SET "fit_points" = p.new_fit FROM {PASS_TABLE} p
+                WHERE {scores}."lead_id" = p.id AND {scores}."fit_points" <> p.new_fit"""
+        )
+        cursor.execute(
+            f"""UPDATE {table} SET "grade" = p.new_grade, "rank" = p.new_rank,
+                       "temperature" = p.new_temperature
                 FROM {PASS_TABLE} p
-                WHERE {table}."id" = p.id AND ({table}."fit_points" <> p.new_fit
-                      OR {table}."grade" <> p.new_grade OR {table}."rank" <> p.new_rank
+                WHERE {table}."id" = p.id AND ({table}."grade" <> p.new_grade
+                      OR {table}."rank" <> p.new_rank
                       OR {table}."temperature" <> p.new_temperature)"""
         )
         return cursor.rowcount
@@ -900,7 +926,7 @@ def _flag_cooled_mqls(leads: QuerySet[Lead], profile: ScoringProfile) -> int:
     below = leads.filter(stage=Stage.MQL, mql_review__isnull=True).exclude(_meets_mql(profile))
     flagged = MqlReview.objects.bulk_create(
         MqlReview(lead_id=lead_id, behaviour_score=score, grade=grade)
-        for lead_id, score, grade in below.values_list("id", "behaviour_score", "grade")
+        for lead_id, score, grade in below.values_list("id", "score__behaviour_score", "grade")
     )
     return len(flagged)
 

@@ -325,7 +325,8 @@ class BenchWriter:
                     f"rebuilt {len(indexes)} indexes in {time.perf_counter() - started:.1f} s\n"
                 )
             for model in LEAD_TABLES:
-                _sync_sequence(cursor, model)
+                if model is not LeadScore:  # keyed by its lead, no sequence of its own
+                    _sync_sequence(cursor, model)
         started = time.perf_counter()
         profile = active_profile()
         with without_foreign_key_checks():

@@ -293,7 +293,7 @@ def _export(request: HttpRequest, lead_ids: list[int]) -> HttpResponse:
                 lead.get_stage_display(),
                 owner_label(lead.owner) if lead.owner else "",
                 lead.grade,
-                lead.score.behaviour_score,
+                round(lead.score.behaviour_score, 2),
                 lead.rank,
                 lead.get_temperature_display(),
                 lead.get_source_channel_display(),

@@ -3,7 +3,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Now
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -392,7 +392,11 @@ class LeadScore(models.Model):
         verbose_name=_("lead"),
     )
     fit_points = models.IntegerField(_("fit points"), default=0)
+    # Σ points * 0.5^(age / half-life) as of scored_at, unrounded: the nightly decay multiplies
+    # it by 0.5^((now - scored_at) / half-life), which equals the sum as of now, without reading
+    # the ledger. Shown rounded.
     behaviour_score = models.FloatField(_("behaviour score"), default=0.0)
+    scored_at = models.DateTimeField(_("scored at"), db_default=Now())
 
     class Meta:
         verbose_name = _("lead score")

@@ -92,7 +92,7 @@ def lead_score_breakdown(*, lead: Lead, now: datetime | None = None) -> ScoreBre
     return ScoreBreakdown(
         fit_points=matches.get("score__fit_points") or 0,
         grade=lead.grade,
-        behaviour_score=matches.get("score__behaviour_score") or 0.0,
+        behaviour_score=round(matches.get("score__behaviour_score") or 0.0, 2),
         rank=lead.rank,
         temperature=lead.temperature,
         half_life_days=profile.half_life_days,

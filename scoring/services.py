@@ -205,18 +205,23 @@ def lead_rescore_fit(*, lead_id: int) -> bool:
 # Decay -----------------------------------------------------------------------------------------
 
 
-def _decayed_sum_sql(*, half_life_days: int, now: datetime) -> tuple[str, list]:
-    """SQL of Σ points * 0.5^(age in days / half-life), rounded to 2 places, over the ledger
-    rows the caller selects (it appends the WHERE or GROUP BY)."""
+def _age_in_days_sql(column: str, now: datetime) -> tuple[str, list]:
+    """SQL of the days from ``column`` to ``now``, a float."""
     if connection.vendor == "postgresql":
         # EXTRACT gives a numeric: in float8 the power is about ten times faster.
-        age_days = 'CAST(EXTRACT(EPOCH FROM (%s::timestamptz - "at")) AS FLOAT) / 86400.0'
-        now_param = now
-    else:  # SQLite stores UTC as text; julianday() reads it.
-        age_days = 'julianday(%s) - julianday("at")'
-        now_param = now.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
-    expression = f'ROUND(CAST(SUM("points" * POWER(0.5, ({age_days}) / %s)) AS NUMERIC), 2)'
-    return expression, [now_param, float(half_life_days)]
+        return f"CAST(EXTRACT(EPOCH FROM (%s::timestamptz - {column})) AS FLOAT) / 86400.0", [now]
+    # SQLite stores UTC as text; julianday() reads it.
+    return f"julianday(%s) - julianday({column})", [
+        now.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
+    ]
+
+
+def _decayed_sum_sql(*, half_life_days: int, now: datetime) -> tuple[str, list]:
+    """SQL of Σ points * 0.5^(age in days / half-life), unrounded, over the ledger rows the
+    caller selects (it appends the WHERE or GROUP BY)."""
+    age_days, params = _age_in_days_sql('"at"', now)
+    expression = f'SUM("points" * POWER(0.5, ({age_days}) / %s))'
+    return expression, [*params, float(half_life_days)]
 
 
 def _decayed_score_of_lead(*, half_life_days: int, now: datetime, every_lead: bool) -> RawSQL:
@@ -246,7 +251,8 @@ def _refresh_behaviour_scores(
     """Write the decayed ledger sum into ``LeadScore.behaviour_score`` for the leads with
     lo <= id < hi (unless ``every_lead``, only those in TOUCHED_TABLE); leads without a ledger
     go to 0."""
-    expression, params = _decayed_sum_sql(half_life_days=half_life_days, now=now or timezone.now())
+    now = now or timezone.now()
+    expression, params = _decayed_sum_sql(half_life_days=half_life_days, now=now)
     ledger = connection.ops.quote_name(ScoreEntry._meta.db_table)
     table = connection.ops.quote_name(LeadScore._meta.db_table)
     lo, hi = lead_range
@@ -255,7 +261,7 @@ def _refresh_behaviour_scores(
     # gone drops to 0 in the same UPDATE.
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""UPDATE {table} SET "behaviour_score" = s."score"
+            f"""UPDATE {table} SET "behaviour_score" = s."score", "scored_at" = %s
                 FROM (SELECT l."lead_id", COALESCE(sums."score", 0) AS "score"
                       FROM {table} l LEFT JOIN (
                         SELECT "lead_id", {expression} AS "score" FROM {ledger}
@@ -263,9 +269,27 @@ def _refresh_behaviour_scores(
                         GROUP BY "lead_id") AS sums ON sums."lead_id" = l."lead_id"
                       WHERE l."lead_id" >= %s AND l."lead_id" < %s
                             {touched.format(id='l."lead_id"')}) AS s
-                WHERE {table}."lead_id" = s."lead_id" AND {table}."behaviour_score" <> s."score"
+                WHERE {table}."lead_id" = s."lead_id"
+                  AND ({table}."behaviour_score" <> s."score" OR {table}."scored_at" <> %s)
             """,
-            [*params, lo, hi, lo, hi],
+            [now, *params, lo, hi, lo, hi, now],
+        )
+
+
+def _decay_stored_scores(*, lead_range: tuple[int, int], half_life_days: int, now: datetime):
+    """Decay the stored scores of the leads with lo <= id < hi from their scored_at to ``now``:
+    Σ p·0.5^((now - at)/h) = 0.5^((now - scored_at)/h) · Σ p·0.5^((scored_at - at)/h), so one
+    multiplication per lead gives what summing its whole ledger again would."""
+    age_days, params = _age_in_days_sql('"scored_at"', now)
+    table = connection.ops.quote_name(LeadScore._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE {table}
+                SET "behaviour_score" = "behaviour_score" * POWER(0.5, ({age_days}) / %s),
+                    "scored_at" = %s
+                WHERE "lead_id" >= %s AND "lead_id" < %s AND "behaviour_score" <> 0
+                  AND "scored_at" < %s""",
+            [*params, float(half_life_days), now, *lead_range, now],
         )
 
 
@@ -354,15 +378,17 @@ def event_score(*, event_id: int) -> list[ScoreEntry]:
 def _write_score_and_rank(*, lead_id: int, profile: ScoringProfile) -> None:
     """One lead's decayed score as of now, then band, rank and temperature from it and the
     stored fit points (an event cannot change fit)."""
-    expression, params = _decayed_sum_sql(half_life_days=profile.half_life_days, now=timezone.now())
+    now = timezone.now()
+    expression, params = _decayed_sum_sql(half_life_days=profile.half_life_days, now=now)
     ledger = connection.ops.quote_name(ScoreEntry._meta.db_table)
     scores = connection.ops.quote_name(LeadScore._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""UPDATE {scores} SET "behaviour_score" = (
-                  SELECT COALESCE({expression}, 0) FROM {ledger} WHERE "lead_id" = %s)
+                  SELECT COALESCE({expression}, 0) FROM {ledger} WHERE "lead_id" = %s),
+                  "scored_at" = %s
                 WHERE "lead_id" = %s""",
-            [*params, lead_id, lead_id],
+            [*params, lead_id, now, lead_id],
         )
     _write_classes(Lead.objects.filter(pk=lead_id), profile)
 
@@ -857,10 +883,13 @@ def rescore_all(
     decay_all: bool = True,
     rescoring: Rescoring | None = None,
     now: datetime | None = None,
+    decay_stored: bool = False,
 ) -> Outcome:
     """Every lead, set-based, one id range per transaction: derive the ledger of the ``rebuild``
     rules again, decay the scores to ``now`` (every lead's, or unless ``decay_all`` only those
-    whose ledger changed: a rule change leaves the others' daily decay to the nightly job), write
+    whose ledger changed: a rule change leaves the others' daily decay to the nightly job; with
+    ``decay_stored``, from the stored scores without reading the ledger, as the nightly job does
+    when no rule changed), write
     fit, grade, rank and temperature, promote who now qualifies for MQL and flag MQLs that no
     longer do."""
     profile = profile or active_profile()
@@ -877,6 +906,7 @@ def rescore_all(
                 grade_rules=grade_rules,
                 rebuild=rebuild or [],
                 decay_all=decay_all,
+                decay_stored=decay_stored,
                 now=now or timezone.now(),
                 samples=SAMPLE_SIZE - len(outcome.samples or []),
             )
@@ -892,6 +922,7 @@ def _rescore_range(
     grade_rules: list[GradeRule],
     rebuild: list[BehaviourRule],
     decay_all: bool,
+    decay_stored: bool,
     now: datetime,
     samples: int,
 ) -> Outcome:
@@ -899,12 +930,15 @@ def _rescore_range(
     lo, hi = lead_range
     in_range = Lead.objects.filter(id__gte=lo, id__lt=hi)
     _ledger_rebuild(rules=rebuild, lead_range=lead_range)
-    _refresh_behaviour_scores(
-        lead_range=lead_range,
-        half_life_days=profile.half_life_days,
-        now=now,
-        every_lead=decay_all,
-    )
+    if decay_stored and not rebuild:
+        _decay_stored_scores(lead_range=lead_range, half_life_days=profile.half_life_days, now=now)
+    else:
+        _refresh_behaviour_scores(
+            lead_range=lead_range,
+            half_life_days=profile.half_life_days,
+            now=now,
+            every_lead=decay_all,
+        )
     _materialise(_fit_and_score(in_range, grade_rules), profile)
     outcome = _outcome(profile, samples=samples)
     _write_pass()
@@ -925,16 +959,17 @@ def _flag_cooled_mqls(leads: QuerySet[Lead], profile: ScoringProfile) -> int:
     MqlReview.objects.filter(lead__in=leads.filter(_meets_mql(profile))).delete()
     below = leads.filter(stage=Stage.MQL, mql_review__isnull=True).exclude(_meets_mql(profile))
     flagged = MqlReview.objects.bulk_create(
-        MqlReview(lead_id=lead_id, behaviour_score=score, grade=grade)
+        MqlReview(lead_id=lead_id, behaviour_score=round(score, 2), grade=grade)
         for lead_id, score, grade in below.values_list("id", "score__behaviour_score", "grade")
     )
     return len(flagged)
 
 
 def leads_refresh_decay() -> dict[str, int]:
-    """Nightly, set-based: decayed scores as of now for every lead, then ranks and temperatures,
-    then the MQL rule; MQLs that cooled below the MQL condition are flagged for review."""
-    outcome = rescore_all(profile=active_profile())
+    """Nightly, set-based: decayed scores as of now for every lead (from the stored ones), then
+    fit, grade, rank and temperature (a company's edit can change its leads' fit), then the MQL
+    rule; MQLs that cooled below the MQL condition are flagged for review."""
+    outcome = rescore_all(profile=active_profile(), decay_stored=True)
     return {
         "ranks_changed": outcome.rank_changed,
         "promoted": outcome.become_mql,

@@ -11,9 +11,15 @@ Indexes: leadscore_score serves "Highest score" (read from here in order, joined
 primary key) and replaces lead_score. lead_best_rank and lead_owner_rank lose the score column:
 "Best rank" and the rep's queue now order by rank, then newest first (issue 9: "ordered by rank
 then recency"), and a score change no longer rewrites either index.
+
+scored_at: the moment a stored score was decayed to, so the nightly job can decay it further by
+multiplying (0.5^((now − scored_at) / half-life)) instead of summing the whole ledger again. The
+scores copied here were decayed to the last nightly run or event; they get the migration's time,
+so the first nightly run after it decays them by up to a day less than the ledger would.
 """
 
 import django.db.models.deletion
+import django.db.models.functions.datetime
 from django.conf import settings
 from django.db import migrations, models
 
@@ -41,6 +47,13 @@ class Migration(migrations.Migration):
                 ),
                 ("fit_points", models.IntegerField(default=0, verbose_name="fit points")),
                 ("behaviour_score", models.FloatField(default=0.0, verbose_name="behaviour score")),
+                (
+                    "scored_at",
+                    models.DateTimeField(
+                        db_default=django.db.models.functions.datetime.Now(),
+                        verbose_name="scored at",
+                    ),
+                ),
             ],
             options={
                 "verbose_name": "lead score",

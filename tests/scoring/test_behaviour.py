@@ -45,8 +45,10 @@ def happen(lead: Lead, kind: str, at: datetime = MONDAY, url: str = "") -> list[
 
 
 def state(lead: Lead) -> tuple:
+    """Score (to two decimal places, as the lead page and the API show it), rank, temperature
+    and stage."""
     lead.refresh_from_db()
-    return (lead.score.behaviour_score, lead.rank, lead.temperature, lead.stage)
+    return (round(lead.score.behaviour_score, 2), lead.rank, lead.temperature, lead.stage)
 
 
 @time_machine.travel(MONDAY, tick=False)

@@ -152,17 +152,19 @@ def save_change(change) -> tuple[float, Rescoring]:
     return elapsed, rescoring
 
 
+# Each change toggles (a second run on the same database changes the values back), so every
+# run does the same amount of work.
 def grade_change(proposal: dict) -> None:
-    proposal["profile"]["grade_b_min"] = 45
+    proposal["profile"]["grade_b_min"] = 95 - proposal["profile"]["grade_b_min"]  # 50 ↔ 45
     for rule in proposal["grade_rules"]:
         if rule["field"] == "seniority" and rule["value"] == "director":
-            rule["points"] = 25
+            rule["points"] = 45 - rule["points"]  # 20 ↔ 25
 
 
 def behaviour_change(proposal: dict) -> None:
     for rule in proposal["behaviour_rules"]:
         if rule["name"] == "E-mail link clicked":
-            rule["points"] = 6
+            rule["points"] = 11 - rule["points"]  # 5 ↔ 6
 
 
 def orm_loop(sample: int) -> float:

@@ -414,6 +414,60 @@ def _day_number_sql(column: str) -> str:
     return f"CAST(julianday({column}) - julianday('2001-01-01') AS INTEGER)"
 
 
+def _ledger_repoint(
+    *,
+    rules: list[BehaviourRule],
+    lead_range: tuple[int, int],
+    half_life_days: int,
+    now: datetime,
+    adjust_scores: bool,
+) -> None:
+    """The ledger rows of ``rules`` (leads lo <= id < hi) take their rule's new points in place
+    (proposals.Written.repoint: the same rows, other points). Unless every score is summed again
+    afterwards (``adjust_scores`` false), each lead's stored score moves by what its rows gained:
+    the stored score decayed to now, plus Σ (new - old points) · 0.5^(age / half-life); exactly
+    the sum of the changed ledger, without reading the lead's other rows."""
+    lo, hi = lead_range
+    ledger = connection.ops.quote_name(ScoreEntry._meta.db_table)
+    scores = connection.ops.quote_name(LeadScore._meta.db_table)
+    new_points = 'CASE "rule_id" ' + " ".join("WHEN %s THEN %s" for _rule in rules) + " END"
+    new_params = [value for rule in rules for value in (rule.pk, rule.points)]
+    of_rules = (
+        f'"rule_id" IN ({", ".join(["%s"] * len(rules))})'
+        f' AND "lead_id" >= %s AND "lead_id" < %s AND "points" <> {new_points}'
+    )
+    of_rules_params = [*(rule.pk for rule in rules), lo, hi, *new_params]
+    hl = float(half_life_days)
+    with connection.cursor() as cursor:
+        if adjust_scores:
+            stored_age, stored_params = _age_in_days_sql('"scored_at"', now)
+            entry_age, entry_params = _age_in_days_sql('"at"', now)
+            cursor.execute(
+                f"""UPDATE {scores}
+                    SET "behaviour_score" = "behaviour_score" * POWER(0.5, ({stored_age}) / %s)
+                                            + d."delta",
+                        "scored_at" = %s
+                    FROM (SELECT "lead_id",
+                                 SUM(({new_points} - "points")
+                                     * POWER(0.5, ({entry_age}) / %s)) AS "delta"
+                          FROM {ledger} WHERE {of_rules} GROUP BY "lead_id") AS d
+                    WHERE {scores}."lead_id" = d."lead_id" """,
+                [
+                    *stored_params,
+                    hl,
+                    now,
+                    *new_params,
+                    *entry_params,
+                    hl,
+                    *of_rules_params,
+                ],
+            )
+        cursor.execute(
+            f'UPDATE {ledger} SET "points" = {new_points} WHERE {of_rules}',
+            [*new_params, *of_rules_params],
+        )
+
+
 def _ledger_rebuild(*, rules: list[BehaviourRule], lead_range: tuple[int, int]) -> None:
     """Derive the ledger rows of ``rules`` for the leads with lo <= id < hi from their events, as
     ``event_score`` would have written them event by event in the order they happened: window
@@ -706,16 +760,17 @@ def _outcome(profile: ScoringProfile, *, samples: int) -> Outcome:
     )
 
 
-def _write_pass() -> int:
-    """Write fit points, grade, rank and temperature from PASS_TABLE where they changed; returns
-    how many leads changed grade, rank or temperature."""
+def _write_pass(*, refit: bool = True) -> int:
+    """Write fit points (if computed again), grade, rank and temperature from PASS_TABLE where
+    they changed; returns how many leads changed grade, rank or temperature."""
     scores = connection.ops.quote_name(LeadScore._meta.db_table)
     table = connection.ops.quote_name(Lead._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""UPDATE {scores} SET "fit_points" = p.new_fit FROM {PASS_TABLE} p
-                WHERE {scores}."lead_id" = p.id AND {scores}."fit_points" <> p.new_fit"""
-        )
+        if refit:
+            cursor.execute(
+                f"""UPDATE {scores} SET "fit_points" = p.new_fit FROM {PASS_TABLE} p
+                    WHERE {scores}."lead_id" = p.id AND {scores}."fit_points" <> p.new_fit"""
+            )
         cursor.execute(
             f"""UPDATE {table} SET "grade" = p.new_grade, "rank" = p.new_rank,
                        "temperature" = p.new_temperature
@@ -831,7 +886,9 @@ def _preview(rescoring: Rescoring) -> Outcome:
             ranges = lead_id_ranges()
             for done, lead_range in enumerate(ranges):
                 _report_progress(rescoring, done, len(ranges))
-                _ledger_rebuild(rules=written.rebuild, lead_range=lead_range)
+                # The preview derives the repointed rules' rows too: slower, but it needs no
+                # stored score changed.
+                _ledger_rebuild(rules=[*written.rebuild, *written.repoint], lead_range=lead_range)
                 lo, hi = lead_range
                 _materialise(
                     _fit_and_score(
@@ -860,7 +917,9 @@ def _apply(rescoring: Rescoring, *, resumed: bool) -> Outcome:
         profile = ScoringProfile.objects.select_for_update().get(pk=rescoring.profile_id)
         if resumed and profile.version == rescoring.base_version + 1:
             # Interrupted after the save: derive every ledger row again (exact, if slower).
-            written = proposals.Written(rebuild=list(profile.behaviour_rules.all()), decay_all=True)
+            written = proposals.Written(
+                rebuild=list(profile.behaviour_rules.all()), decay_all=True, refit=True
+            )
         elif profile.version != rescoring.base_version:
             raise _Stale
         else:
@@ -871,7 +930,9 @@ def _apply(rescoring: Rescoring, *, resumed: bool) -> Outcome:
     return rescore_all(
         profile=profile,
         rebuild=written.rebuild,
+        repoint=written.repoint,
         decay_all=written.decay_all,
+        refit=written.refit,
         rescoring=rescoring,
     )
 
@@ -880,17 +941,20 @@ def rescore_all(
     *,
     profile: ScoringProfile | None = None,
     rebuild: list[BehaviourRule] | None = None,
+    repoint: list[BehaviourRule] | None = None,
     decay_all: bool = True,
+    refit: bool = True,
     rescoring: Rescoring | None = None,
     now: datetime | None = None,
     decay_stored: bool = False,
 ) -> Outcome:
-    """Every lead, set-based, one id range per transaction: derive the ledger of the ``rebuild``
-    rules again, decay the scores to ``now`` (every lead's, or unless ``decay_all`` only those
-    whose ledger changed: a rule change leaves the others' daily decay to the nightly job; with
+    """Every lead, set-based, one id range per transaction: give the ledger rows of the
+    ``repoint`` rules their rule's new points and derive those of the ``rebuild`` rules again,
+    decay the scores to ``now`` (every lead's, or unless ``decay_all`` only those whose ledger
+    changed: a rule change leaves the others' daily decay to the nightly job; with
     ``decay_stored``, from the stored scores without reading the ledger, as the nightly job does
-    when no rule changed), write
-    fit, grade, rank and temperature, promote who now qualifies for MQL and flag MQLs that no
+    when no rule changed), compute fit points again (unless no grade rule changed: ``refit``),
+    write grade, rank and temperature, promote who now qualifies for MQL and flag MQLs that no
     longer do."""
     profile = profile or active_profile()
     grade_rules = list(profile.grade_rules.all())
@@ -905,7 +969,9 @@ def rescore_all(
                 profile=profile,
                 grade_rules=grade_rules,
                 rebuild=rebuild or [],
+                repoint=repoint or [],
                 decay_all=decay_all,
+                refit=refit,
                 decay_stored=decay_stored,
                 now=now or timezone.now(),
                 samples=SAMPLE_SIZE - len(outcome.samples or []),
@@ -921,7 +987,9 @@ def _rescore_range(
     profile: ScoringProfile,
     grade_rules: list[GradeRule],
     rebuild: list[BehaviourRule],
+    repoint: list[BehaviourRule],
     decay_all: bool,
+    refit: bool,
     decay_stored: bool,
     now: datetime,
     samples: int,
@@ -929,6 +997,14 @@ def _rescore_range(
     _lock_range(lead_range)
     lo, hi = lead_range
     in_range = Lead.objects.filter(id__gte=lo, id__lt=hi)
+    if repoint:
+        _ledger_repoint(
+            rules=repoint,
+            lead_range=lead_range,
+            half_life_days=profile.half_life_days,
+            now=now,
+            adjust_scores=not decay_all,
+        )
     _ledger_rebuild(rules=rebuild, lead_range=lead_range)
     if decay_stored and not rebuild:
         _decay_stored_scores(lead_range=lead_range, half_life_days=profile.half_life_days, now=now)
@@ -939,9 +1015,15 @@ def _rescore_range(
             now=now,
             every_lead=decay_all,
         )
-    _materialise(_fit_and_score(in_range, grade_rules), profile)
+    if refit:
+        selection = _fit_and_score(in_range, grade_rules)
+    else:  # an unchanged fit: as stored
+        selection = in_range.order_by().annotate(
+            new_fit=F("score__fit_points"), new_score=F("score__behaviour_score")
+        )
+    _materialise(selection, profile)
     outcome = _outcome(profile, samples=samples)
-    _write_pass()
+    _write_pass(refit=refit)
     _drop_pass()
     _drop_touched()
     outcome.become_mql = lead_services.leads_transition_by_rule(

@@ -375,3 +375,33 @@ def test_it_rescores_only_the_leads_whose_ledger_a_rule_change_changes():
         busy.pk: 10.0,
         quiet.pk: 5.0,
     }
+
+
+def test_it_gives_an_uncapped_rules_rows_new_points_in_place_and_moves_only_their_leads():
+    with time_machine.travel(MONDAY, tick=False):
+        webinars = lead_with_fit("DE")
+        happen(webinars, "webinar_attended")  # 20
+        happen(webinars, "webinar_attended", at=MONDAY + timedelta(days=10))  # 20, 20 days later
+        demo = lead_with_fit("DE")
+        happen(demo, "demo_request")  # 40
+    entry_ids = set(ScoreEntry.objects.filter(lead=webinars).values_list("id", flat=True))
+    admin = UserFactory()
+
+    def webinars_worth_more(proposal):
+        behaviour_rule(proposal, "Webinar attended")["points"] = 30
+
+    with time_machine.travel(MONDAY + timedelta(days=30), tick=False):
+        preview = run("preview", proposal_with(webinars_worth_more), admin)
+        rescoring = run("apply", proposal_with(webinars_worth_more), admin)
+
+    # The same two rows (not derived again), now 30 points each. On day 30: 30 * 0.5^(30/30)
+    # + 30 * 0.5^(20/30) = 15 + 18.898 = 33.90. The demo lead's rule did not change: its score
+    # is left to the nightly decay (40, not 20).
+    assert rescoring.status == Rescoring.Status.DONE
+    assert set(ScoreEntry.objects.filter(lead=webinars).values_list("id", flat=True)) == entry_ids
+    assert [points for _name, points, _at in ledger(webinars)] == [30, 30]
+    scores = dict(Lead.objects.values_list("id", "score__behaviour_score"))
+    assert round(scores[webinars.pk], 2) == 33.90
+    assert scores[demo.pk] == 40.0
+    # The preview, which derives the rows instead, announced the same.
+    assert preview.result["rank_changed"] == rescoring.result["rank_changed"]

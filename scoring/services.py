@@ -672,8 +672,11 @@ BASE_COLUMNS = (
     "new_fit",
     "new_score",
 )
-# BASE_COLUMNS that are not the lead's own: the stored score is in LeadScore.
-JOINED_COLUMNS = {"behaviour_score": F("score__behaviour_score")}
+# BASE_COLUMNS from LeadScore, and the stored fit points beside the new ones.
+JOINED_COLUMNS = {
+    "behaviour_score": F("score__behaviour_score"),
+    "fit_points": F("score__fit_points"),
+}
 
 
 def _materialise(selection: QuerySet, profile: ScoringProfile) -> None:
@@ -688,6 +691,10 @@ def _materialise(selection: QuerySet, profile: ScoringProfile) -> None:
         sql, params = _classified_sql(f"SELECT * FROM {FIT_TABLE}", [], profile)
         cursor.execute(f"CREATE TEMPORARY TABLE {PASS_TABLE} AS {sql}", params)
         cursor.execute(f"DROP TABLE {FIT_TABLE}")
+        if connection.vendor == "postgresql":
+            # Temporary tables get no statistics of their own: without them the planner reads
+            # every lead to join the few that changed.
+            cursor.execute(f"ANALYZE {PASS_TABLE}")
 
 
 def _drop_pass() -> None:
@@ -769,15 +776,16 @@ def _write_pass(*, refit: bool = True) -> int:
         if refit:
             cursor.execute(
                 f"""UPDATE {scores} SET "fit_points" = p.new_fit FROM {PASS_TABLE} p
-                    WHERE {scores}."lead_id" = p.id AND {scores}."fit_points" <> p.new_fit"""
+                    WHERE {scores}."lead_id" = p.id AND p.new_fit <> p.fit_points"""
             )
+        # The pass holds the stored values too: the few leads that change are picked there,
+        # then found by primary key.
         cursor.execute(
             f"""UPDATE {table} SET "grade" = p.new_grade, "rank" = p.new_rank,
                        "temperature" = p.new_temperature
                 FROM {PASS_TABLE} p
-                WHERE {table}."id" = p.id AND ({table}."grade" <> p.new_grade
-                      OR {table}."rank" <> p.new_rank
-                      OR {table}."temperature" <> p.new_temperature)"""
+                WHERE {table}."id" = p.id AND (p.grade <> p.new_grade OR p.rank <> p.new_rank
+                      OR p.temperature <> p.new_temperature)"""
         )
         return cursor.rowcount
 

@@ -500,29 +500,38 @@ def _ledger_rebuild(*, rules: list[BehaviourRule], lead_range: tuple[int, int]) 
         in_ledger = (
             f"SELECT 1 FROM {ledger} l WHERE l.event_id = d.event_id AND l.rule_id = d.rule_id"
         )
-        cursor.execute(
-            f"""CREATE TEMPORARY TABLE {TOUCHED_TABLE} AS
-                SELECT l.lead_id FROM {ledger} l WHERE {of_rules} AND NOT EXISTS ({derived})
-                UNION
-                SELECT d.lead_id FROM {DERIVED_TABLE} d
-                WHERE NOT EXISTS ({in_ledger} AND l.points = d.points)""",
-            of_rules_params,
-        )
-        cursor.execute(
+        delete = (
             f"DELETE FROM {ledger} WHERE id IN"
-            f" (SELECT l.id FROM {ledger} l WHERE {of_rules} AND NOT EXISTS ({derived}))",
-            of_rules_params,
+            f" (SELECT l.id FROM {ledger} l WHERE {of_rules} AND NOT EXISTS ({derived}))"
         )
-        cursor.execute(
-            f"""UPDATE {ledger} SET "points" = d.points FROM {DERIVED_TABLE} d
-                WHERE {ledger}."event_id" = d.event_id AND {ledger}."rule_id" = d.rule_id
-                  AND {ledger}."points" <> d.points"""
-        )
-        cursor.execute(
-            f"""INSERT INTO {ledger} ("lead_id", "rule_id", "event_id", "points", "at")
-                SELECT d.lead_id, d.rule_id, d.event_id, d.points, d.at FROM {DERIVED_TABLE} d
-                WHERE NOT EXISTS ({in_ledger})"""
-        )
+        update = f"""UPDATE {ledger} SET "points" = d.points FROM {DERIVED_TABLE} d
+                     WHERE {ledger}."event_id" = d.event_id AND {ledger}."rule_id" = d.rule_id
+                       AND {ledger}."points" <> d.points"""
+        insert = f"""INSERT INTO {ledger} ("lead_id", "rule_id", "event_id", "points", "at")
+                     SELECT d.lead_id, d.rule_id, d.event_id, d.points, d.at
+                     FROM {DERIVED_TABLE} d WHERE NOT EXISTS ({in_ledger})"""
+        if connection.vendor == "postgresql":
+            # Each write says which leads it changed (RETURNING): no second pass over the
+            # ledger to find them.
+            cursor.execute(f"CREATE TEMPORARY TABLE {TOUCHED_TABLE} (lead_id INTEGER)")
+            for statement, params in ((delete, of_rules_params), (update, []), (insert, [])):
+                cursor.execute(
+                    f"WITH changed AS ({statement} RETURNING {ledger}.lead_id)"
+                    f" INSERT INTO {TOUCHED_TABLE} SELECT lead_id FROM changed",
+                    params,
+                )
+        else:
+            cursor.execute(
+                f"""CREATE TEMPORARY TABLE {TOUCHED_TABLE} AS
+                    SELECT l.lead_id FROM {ledger} l WHERE {of_rules} AND NOT EXISTS ({derived})
+                    UNION
+                    SELECT d.lead_id FROM {DERIVED_TABLE} d
+                    WHERE NOT EXISTS ({in_ledger} AND l.points = d.points)""",
+                of_rules_params,
+            )
+            cursor.execute(delete, of_rules_params)
+            cursor.execute(update)
+            cursor.execute(insert)
         cursor.execute(f"DROP TABLE {DERIVED_TABLE}")
 
 
@@ -691,10 +700,6 @@ def _materialise(selection: QuerySet, profile: ScoringProfile) -> None:
         sql, params = _classified_sql(f"SELECT * FROM {FIT_TABLE}", [], profile)
         cursor.execute(f"CREATE TEMPORARY TABLE {PASS_TABLE} AS {sql}", params)
         cursor.execute(f"DROP TABLE {FIT_TABLE}")
-        if connection.vendor == "postgresql":
-            # Temporary tables get no statistics of their own: without them the planner reads
-            # every lead to join the few that changed.
-            cursor.execute(f"ANALYZE {PASS_TABLE}")
 
 
 def _drop_pass() -> None:

@@ -49,6 +49,7 @@ from leads.models import (  # noqa: E402
     Consent,
     Event,
     Lead,
+    LeadScore,
     Opportunity,
     StageTransition,
 )
@@ -77,8 +78,6 @@ LEAD_COLUMNS = [
     "stage_changed_at",
     "owner_id",
     "grade",
-    "fit_points",
-    "behaviour_score",
     "rank",
     "temperature",
     "source_channel",
@@ -136,7 +135,9 @@ CONSENT_COLUMNS = [
     "ip_address",
     "confirmed_at",
 ]
+SCORE_COLUMNS = ["lead_id", "fit_points", "behaviour_score"]
 LEAD_TABLES = [
+    LeadScore,
     Event,
     StageTransition,
     Activity,
@@ -148,7 +149,7 @@ LEAD_TABLES = [
     Campaign,
 ]
 # Tables whose secondary indexes are rebuilt after a load into truncated tables.
-REBUILT = [Lead, StageTransition, Event, Activity, Consent, Opportunity]
+REBUILT = [Lead, LeadScore, StageTransition, Event, Activity, Consent, Opportunity]
 NULL = "\\N"
 # COPY's text format: a backslash, tab or line break inside a value must be escaped.
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -325,7 +326,8 @@ class BenchWriter:
                     f"rebuilt {len(indexes)} indexes in {time.perf_counter() - started:.1f} s\n"
                 )
             for model in LEAD_TABLES:
-                _sync_sequence(cursor, model)
+                if model is not LeadScore:  # keyed by its lead, no sequence of its own
+                    _sync_sequence(cursor, model)
         started = time.perf_counter()
         profile = active_profile()
         with without_foreign_key_checks():
@@ -410,7 +412,15 @@ class BenchWriter:
 
     def _leads(self, cursor: Any, count: int) -> None:
         started = time.perf_counter()
-        names = ["leads", "stage transitions", "events", "opportunities", "activities", "consents"]
+        names = [
+            "leads",
+            "scores",
+            "stage transitions",
+            "events",
+            "opportunities",
+            "activities",
+            "consents",
+        ]
         totals = dict.fromkeys(names, 0)
         next_id = _next_id(cursor, Lead)
         rows = self.generator.leads(count, events_per_lead=self.events_per_lead)
@@ -422,6 +432,7 @@ class BenchWriter:
                 self._lead(lead_id, next(rows), buffers, totals)
             for name, model, columns in [
                 ("leads", Lead, LEAD_COLUMNS),
+                ("scores", LeadScore, SCORE_COLUMNS),
                 ("stage transitions", StageTransition, TRANSITION_COLUMNS),
                 ("events", Event, EVENT_COLUMNS),
                 ("opportunities", Opportunity, OPPORTUNITY_COLUMNS),
@@ -466,8 +477,6 @@ class BenchWriter:
                     row.stage_changed_at,
                     owner,
                     row.grade,
-                    row.fit_points,
-                    row.behaviour_score,
                     row.rank,
                     row.temperature,
                     row.source_channel,
@@ -569,7 +578,9 @@ class BenchWriter:
                     )
                 )
             )
+        buffers["scores"].write(_line((lead_id, row.fit_points, row.behaviour_score)))
         totals["leads"] += 1
+        totals["scores"] += 1
         totals["stage transitions"] += len(row.transitions)
         totals["events"] += len(row.events)
         totals["activities"] += len(row.activities)

@@ -33,8 +33,8 @@ from django.db.models.fields.tuple_lookups import Tuple, TupleLessThan  # noqa: 
 
 from leads.models import RANK_ORDER, Lead  # noqa: E402
 
-BEST_RANK = ("-rank_order", "-behaviour_score", "-created_at", "-id")
-KEY = ("rank_order", "behaviour_score", "created_at", "id")
+BEST_RANK = ("-rank_order", "-created_at", "-id")
+KEY = ("rank_order", "created_at", "id")
 HOT = [RANK_ORDER[rank] for rank in ("A1", "A2", "B1")]
 PAGE = 51  # a page of 50 and one more, as the cursor pagination reads
 

@@ -79,7 +79,7 @@ class UniqueOrderingFilter(OrderingFilter):
     the parameter instead of being dropped silently.
 
     A view's ``ordering_aliases`` name orderings of several model fields (``{"rank":
-    ("-rank_order", "-behaviour_score")}``); ``-rank`` reverses each of them.
+    ("-rank_order", "-created_at")}``); ``-rank`` reverses each of them.
     """
 
     def get_ordering(self, request, queryset, view):
@@ -182,6 +182,10 @@ class KeysetCursorPagination(CursorPagination):
 
         ordering = _reverse_ordering(self.ordering) if reverse else self.ordering
         queryset = queryset.order_by(*ordering)
+        for relation in {term.lstrip("-").split("__")[0] for term in ordering if "__" in term}:
+            # Ordered by a column of a one-to-one row every row has (the lead's score): an
+            # inner join, which the planner may start from that table's index.
+            queryset = queryset.filter(**{f"{relation}__isnull": False})
         if position is not None:
             queryset = queryset.filter(_after(ordering, position))
         rows = list(queryset[: self.page_size + 1])
@@ -238,9 +242,13 @@ class KeysetCursorPagination(CursorPagination):
         return reverse, position
 
     def _field(self, term: str):
+        *relations, name = term.lstrip("-").split("__")
+        model = self.model
         try:
-            return self.model._meta.get_field(term.lstrip("-"))
-        except FieldDoesNotExist as exc:
+            for relation in relations:
+                model = model._meta.get_field(relation).related_model
+            return model._meta.get_field(name)
+        except (AttributeError, FieldDoesNotExist) as exc:
             raise ValueError(term) from exc
 
     def _to_python(self, term: str, value):
@@ -249,7 +257,13 @@ class KeysetCursorPagination(CursorPagination):
         return (getattr(field, "output_field", None) or field).to_python(value)
 
     def _position_of(self, row) -> list:
-        return [self._field(term).value_to_string(row) for term in self.ordering]
+        position = []
+        for term in self.ordering:
+            holder = row
+            for relation in term.lstrip("-").split("__")[:-1]:
+                holder = getattr(holder, relation)
+            position.append(self._field(term).value_to_string(holder))
+        return position
 
     def _link(self, *, reverse: bool, position) -> str:
         if position and not isinstance(position[0], str):

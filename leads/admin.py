@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from leads import services
 from leads.forms import owner_label
@@ -148,6 +149,17 @@ class LeadAdmin(admin.ModelAdmin):
     inlines = [StageTransitionInline]
     show_full_result_count = False
     actions = None
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).select_related("score")
+
+    @admin.display(description=gettext_lazy("fit points"))
+    def fit_points(self, lead: Lead) -> int:
+        return lead.score.fit_points
+
+    @admin.display(description=gettext_lazy("behaviour score"))
+    def behaviour_score(self, lead: Lead) -> float:
+        return lead.score.behaviour_score
 
     def save_model(self, request: HttpRequest, obj: Lead, form: forms.ModelForm, change: bool):
         fields = {name: form.cleaned_data[name] for name in EDITABLE_IN_ADMIN}

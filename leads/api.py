@@ -12,6 +12,7 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema,
+    extend_schema_field,
     extend_schema_serializer,
     inline_serializer,
 )
@@ -68,6 +69,10 @@ class LeadOutputSerializer(serializers.ModelSerializer):
     full_name = serializers.CharField()
     country = serializers.CharField(help_text="ISO 3166-1 alpha-2 code, or empty")
     allowed_next_stages = serializers.SerializerMethodField()
+    fit_points = serializers.IntegerField(source="score.fit_points")
+    behaviour_score = serializers.SerializerMethodField(
+        help_text="Decayed behaviour points, to two decimal places"
+    )
 
     class Meta:
         model = Lead
@@ -109,6 +114,10 @@ class LeadOutputSerializer(serializers.ModelSerializer):
     def get_allowed_next_stages(self, lead: Lead) -> list[str]:
         return allowed_next_stages(lead.stage)
 
+    @extend_schema_field(float)
+    def get_behaviour_score(self, lead: Lead) -> float:
+        return round(lead.score.behaviour_score, 2)
+
     def to_representation(self, lead: Lead) -> dict:
         """The declared fields, built in one pass. DRF's generic walk over 35 fields cost about
         20 ms per page of 50 leads (docs/benchmarks.md); the declarations above still type the
@@ -136,8 +145,8 @@ class LeadOutputSerializer(serializers.ModelSerializer):
             if owner is None
             else {"id": owner.id, "username": owner.username, "name": owner.get_full_name()},
             "grade": lead.grade,
-            "fit_points": lead.fit_points,
-            "behaviour_score": lead.behaviour_score,
+            "fit_points": lead.score.fit_points,
+            "behaviour_score": round(lead.score.behaviour_score, 2),
             "rank": lead.rank,
             "temperature": lead.temperature,
             "source_channel": lead.source_channel,
@@ -251,9 +260,13 @@ class LeadListCreateApi(generics.ListAPIView):
     filterset_class = LeadApiFilter
     filter_backends = [DjangoFilterBackend, UniqueOrderingFilter]
     ordering_fields = ["created_at", "updated_at", "stage_changed_at", "behaviour_score", "rank"]
-    # Best rank first (A1 … D4), then the higher score, then the newest, as the page's
-    # "Best rank"; one direction throughout, read from the lead_best_rank index.
-    ordering_aliases = {"rank": ("-rank_order", "-behaviour_score", "-created_at")}
+    ordering_aliases = {
+        # Best rank first (A1 … D4), then the newest, as the page's "Best rank"; one direction
+        # throughout, read from the lead_best_rank index.
+        "rank": ("-rank_order", "-created_at"),
+        # The score lives in the lead's LeadScore row; read in order from its index.
+        "behaviour_score": ("score__behaviour_score", "score__lead_id"),
+    }
     ordering = ["-created_at", "-id"]
 
     @extend_schema_serializer(component_name="LeadCreateInput")
@@ -265,7 +278,9 @@ class LeadListCreateApi(generics.ListAPIView):
 
     def get_queryset(self):
         return selectors.lead_list(
-            user=self.request.user, owner=self.request.query_params.get("owner")
+            user=self.request.user,
+            joins=("company", "owner", "score"),
+            owner=self.request.query_params.get("owner"),
         )
 
     @extend_schema(

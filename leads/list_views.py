@@ -271,7 +271,11 @@ EXPORT_FIELDS = [
 
 
 def _export(request: HttpRequest, lead_ids: list[int]) -> HttpResponse:
-    leads = selectors.lead_list(user=request.user).filter(pk__in=lead_ids).order_by("pk")
+    leads = (
+        selectors.lead_list(user=request.user, joins=("company", "owner", "score"))
+        .filter(pk__in=lead_ids)
+        .order_by("pk")
+    )
     stamp = timezone.localtime().strftime("%Y-%m-%d-%H%M")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="leads-{stamp}.csv"'
@@ -289,7 +293,7 @@ def _export(request: HttpRequest, lead_ids: list[int]) -> HttpResponse:
                 lead.get_stage_display(),
                 owner_label(lead.owner) if lead.owner else "",
                 lead.grade,
-                lead.behaviour_score,
+                round(lead.score.behaviour_score, 2),
                 lead.rank,
                 lead.get_temperature_display(),
                 lead.get_source_channel_display(),

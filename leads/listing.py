@@ -65,20 +65,26 @@ SORTS: dict[str, Sort] = {
             ),
         ),
     ),
-    "score": Sort(_("Highest score"), (Phase(_keys(("behaviour_score", "float"), ID)),), True),
-    # A1 first, then the higher score, then the newest (index lead_best_rank).
-    "rank": Sort(
-        _("Best rank"),
+    # Read in order from the scores' own index (leadscore_score), each joined to its lead. Every
+    # lead has a score row: the condition only makes the join an inner one, which the planner
+    # may start from the score side.
+    "score": Sort(
+        _("Highest score"),
         (
             Phase(
-                _keys(
-                    ("rank_order", "int"),
-                    ("behaviour_score", "float"),
-                    ("created_at", "datetime"),
-                    ID,
-                )
+                (
+                    Key("k_score", F("score__behaviour_score"), "float"),
+                    Key("k_score_lead", F("score__lead_id"), "int"),
+                ),
+                Q(score__isnull=False),
             ),
         ),
+        True,
+    ),
+    # A1 first, then the newest (index lead_best_rank).
+    "rank": Sort(
+        _("Best rank"),
+        (Phase(_keys(("rank_order", "int"), ("created_at", "datetime"), ID)),),
         True,
     ),
     "stage_changed": Sort(
@@ -119,7 +125,7 @@ COLUMNS: dict[str, Column] = {
     for column in [
         Column("name", _("Name"), sorts=("name",)),
         Column("rank", _("Rank"), sorts=("rank",)),
-        Column("score", _("Score"), sorts=("score",)),
+        Column("score", _("Score"), sorts=("score",), joins=("score",)),
         Column("company", _("Company"), sorts=("company",), joins=("company",)),
         Column("stage", _("Stage"), sorts=("stage_changed",)),
         Column("owner", _("Owner"), joins=("owner",)),

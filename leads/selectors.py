@@ -81,7 +81,7 @@ def saved_views(*, user) -> list[SavedView]:
 
 def lead_detail(*, user) -> QuerySet[Lead]:
     return lead_visible_to(user).select_related(
-        "company", "owner", "first_campaign", "last_campaign"
+        "company", "owner", "first_campaign", "last_campaign", "score"
     )
 
 

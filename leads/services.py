@@ -265,7 +265,7 @@ def _lock_for(*, lead_id: int, by_user: AbstractBaseUser | None) -> Lead:
     (a manager may have reassigned it, or someone deleted it, since the caller looked)."""
     lead = (
         Lead.objects.select_for_update(of=("self",))
-        .select_related("company", "owner", "first_campaign", "last_campaign")
+        .select_related("company", "owner", "first_campaign", "last_campaign", "score")
         .filter(pk=lead_id)
         .first()
     )

@@ -1,4 +1,5 @@
-"""Reads for a sales rep's queue: their new MQLs and their SQLs, best rank first, with what a rep
+"""Reads for a sales rep's queue: their new MQLs and their SQLs, best rank first (then the newest),
+with what a rep
 decides on (traffic light, SLA, last activity, next task), one query per page."""
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -15,15 +16,14 @@ from sales.selectors import SlaState, leads_with_sla
 QUEUE_STAGES = (Stage.MQL, Stage.SQL)
 QUEUE_PAGE_SIZE = 50
 
-# The lead list's "Best rank" (A1 first, then the higher score, then the newest), read for one
-# owner in order from the lead_owner_rank index (docs/benchmarks.md, "The rep's queue").
+# The lead list's "Best rank" (A1 first, then the newest), read for one owner in order from the
+# lead_owner_rank index (docs/benchmarks.md, "The rep's queue").
 QUEUE_SORT = Sort(
     _("Best rank"),
     (
         Phase(
             (
                 Key("k_rank_order", F("rank_order"), "int"),
-                Key("k_behaviour_score", F("behaviour_score"), "float"),
                 Key("k_created_at", F("created_at"), "datetime"),
                 Key("k_id", F("id"), "int"),
             )

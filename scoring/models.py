@@ -1,8 +1,8 @@
 """Scoring: a profile with its thresholds, grade rules (fit) and behaviour rules (engagement).
 
-The results live on the lead (``grade``, ``fit_points``, ``behaviour_score``, ``rank``,
-``temperature``), denormalised so lists sort and filter on them; the ledger of ``ScoreEntry`` rows
-explains every behaviour point.
+The results live in ``leads``: fit points and behaviour score in ``LeadScore`` (one narrow row per
+lead, cheap to rewrite), grade, rank and temperature on the lead itself, so lists filter and sort
+on them; the ledger of ``ScoreEntry`` rows explains every behaviour point.
 """
 
 from django.conf import settings

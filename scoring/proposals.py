@@ -13,7 +13,7 @@ A rule without an id is new; a rule of the profile missing from the proposal is 
 list order is the rules' order.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -158,12 +158,16 @@ def clean(proposal: Any, *, profile: ScoringProfile) -> dict[str, Any]:
 @dataclass(frozen=True)
 class Written:
     """What a saved proposal asks of the rescoring: the behaviour rules whose ledger rows must
-    be derived again (new ones, and those changed in what they score), and whether every lead's
-    score must be decayed again (a new half-life, or a deleted rule whose rows, and so the leads
-    they touched, are gone)."""
+    be derived again (new ones, and those changed in what they score), the rules whose rows stay
+    and only take new points (``repoint``: nothing but the points changed, and no cap makes a
+    row's points depend on the rows before it), whether every lead's score must be decayed again
+    (a new half-life, or a deleted rule whose rows, and so the leads they touched, are gone), and
+    whether fit points must be computed again (``refit``: a grade rule changed)."""
 
     rebuild: list[BehaviourRule]
     decay_all: bool
+    repoint: list[BehaviourRule] = field(default_factory=list)
+    refit: bool = True
 
 
 def write(
@@ -188,9 +192,9 @@ def write(
     profile.updated_at = timezone.now()
     profile.updated_by = by_user
     profile.save()
-    _write_rules(profile, GradeRule, proposal["grade_rules"])
+    grade_rules = _write_rules(profile, GradeRule, proposal["grade_rules"])
     behaviour_rules_before = BehaviourRule.objects.filter(profile=profile).count()
-    changed = _write_rules(profile, BehaviourRule, proposal["behaviour_rules"])
+    behaviour_rules = _write_rules(profile, BehaviourRule, proposal["behaviour_rules"])
     kept = len(proposal["behaviour_rules"]) - sum(
         1 for row in proposal["behaviour_rules"] if row["id"] is None
     )
@@ -198,27 +202,46 @@ def write(
         profile=profile, version=profile.version, snapshot=snapshot(profile), saved_by=by_user
     )
     return Written(
-        rebuild=changed,
+        rebuild=behaviour_rules.changed,
+        repoint=behaviour_rules.repoint,
         decay_all=profile.half_life_days != half_life_before or kept < behaviour_rules_before,
+        refit=bool(grade_rules.changed or grade_rules.deleted),
     )
 
 
-def _write_rules(profile: ScoringProfile, model, rows: list[dict]) -> list:
+@dataclass(frozen=True)
+class _Saved:
+    changed: list  # new rules and those changed in what they score
+    repoint: list  # behaviour rules that only take new points (Written.repoint)
+    deleted: int
+
+
+def _write_rules(profile: ScoringProfile, model, rows: list[dict]) -> _Saved:
+    """Save ``rows`` as the profile's rules of ``model``, the others deleted."""
     existing = {rule.pk: rule for rule in model.objects.filter(profile=profile)}
     kept = {row["id"] for row in rows if row["id"] is not None}
-    model.objects.filter(profile=profile).exclude(pk__in=kept).delete()
-    changed = []
+    deleted, _by_model = model.objects.filter(profile=profile).exclude(pk__in=kept).delete()
+    scoring_fields = (
+        BEHAVIOUR_SCORING_FIELDS if model is BehaviourRule else frozenset(GRADE_RULE_FIELDS)
+    )
+    changed, repoint = [], []
     for position, row in enumerate(rows):
         values = {name: value for name, value in row.items() if name != "id"}
         rule = existing.get(row["id"]) or model(profile=profile)
-        scoring_changed = rule.pk is None or any(
-            getattr(rule, name) != values[name]
-            for name in BEHAVIOUR_SCORING_FIELDS.intersection(values)
-        )
+        is_new = rule.pk is None
+        differing = {
+            name
+            for name in scoring_fields.intersection(values)
+            if getattr(rule, name) != values[name]
+        }
         for name, value in values.items():
             setattr(rule, name, value)
         rule.position = position
         rule.save()
-        if model is BehaviourRule and scoring_changed:
+        if is_new or (differing and model is GradeRule):
             changed.append(rule)
-    return changed
+        elif differing == {"points"} and rule.cap_points is None:
+            repoint.append(rule)
+        elif differing:
+            changed.append(rule)
+    return _Saved(changed=changed, repoint=repoint, deleted=deleted)

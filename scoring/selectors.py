@@ -65,7 +65,11 @@ def lead_score_breakdown(*, lead: Lead, now: datetime | None = None) -> ScoreBre
             for rule in rules
         }
     )
-    matches = flags.values(*(f"rule_{rule.pk}" for rule in rules), *review_fields).first() or {}
+    score_fields = ["score__fit_points", "score__behaviour_score"]
+    matches = (
+        flags.values(*(f"rule_{rule.pk}" for rule in rules), *review_fields, *score_fields).first()
+        or {}
+    )
     review = None
     if matches.get("mql_review__flagged_at") is not None:
         review = MqlReviewFlag(*(matches[name] for name in review_fields))
@@ -86,9 +90,9 @@ def lead_score_breakdown(*, lead: Lead, now: datetime | None = None) -> ScoreBre
             )
         )
     return ScoreBreakdown(
-        fit_points=lead.fit_points,
+        fit_points=matches.get("score__fit_points") or 0,
         grade=lead.grade,
-        behaviour_score=lead.behaviour_score,
+        behaviour_score=round(matches.get("score__behaviour_score") or 0.0, 2),
         rank=lead.rank,
         temperature=lead.temperature,
         half_life_days=profile.half_life_days,

@@ -43,7 +43,7 @@ from django.utils.translation import gettext as _
 
 from leads import services as lead_services
 from leads.lifecycle import Stage
-from leads.models import Event, Lead, Temperature
+from leads.models import Event, Lead, LeadScore, Temperature
 from scoring import proposals
 from scoring.conditions import grade_rule_condition
 from scoring.models import (
@@ -92,7 +92,7 @@ def _fit_and_score(
         )
     return leads.order_by().annotate(
         new_fit=Coalesce(fit, Value(0), output_field=IntegerField()),
-        new_score=score if score is not None else F("behaviour_score"),
+        new_score=score if score is not None else F("score__behaviour_score"),
     )
 
 
@@ -139,7 +139,7 @@ def _classified_sql(source_sql: str, source_params: list, profile: ScoringProfil
 
 
 def _meets_mql(profile: ScoringProfile) -> Q:
-    return Q(grade__in=list(profile.mql_grades), behaviour_score__gte=profile.mql_min_score)
+    return Q(grade__in=list(profile.mql_grades), score__behaviour_score__gte=profile.mql_min_score)
 
 
 @transaction.atomic
@@ -152,21 +152,41 @@ def leads_rescore_fit(*, leads: QuerySet[Lead] | None = None) -> int:
 
 
 def _write_fit(leads: QuerySet[Lead], profile: ScoringProfile, rules: list[GradeRule]) -> int:
+    """Fit points, then grade, rank and temperature from them; returns how many leads changed
+    grade, rank or temperature."""
     source_sql, source_params = (
-        _fit_and_score(leads, rules).values("id", "new_fit", "new_score").query.sql_with_params()
+        _fit_and_score(leads, rules).values("id", "new_fit").query.sql_with_params()
+    )
+    scores = connection.ops.quote_name(LeadScore._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE {scores} SET "fit_points" = s."new_fit" FROM ({source_sql}) AS s
+                WHERE {scores}."lead_id" = s."id" AND {scores}."fit_points" <> s."new_fit" """,
+            source_params,
+        )
+    return _write_classes(leads, profile)
+
+
+def _write_classes(leads: QuerySet[Lead], profile: ScoringProfile) -> int:
+    """Grade, rank and temperature of ``leads`` from their stored fit points and score, written
+    where they changed; returns how many leads that is."""
+    source_sql, source_params = (
+        leads.order_by()
+        .values("id", new_fit=F("score__fit_points"), new_score=F("score__behaviour_score"))
+        .query.sql_with_params()
     )
     select_sql, params = _classified_sql(source_sql, list(source_params), profile)
     table = connection.ops.quote_name(Lead._meta.db_table)
-    sql = f"""
-        UPDATE {table} SET "fit_points" = s."new_fit", "grade" = s."new_grade",
-               "rank" = s."new_rank", "temperature" = s."new_temperature"
-        FROM ({select_sql}) AS s
-        WHERE {table}."id" = s."id" AND ({table}."fit_points" <> s."new_fit"
-               OR {table}."grade" <> s."new_grade" OR {table}."rank" <> s."new_rank"
-               OR {table}."temperature" <> s."new_temperature")
-    """
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(
+            f"""UPDATE {table} SET "grade" = s."new_grade", "rank" = s."new_rank",
+                       "temperature" = s."new_temperature"
+                FROM ({select_sql}) AS s
+                WHERE {table}."id" = s."id" AND ({table}."grade" <> s."new_grade"
+                      OR {table}."rank" <> s."new_rank"
+                      OR {table}."temperature" <> s."new_temperature")""",
+            params,
+        )
         return cursor.rowcount
 
 
@@ -185,18 +205,23 @@ def lead_rescore_fit(*, lead_id: int) -> bool:
 # Decay -----------------------------------------------------------------------------------------
 
 
-def _decayed_sum_sql(*, half_life_days: int, now: datetime) -> tuple[str, list]:
-    """SQL of Σ points * 0.5^(age in days / half-life), rounded to 2 places, over the ledger
-    rows the caller selects (it appends the WHERE or GROUP BY)."""
+def _age_in_days_sql(column: str, now: datetime) -> tuple[str, list]:
+    """SQL of the days from ``column`` to ``now``, a float."""
     if connection.vendor == "postgresql":
         # EXTRACT gives a numeric: in float8 the power is about ten times faster.
-        age_days = 'CAST(EXTRACT(EPOCH FROM (%s::timestamptz - "at")) AS FLOAT) / 86400.0'
-        now_param = now
-    else:  # SQLite stores UTC as text; julianday() reads it.
-        age_days = 'julianday(%s) - julianday("at")'
-        now_param = now.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
-    expression = f'ROUND(CAST(SUM("points" * POWER(0.5, ({age_days}) / %s)) AS NUMERIC), 2)'
-    return expression, [now_param, float(half_life_days)]
+        return f"CAST(EXTRACT(EPOCH FROM (%s::timestamptz - {column})) AS FLOAT) / 86400.0", [now]
+    # SQLite stores UTC as text; julianday() reads it.
+    return f"julianday(%s) - julianday({column})", [
+        now.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
+    ]
+
+
+def _decayed_sum_sql(*, half_life_days: int, now: datetime) -> tuple[str, list]:
+    """SQL of Σ points * 0.5^(age in days / half-life), unrounded, over the ledger rows the
+    caller selects (it appends the WHERE or GROUP BY)."""
+    age_days, params = _age_in_days_sql('"at"', now)
+    expression = f'SUM("points" * POWER(0.5, ({age_days}) / %s))'
+    return expression, [*params, float(half_life_days)]
 
 
 def _decayed_score_of_lead(*, half_life_days: int, now: datetime, every_lead: bool) -> RawSQL:
@@ -205,11 +230,13 @@ def _decayed_score_of_lead(*, half_life_days: int, now: datetime, every_lead: bo
     expression, params = _decayed_sum_sql(half_life_days=half_life_days, now=now)
     ledger = connection.ops.quote_name(ScoreEntry._meta.db_table)
     leads = connection.ops.quote_name(Lead._meta.db_table)
+    scores = connection.ops.quote_name(LeadScore._meta.db_table)
     decayed = f'(SELECT COALESCE({expression}, 0) FROM {ledger} WHERE "lead_id" = {leads}."id")'
     if not every_lead:
+        stored = f'(SELECT "behaviour_score" FROM {scores} WHERE "lead_id" = {leads}."id")'
         decayed = (
             f'CASE WHEN {leads}."id" IN (SELECT lead_id FROM {TOUCHED_TABLE})'
-            f' THEN {decayed} ELSE {leads}."behaviour_score" END'
+            f" THEN {decayed} ELSE {stored} END"
         )
     return RawSQL(decayed, params, output_field=FloatField())
 
@@ -221,27 +248,48 @@ def _refresh_behaviour_scores(
     now: datetime | None = None,
     every_lead: bool = True,
 ) -> None:
-    """Write the decayed ledger sum into ``Lead.behaviour_score`` for the leads with
+    """Write the decayed ledger sum into ``LeadScore.behaviour_score`` for the leads with
     lo <= id < hi (unless ``every_lead``, only those in TOUCHED_TABLE); leads without a ledger
     go to 0."""
-    expression, params = _decayed_sum_sql(half_life_days=half_life_days, now=now or timezone.now())
+    now = now or timezone.now()
+    expression, params = _decayed_sum_sql(half_life_days=half_life_days, now=now)
     ledger = connection.ops.quote_name(ScoreEntry._meta.db_table)
-    table = connection.ops.quote_name(Lead._meta.db_table)
+    table = connection.ops.quote_name(LeadScore._meta.db_table)
     lo, hi = lead_range
     touched = "" if every_lead else f" AND {{id}} IN (SELECT lead_id FROM {TOUCHED_TABLE})"
     # One pass: the range's leads left-joined to their ledger sums, so a lead whose ledger is
     # gone drops to 0 in the same UPDATE.
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""UPDATE {table} SET "behaviour_score" = s."score"
-                FROM (SELECT l."id", COALESCE(sums."score", 0) AS "score"
+            f"""UPDATE {table} SET "behaviour_score" = s."score", "scored_at" = %s
+                FROM (SELECT l."lead_id", COALESCE(sums."score", 0) AS "score"
                       FROM {table} l LEFT JOIN (
                         SELECT "lead_id", {expression} AS "score" FROM {ledger}
                         WHERE "lead_id" >= %s AND "lead_id" < %s{touched.format(id='"lead_id"')}
-                        GROUP BY "lead_id") AS sums ON sums."lead_id" = l."id"
-                      WHERE l."id" >= %s AND l."id" < %s{touched.format(id='l."id"')}) AS s
-                WHERE {table}."id" = s."id" AND {table}."behaviour_score" <> s."score" """,
-            [*params, lo, hi, lo, hi],
+                        GROUP BY "lead_id") AS sums ON sums."lead_id" = l."lead_id"
+                      WHERE l."lead_id" >= %s AND l."lead_id" < %s
+                            {touched.format(id='l."lead_id"')}) AS s
+                WHERE {table}."lead_id" = s."lead_id"
+                  AND ({table}."behaviour_score" <> s."score" OR {table}."scored_at" <> %s)
+            """,
+            [now, *params, lo, hi, lo, hi, now],
+        )
+
+
+def _decay_stored_scores(*, lead_range: tuple[int, int], half_life_days: int, now: datetime):
+    """Decay the stored scores of the leads with lo <= id < hi from their scored_at to ``now``:
+    Σ p·0.5^((now - at)/h) = 0.5^((now - scored_at)/h) · Σ p·0.5^((scored_at - at)/h), so one
+    multiplication per lead gives what summing its whole ledger again would."""
+    age_days, params = _age_in_days_sql('"scored_at"', now)
+    table = connection.ops.quote_name(LeadScore._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE {table}
+                SET "behaviour_score" = "behaviour_score" * POWER(0.5, ({age_days}) / %s),
+                    "scored_at" = %s
+                WHERE "lead_id" >= %s AND "lead_id" < %s AND "behaviour_score" <> 0
+                  AND "scored_at" < %s""",
+            [*params, float(half_life_days), now, *lead_range, now],
         )
 
 
@@ -328,26 +376,21 @@ def event_score(*, event_id: int) -> list[ScoreEntry]:
 
 
 def _write_score_and_rank(*, lead_id: int, profile: ScoringProfile) -> None:
-    """One lead's decayed score as of now, with band, rank and temperature from it and the
-    stored fit points (an event cannot change fit), in one UPDATE."""
-    expression, params = _decayed_sum_sql(half_life_days=profile.half_life_days, now=timezone.now())
+    """One lead's decayed score as of now, then band, rank and temperature from it and the
+    stored fit points (an event cannot change fit)."""
+    now = timezone.now()
+    expression, params = _decayed_sum_sql(half_life_days=profile.half_life_days, now=now)
     ledger = connection.ops.quote_name(ScoreEntry._meta.db_table)
-    table = connection.ops.quote_name(Lead._meta.db_table)
-    source = f"""SELECT l."id", l."fit_points" AS new_fit,
-                   (SELECT COALESCE({expression}, 0) FROM {ledger} WHERE "lead_id" = l."id")
-                   AS new_score
-                 FROM {table} l WHERE l."id" = %s"""
-    select_sql, select_params = _classified_sql(source, [*params, lead_id], profile)
+    scores = connection.ops.quote_name(LeadScore._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""UPDATE {table} SET "behaviour_score" = s.new_score, "grade" = s.new_grade,
-                       "rank" = s.new_rank, "temperature" = s.new_temperature
-                FROM ({select_sql}) AS s
-                WHERE {table}."id" = s."id" AND ({table}."behaviour_score" <> s.new_score
-                      OR {table}."rank" <> s.new_rank
-                      OR {table}."temperature" <> s.new_temperature)""",
-            select_params,
+            f"""UPDATE {scores} SET "behaviour_score" = (
+                  SELECT COALESCE({expression}, 0) FROM {ledger} WHERE "lead_id" = %s),
+                  "scored_at" = %s
+                WHERE "lead_id" = %s""",
+            [*params, lead_id, now, lead_id],
         )
+    _write_classes(Lead.objects.filter(pk=lead_id), profile)
 
 
 def _promote_if_qualified(*, lead_id: int, profile: ScoringProfile) -> None:
@@ -369,6 +412,60 @@ def _day_number_sql(column: str) -> str:
             f" / 86400) AS INTEGER)"
         )
     return f"CAST(julianday({column}) - julianday('2001-01-01') AS INTEGER)"
+
+
+def _ledger_repoint(
+    *,
+    rules: list[BehaviourRule],
+    lead_range: tuple[int, int],
+    half_life_days: int,
+    now: datetime,
+    adjust_scores: bool,
+) -> None:
+    """The ledger rows of ``rules`` (leads lo <= id < hi) take their rule's new points in place
+    (proposals.Written.repoint: the same rows, other points). Unless every score is summed again
+    afterwards (``adjust_scores`` false), each lead's stored score moves by what its rows gained:
+    the stored score decayed to now, plus Σ (new - old points) · 0.5^(age / half-life); exactly
+    the sum of the changed ledger, without reading the lead's other rows."""
+    lo, hi = lead_range
+    ledger = connection.ops.quote_name(ScoreEntry._meta.db_table)
+    scores = connection.ops.quote_name(LeadScore._meta.db_table)
+    new_points = 'CASE "rule_id" ' + " ".join("WHEN %s THEN %s" for _rule in rules) + " END"
+    new_params = [value for rule in rules for value in (rule.pk, rule.points)]
+    of_rules = (
+        f'"rule_id" IN ({", ".join(["%s"] * len(rules))})'
+        f' AND "lead_id" >= %s AND "lead_id" < %s AND "points" <> {new_points}'
+    )
+    of_rules_params = [*(rule.pk for rule in rules), lo, hi, *new_params]
+    hl = float(half_life_days)
+    with connection.cursor() as cursor:
+        if adjust_scores:
+            stored_age, stored_params = _age_in_days_sql('"scored_at"', now)
+            entry_age, entry_params = _age_in_days_sql('"at"', now)
+            cursor.execute(
+                f"""UPDATE {scores}
+                    SET "behaviour_score" = "behaviour_score" * POWER(0.5, ({stored_age}) / %s)
+                                            + d."delta",
+                        "scored_at" = %s
+                    FROM (SELECT "lead_id",
+                                 SUM(({new_points} - "points")
+                                     * POWER(0.5, ({entry_age}) / %s)) AS "delta"
+                          FROM {ledger} WHERE {of_rules} GROUP BY "lead_id") AS d
+                    WHERE {scores}."lead_id" = d."lead_id" """,
+                [
+                    *stored_params,
+                    hl,
+                    now,
+                    *new_params,
+                    *entry_params,
+                    hl,
+                    *of_rules_params,
+                ],
+            )
+        cursor.execute(
+            f'UPDATE {ledger} SET "points" = {new_points} WHERE {of_rules}',
+            [*new_params, *of_rules_params],
+        )
 
 
 def _ledger_rebuild(*, rules: list[BehaviourRule], lead_range: tuple[int, int]) -> None:
@@ -403,29 +500,38 @@ def _ledger_rebuild(*, rules: list[BehaviourRule], lead_range: tuple[int, int]) 
         in_ledger = (
             f"SELECT 1 FROM {ledger} l WHERE l.event_id = d.event_id AND l.rule_id = d.rule_id"
         )
-        cursor.execute(
-            f"""CREATE TEMPORARY TABLE {TOUCHED_TABLE} AS
-                SELECT l.lead_id FROM {ledger} l WHERE {of_rules} AND NOT EXISTS ({derived})
-                UNION
-                SELECT d.lead_id FROM {DERIVED_TABLE} d
-                WHERE NOT EXISTS ({in_ledger} AND l.points = d.points)""",
-            of_rules_params,
-        )
-        cursor.execute(
+        delete = (
             f"DELETE FROM {ledger} WHERE id IN"
-            f" (SELECT l.id FROM {ledger} l WHERE {of_rules} AND NOT EXISTS ({derived}))",
-            of_rules_params,
+            f" (SELECT l.id FROM {ledger} l WHERE {of_rules} AND NOT EXISTS ({derived}))"
         )
-        cursor.execute(
-            f"""UPDATE {ledger} SET "points" = d.points FROM {DERIVED_TABLE} d
-                WHERE {ledger}."event_id" = d.event_id AND {ledger}."rule_id" = d.rule_id
-                  AND {ledger}."points" <> d.points"""
-        )
-        cursor.execute(
-            f"""INSERT INTO {ledger} ("lead_id", "rule_id", "event_id", "points", "at")
-                SELECT d.lead_id, d.rule_id, d.event_id, d.points, d.at FROM {DERIVED_TABLE} d
-                WHERE NOT EXISTS ({in_ledger})"""
-        )
+        update = f"""UPDATE {ledger} SET "points" = d.points FROM {DERIVED_TABLE} d
+                     WHERE {ledger}."event_id" = d.event_id AND {ledger}."rule_id" = d.rule_id
+                       AND {ledger}."points" <> d.points"""
+        insert = f"""INSERT INTO {ledger} ("lead_id", "rule_id", "event_id", "points", "at")
+                     SELECT d.lead_id, d.rule_id, d.event_id, d.points, d.at
+                     FROM {DERIVED_TABLE} d WHERE NOT EXISTS ({in_ledger})"""
+        if connection.vendor == "postgresql":
+            # Each write says which leads it changed (RETURNING): no second pass over the
+            # ledger to find them.
+            cursor.execute(f"CREATE TEMPORARY TABLE {TOUCHED_TABLE} (lead_id INTEGER)")
+            for statement, params in ((delete, of_rules_params), (update, []), (insert, [])):
+                cursor.execute(
+                    f"WITH changed AS ({statement} RETURNING {ledger}.lead_id)"
+                    f" INSERT INTO {TOUCHED_TABLE} SELECT lead_id FROM changed",
+                    params,
+                )
+        else:
+            cursor.execute(
+                f"""CREATE TEMPORARY TABLE {TOUCHED_TABLE} AS
+                    SELECT l.lead_id FROM {ledger} l WHERE {of_rules} AND NOT EXISTS ({derived})
+                    UNION
+                    SELECT d.lead_id FROM {DERIVED_TABLE} d
+                    WHERE NOT EXISTS ({in_ledger} AND l.points = d.points)""",
+                of_rules_params,
+            )
+            cursor.execute(delete, of_rules_params)
+            cursor.execute(update)
+            cursor.execute(insert)
         cursor.execute(f"DROP TABLE {DERIVED_TABLE}")
 
 
@@ -575,12 +681,18 @@ BASE_COLUMNS = (
     "new_fit",
     "new_score",
 )
+# BASE_COLUMNS from LeadScore, and the stored fit points beside the new ones.
+JOINED_COLUMNS = {
+    "behaviour_score": F("score__behaviour_score"),
+    "fit_points": F("score__fit_points"),
+}
 
 
 def _materialise(selection: QuerySet, profile: ScoringProfile) -> None:
     """Store a ``_fit_and_score`` selection, classified, in PASS_TABLE (this connection's own,
     temporary): first the costly fit and score, then grade to temperature from those columns."""
-    source_sql, source_params = selection.values(*BASE_COLUMNS).query.sql_with_params()
+    own = [column for column in BASE_COLUMNS if column not in JOINED_COLUMNS]
+    source_sql, source_params = selection.values(*own, **JOINED_COLUMNS).query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {PASS_TABLE}")
         cursor.execute(f"DROP TABLE IF EXISTS {FIT_TABLE}")
@@ -660,17 +772,25 @@ def _outcome(profile: ScoringProfile, *, samples: int) -> Outcome:
     )
 
 
-def _write_pass() -> int:
-    """Write fit, grade, rank and temperature from PASS_TABLE where they changed."""
+def _write_pass(*, refit: bool = True) -> int:
+    """Write fit points (if computed again), grade, rank and temperature from PASS_TABLE where
+    they changed; returns how many leads changed grade, rank or temperature."""
+    scores = connection.ops.quote_name(LeadScore._meta.db_table)
     table = connection.ops.quote_name(Lead._meta.db_table)
     with connection.cursor() as cursor:
+        if refit:
+            cursor.execute(
+                f"""UPDATE {scores} SET "fit_points" = p.new_fit FROM {PASS_TABLE} p
+                    WHERE {scores}."lead_id" = p.id AND p.new_fit <> p.fit_points"""
+            )
+        # The pass holds the stored values too: the few leads that change are picked there,
+        # then found by primary key.
         cursor.execute(
-            f"""UPDATE {table} SET "fit_points" = p.new_fit, "grade" = p.new_grade,
-                       "rank" = p.new_rank, "temperature" = p.new_temperature
+            f"""UPDATE {table} SET "grade" = p.new_grade, "rank" = p.new_rank,
+                       "temperature" = p.new_temperature
                 FROM {PASS_TABLE} p
-                WHERE {table}."id" = p.id AND ({table}."fit_points" <> p.new_fit
-                      OR {table}."grade" <> p.new_grade OR {table}."rank" <> p.new_rank
-                      OR {table}."temperature" <> p.new_temperature)"""
+                WHERE {table}."id" = p.id AND (p.grade <> p.new_grade OR p.rank <> p.new_rank
+                      OR p.temperature <> p.new_temperature)"""
         )
         return cursor.rowcount
 
@@ -779,7 +899,9 @@ def _preview(rescoring: Rescoring) -> Outcome:
             ranges = lead_id_ranges()
             for done, lead_range in enumerate(ranges):
                 _report_progress(rescoring, done, len(ranges))
-                _ledger_rebuild(rules=written.rebuild, lead_range=lead_range)
+                # The preview derives the repointed rules' rows too: slower, but it needs no
+                # stored score changed.
+                _ledger_rebuild(rules=[*written.rebuild, *written.repoint], lead_range=lead_range)
                 lo, hi = lead_range
                 _materialise(
                     _fit_and_score(
@@ -808,7 +930,9 @@ def _apply(rescoring: Rescoring, *, resumed: bool) -> Outcome:
         profile = ScoringProfile.objects.select_for_update().get(pk=rescoring.profile_id)
         if resumed and profile.version == rescoring.base_version + 1:
             # Interrupted after the save: derive every ledger row again (exact, if slower).
-            written = proposals.Written(rebuild=list(profile.behaviour_rules.all()), decay_all=True)
+            written = proposals.Written(
+                rebuild=list(profile.behaviour_rules.all()), decay_all=True, refit=True
+            )
         elif profile.version != rescoring.base_version:
             raise _Stale
         else:
@@ -819,7 +943,9 @@ def _apply(rescoring: Rescoring, *, resumed: bool) -> Outcome:
     return rescore_all(
         profile=profile,
         rebuild=written.rebuild,
+        repoint=written.repoint,
         decay_all=written.decay_all,
+        refit=written.refit,
         rescoring=rescoring,
     )
 
@@ -828,14 +954,20 @@ def rescore_all(
     *,
     profile: ScoringProfile | None = None,
     rebuild: list[BehaviourRule] | None = None,
+    repoint: list[BehaviourRule] | None = None,
     decay_all: bool = True,
+    refit: bool = True,
     rescoring: Rescoring | None = None,
     now: datetime | None = None,
+    decay_stored: bool = False,
 ) -> Outcome:
-    """Every lead, set-based, one id range per transaction: derive the ledger of the ``rebuild``
-    rules again, decay the scores to ``now`` (every lead's, or unless ``decay_all`` only those
-    whose ledger changed: a rule change leaves the others' daily decay to the nightly job), write
-    fit, grade, rank and temperature, promote who now qualifies for MQL and flag MQLs that no
+    """Every lead, set-based, one id range per transaction: give the ledger rows of the
+    ``repoint`` rules their rule's new points and derive those of the ``rebuild`` rules again,
+    decay the scores to ``now`` (every lead's, or unless ``decay_all`` only those whose ledger
+    changed: a rule change leaves the others' daily decay to the nightly job; with
+    ``decay_stored``, from the stored scores without reading the ledger, as the nightly job does
+    when no rule changed), compute fit points again (unless no grade rule changed: ``refit``),
+    write grade, rank and temperature, promote who now qualifies for MQL and flag MQLs that no
     longer do."""
     profile = profile or active_profile()
     grade_rules = list(profile.grade_rules.all())
@@ -850,7 +982,10 @@ def rescore_all(
                 profile=profile,
                 grade_rules=grade_rules,
                 rebuild=rebuild or [],
+                repoint=repoint or [],
                 decay_all=decay_all,
+                refit=refit,
+                decay_stored=decay_stored,
                 now=now or timezone.now(),
                 samples=SAMPLE_SIZE - len(outcome.samples or []),
             )
@@ -865,23 +1000,43 @@ def _rescore_range(
     profile: ScoringProfile,
     grade_rules: list[GradeRule],
     rebuild: list[BehaviourRule],
+    repoint: list[BehaviourRule],
     decay_all: bool,
+    refit: bool,
+    decay_stored: bool,
     now: datetime,
     samples: int,
 ) -> Outcome:
     _lock_range(lead_range)
     lo, hi = lead_range
     in_range = Lead.objects.filter(id__gte=lo, id__lt=hi)
+    if repoint:
+        _ledger_repoint(
+            rules=repoint,
+            lead_range=lead_range,
+            half_life_days=profile.half_life_days,
+            now=now,
+            adjust_scores=not decay_all,
+        )
     _ledger_rebuild(rules=rebuild, lead_range=lead_range)
-    _refresh_behaviour_scores(
-        lead_range=lead_range,
-        half_life_days=profile.half_life_days,
-        now=now,
-        every_lead=decay_all,
-    )
-    _materialise(_fit_and_score(in_range, grade_rules), profile)
+    if decay_stored and not rebuild:
+        _decay_stored_scores(lead_range=lead_range, half_life_days=profile.half_life_days, now=now)
+    else:
+        _refresh_behaviour_scores(
+            lead_range=lead_range,
+            half_life_days=profile.half_life_days,
+            now=now,
+            every_lead=decay_all,
+        )
+    if refit:
+        selection = _fit_and_score(in_range, grade_rules)
+    else:  # an unchanged fit: as stored
+        selection = in_range.order_by().annotate(
+            new_fit=F("score__fit_points"), new_score=F("score__behaviour_score")
+        )
+    _materialise(selection, profile)
     outcome = _outcome(profile, samples=samples)
-    _write_pass()
+    _write_pass(refit=refit)
     _drop_pass()
     _drop_touched()
     outcome.become_mql = lead_services.leads_transition_by_rule(
@@ -899,16 +1054,17 @@ def _flag_cooled_mqls(leads: QuerySet[Lead], profile: ScoringProfile) -> int:
     MqlReview.objects.filter(lead__in=leads.filter(_meets_mql(profile))).delete()
     below = leads.filter(stage=Stage.MQL, mql_review__isnull=True).exclude(_meets_mql(profile))
     flagged = MqlReview.objects.bulk_create(
-        MqlReview(lead_id=lead_id, behaviour_score=score, grade=grade)
-        for lead_id, score, grade in below.values_list("id", "behaviour_score", "grade")
+        MqlReview(lead_id=lead_id, behaviour_score=round(score, 2), grade=grade)
+        for lead_id, score, grade in below.values_list("id", "score__behaviour_score", "grade")
     )
     return len(flagged)
 
 
 def leads_refresh_decay() -> dict[str, int]:
-    """Nightly, set-based: decayed scores as of now for every lead, then ranks and temperatures,
-    then the MQL rule; MQLs that cooled below the MQL condition are flagged for review."""
-    outcome = rescore_all(profile=active_profile())
+    """Nightly, set-based: decayed scores as of now for every lead (from the stored ones), then
+    fit, grade, rank and temperature (a company's edit can change its leads' fit), then the MQL
+    rule; MQLs that cooled below the MQL condition are flagged for review."""
+    outcome = rescore_all(profile=active_profile(), decay_stored=True)
     return {
         "ranks_changed": outcome.rank_changed,
         "promoted": outcome.become_mql,

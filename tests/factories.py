@@ -86,6 +86,19 @@ class LeadFactory(factory.django.DjangoModelFactory):
             kwargs["rank"] = f"{kwargs['grade']}4"
         return kwargs
 
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        """``fit_points`` and ``behaviour_score`` go to the lead's LeadScore row."""
+        score = {
+            name: kwargs.pop(name) for name in ("fit_points", "behaviour_score") if name in kwargs
+        }
+        lead = super()._create(model_class, *args, **kwargs)
+        if score:
+            for name, value in score.items():
+                setattr(lead.score, name, value)
+            lead.score.save(update_fields=list(score))
+        return lead
+
     email = factory.Sequence(lambda n: f"lead{n}@example.com")
     email_key = factory.LazyAttribute(lambda lead: normalize_email(lead.email))
     first_name = factory.Faker("first_name")

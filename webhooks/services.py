@@ -191,7 +191,7 @@ def webhook_event_fan_out(
     if not endpoints:
         return []
     lead = (
-        Lead.objects.select_related("company", "owner", "first_campaign", "last_campaign")
+        Lead.objects.select_related("company", "owner", "first_campaign", "last_campaign", "score")
         .filter(pk=lead_id)
         .first()
     )

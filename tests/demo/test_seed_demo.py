@@ -173,7 +173,7 @@ def test_it_scores_every_lead_as_the_scoring_profile_does():
     changed = leads_rescore_fit()
 
     assert changed == 0
-    assert Lead.objects.filter(fit_points__gt=0).count() >= 250
+    assert Lead.objects.filter(score__fit_points__gt=0).count() >= 250
 
 
 def test_it_leaves_scoring_nothing_to_change():
@@ -195,7 +195,7 @@ def test_it_explains_every_behaviour_score_with_the_ledger():
         age_days = (now - at).total_seconds() / 86400
         sums[lead_id] = sums.get(lead_id, 0.0) + points * 0.5 ** (age_days / 30)
 
-    scores = dict(Lead.objects.values_list("id", "behaviour_score"))
+    scores = dict(Lead.objects.values_list("id", "score__behaviour_score"))
 
     assert len(sums) >= 250
     assert {pk: round(sums.get(pk, 0.0), 2) for pk in scores} == scores
@@ -237,7 +237,7 @@ def test_it_promotes_only_good_fits_with_the_mql_rule():
     assert promoted.exists()
     assert set(promoted.values_list("grade", flat=True)) <= {"A", "B"}
     assert waiting.exists()
-    assert not waiting.filter(behaviour_score__gte=50).exists()
+    assert not waiting.filter(score__behaviour_score__gte=50).exists()
 
 
 def test_it_asks_purchased_list_leads_before_mailing_them():

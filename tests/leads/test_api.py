@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from leadcrm.roles import Role
 from leads import api as leads_api
 from leads.lifecycle import Stage
-from leads.models import AuditEntry, Company, Lead, LeadChange, StageTransition
+from leads.models import AuditEntry, Company, Lead, LeadChange, LeadScore, StageTransition
 from tests.concurrency import run_in_threads
 from tests.factories import CampaignFactory, CompanyFactory, LeadFactory, UserFactory
 
@@ -562,6 +562,8 @@ def test_it_walks_every_page_of_a_large_tied_set_exactly_once(marketer, ordering
         )
         for n in range(1050)
     )
+    # bulk_create skips Lead.save, which gives a lead its score row.
+    LeadScore.objects.bulk_create(LeadScore(lead=lead) for lead in Lead.objects.all())
     expected = sorted(Lead.objects.values_list("id", flat=True), reverse=descending)
     client = api_as(marketer)
 

@@ -194,7 +194,7 @@ def test_it_keeps_scores_and_stage_out_of_the_admin_form(client, admin_user):
     )
 
     lead.refresh_from_db()
-    assert (lead.grade, lead.rank, lead.behaviour_score, lead.stage) == (
+    assert (lead.grade, lead.rank, lead.score.behaviour_score, lead.stage) == (
         "B",
         "B2",
         0.0,

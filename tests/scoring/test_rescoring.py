@@ -149,7 +149,7 @@ def test_it_previews_exactly_what_saving_then_does(django_capture_on_commit_call
         for s in preview.result["samples"]
     ] == [("Clara", "C", "B", "C2", "B2", 50.0)]
     stored = {
-        lead.pk: (lead.grade, lead.rank, lead.behaviour_score, lead.stage)
+        lead.pk: (lead.grade, lead.rank, lead.score.behaviour_score, lead.stage)
         for lead in Lead.objects.all()
     }
     assert stored == {
@@ -199,7 +199,7 @@ def test_it_takes_a_deleted_rules_points_away():
 
     assert ledger(lead) == [("E-mail link clicked", 5, MONDAY)]
     lead.refresh_from_db()
-    assert (lead.behaviour_score, lead.rank) == (5.0, "B4")
+    assert (lead.score.behaviour_score, lead.rank) == (5.0, "B4")
 
 
 @pytest.mark.parametrize(
@@ -319,7 +319,8 @@ def test_it_promotes_once_when_a_rescoring_and_events_meet_one_lead():
     assert not [result for result in results if isinstance(result, Exception)]
     assert StageTransition.objects.filter(lead=lead, to_stage="mql").count() == 1
     lead.refresh_from_db()
-    assert (lead.stage, lead.behaviour_score) == ("mql", 100.0)  # 40 + 3 * 20
+    # 40 + 3 * 20, to two decimal places (the events happened a moment ago)
+    assert (lead.stage, round(lead.score.behaviour_score, 2)) == ("mql", 100.0)
 
 
 def test_it_leaves_daily_decay_of_untouched_leads_to_the_nightly_job():
@@ -332,15 +333,15 @@ def test_it_leaves_daily_decay_of_untouched_leads_to_the_nightly_job():
 
     with time_machine.travel(MONDAY + timedelta(days=30), tick=False):
         run("apply", proposal_with(lambda p: p["profile"].update(grade_b_min=45)), admin)
-        after_grade_change = dict(Lead.objects.values_list("id", "behaviour_score"))
+        after_grade_change = dict(Lead.objects.values_list("id", "score__behaviour_score"))
 
         def clicks_worth_more(proposal):
             behaviour_rule(proposal, "E-mail link clicked")["points"] = 6
 
         run("apply", proposal_with(clicks_worth_more), admin)
-        after_click_change = dict(Lead.objects.values_list("id", "behaviour_score"))
+        after_click_change = dict(Lead.objects.values_list("id", "score__behaviour_score"))
         run("apply", proposal_with(lambda p: p["profile"].update(half_life_days=15)), admin)
-        after_half_life_change = dict(Lead.objects.values_list("id", "behaviour_score"))
+        after_half_life_change = dict(Lead.objects.values_list("id", "score__behaviour_score"))
 
     # A grade change writes no score; a changed behaviour rule rescores its leads as of now
     # (6 points, 30 days old: 3.0); a new half-life decays everyone (40 * 0.5^(30/15) = 10).
@@ -370,4 +371,37 @@ def test_it_rescores_only_the_leads_whose_ledger_a_rule_change_changes():
     # waiting for the nightly decay (5, not 2.5).
     assert rescoring.status == Rescoring.Status.DONE
     assert [points for _name, points, _at in ledger(busy)] == [5, 5, 5, 5]
-    assert dict(Lead.objects.values_list("id", "behaviour_score")) == {busy.pk: 10.0, quiet.pk: 5.0}
+    assert dict(Lead.objects.values_list("id", "score__behaviour_score")) == {
+        busy.pk: 10.0,
+        quiet.pk: 5.0,
+    }
+
+
+def test_it_gives_an_uncapped_rules_rows_new_points_in_place_and_moves_only_their_leads():
+    with time_machine.travel(MONDAY, tick=False):
+        webinars = lead_with_fit("DE")
+        happen(webinars, "webinar_attended")  # 20
+        happen(webinars, "webinar_attended", at=MONDAY + timedelta(days=10))  # 20, 20 days later
+        demo = lead_with_fit("DE")
+        happen(demo, "demo_request")  # 40
+    entry_ids = set(ScoreEntry.objects.filter(lead=webinars).values_list("id", flat=True))
+    admin = UserFactory()
+
+    def webinars_worth_more(proposal):
+        behaviour_rule(proposal, "Webinar attended")["points"] = 30
+
+    with time_machine.travel(MONDAY + timedelta(days=30), tick=False):
+        preview = run("preview", proposal_with(webinars_worth_more), admin)
+        rescoring = run("apply", proposal_with(webinars_worth_more), admin)
+
+    # The same two rows (not derived again), now 30 points each. On day 30: 30 * 0.5^(30/30)
+    # + 30 * 0.5^(20/30) = 15 + 18.898 = 33.90. The demo lead's rule did not change: its score
+    # is left to the nightly decay (40, not 20).
+    assert rescoring.status == Rescoring.Status.DONE
+    assert set(ScoreEntry.objects.filter(lead=webinars).values_list("id", flat=True)) == entry_ids
+    assert [points for _name, points, _at in ledger(webinars)] == [30, 30]
+    scores = dict(Lead.objects.values_list("id", "score__behaviour_score"))
+    assert round(scores[webinars.pk], 2) == 33.90
+    assert scores[demo.pk] == 40.0
+    # The preview, which derives the rows instead, announced the same.
+    assert preview.result["rank_changed"] == rescoring.result["rank_changed"]

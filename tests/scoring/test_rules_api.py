@@ -233,7 +233,13 @@ def stored() -> dict[str, tuple]:
     return {
         row[0]: row[1:]
         for row in Lead.objects.values_list(
-            "email", "grade", "fit_points", "rank", "temperature", "behaviour_score", "stage"
+            "email",
+            "grade",
+            "score__fit_points",
+            "rank",
+            "temperature",
+            "score__behaviour_score",
+            "stage",
         )
     }
 

@@ -31,6 +31,7 @@ from leads.models import (
     Consent,
     Event,
     Lead,
+    LeadScore,
     Opportunity,
     StageTransition,
 )
@@ -192,8 +193,6 @@ def load(generator: Generator, *, users: dict[str, Any], lead_count: int) -> dic
                 stage_changed_at=row.stage_changed_at,
                 owner=None if row.owner is None else reps[row.owner],
                 grade=row.grade,
-                fit_points=row.fit_points,
-                behaviour_score=row.behaviour_score,
                 rank=row.rank,
                 temperature=row.temperature,
                 source_channel=row.source_channel,
@@ -212,6 +211,13 @@ def load(generator: Generator, *, users: dict[str, Any], lead_count: int) -> dic
             for row in rows
         ),
         batch_size=500,
+    )
+    LeadScore.objects.bulk_create(
+        (
+            LeadScore(lead=lead, fit_points=row.fit_points, behaviour_score=row.behaviour_score)
+            for lead, row in zip(leads, rows, strict=True)
+        ),
+        batch_size=1000,
     )
     actors = {"rule": None, "marketer": marketer}
     transitions = StageTransition.objects.bulk_create(

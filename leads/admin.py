@@ -68,6 +68,14 @@ class CompanyAdmin(admin.ModelAdmin):
     list_filter = ["size_band", "industry"]
     search_fields = ["name", "domain"]
 
+    def save_model(self, request: HttpRequest, obj: Company, form: forms.ModelForm, change: bool):
+        if not change:  # a new company has no leads yet
+            super().save_model(request, obj, form, change)
+            return
+        services.company_update(
+            company_id=obj.pk, **{name: form.cleaned_data[name] for name in form.changed_data}
+        )
+
 
 class CampaignCostInline(admin.TabularInline):
     model = CampaignCost

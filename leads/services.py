@@ -155,6 +155,24 @@ def _record_changes(
     )
 
 
+@transaction.atomic
+def company_update(*, company_id: int, **fields) -> Company:
+    """Change a company's fields; after commit, listeners hear which changed (a grade rule may
+    read the industry, size or revenue of its leads' company)."""
+    company = Company.objects.select_for_update().get(pk=company_id)
+    changed = [name for name, value in fields.items() if getattr(company, name) != value]
+    for name in changed:
+        setattr(company, name, fields[name])
+    if changed:
+        company.save(update_fields=changed)
+        transaction.on_commit(
+            lambda: signals.company_fields_changed.send(
+                sender=Company, company_id=company_id, fields=changed
+            )
+        )
+    return company
+
+
 def company_get_or_create(*, name: str, domain: str = "") -> Company:
     """The company with this domain, else the oldest with this name (case-insensitive), else a
     new one. Companies deduplicate by domain; names may repeat (two "Müller GmbH")."""

@@ -16,6 +16,8 @@ lead_stage_changed = Signal()
 leads_stage_changed = Signal()
 # kwargs: lead_id, fields (the names of the lead's fields that changed, e.g. ["job_title"])
 lead_fields_changed = Signal()
+# kwargs: company_id, fields (the names of the company's fields that changed, e.g. ["industry"])
+company_fields_changed = Signal()
 # kwargs: event_id, lead_id (None for an anonymous visitor), kind
 event_recorded = Signal()
 # kwargs: lead_id, event_ids (the visitor's anonymous events now attributed to the lead)

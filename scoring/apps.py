@@ -42,6 +42,9 @@ class ScoringConfig(AppConfig):
         signals.lead_fields_changed.connect(
             receivers.on_lead_fields_changed, dispatch_uid="scoring.fields_changed"
         )
+        signals.company_fields_changed.connect(
+            receivers.on_company_fields_changed, dispatch_uid="scoring.company"
+        )
         signals.event_recorded.connect(receivers.on_event_recorded, dispatch_uid="scoring.event")
         signals.visitor_linked.connect(receivers.on_visitor_linked, dispatch_uid="scoring.visitor")
         signals.events_recorded.connect(receivers.on_events_recorded, dispatch_uid="scoring.events")

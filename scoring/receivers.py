@@ -17,6 +17,15 @@ def on_lead_fields_changed(sender, *, lead_id: int, fields: list[str], **kwargs)
         transaction.on_commit(lambda: tasks.lead_rescore_fit.delay(lead_id))
 
 
+# The company fields grade rules can read (as company__industry and so on).
+GRADED_COMPANY_FIELDS = frozenset({"industry", "size_band", "annual_revenue"})
+
+
+def on_company_fields_changed(sender, *, company_id: int, fields: list[str], **kwargs) -> None:
+    if GRADED_COMPANY_FIELDS.intersection(fields):
+        transaction.on_commit(lambda: tasks.company_leads_rescore_fit.delay(company_id))
+
+
 def on_event_recorded(sender, *, event_id: int, lead_id: int | None, **kwargs) -> None:
     if lead_id is not None:
         transaction.on_commit(lambda: tasks.event_score.delay(event_id))

@@ -191,6 +191,22 @@ def _write_classes(leads: QuerySet[Lead], profile: ScoringProfile) -> int:
 
 
 @transaction.atomic
+def company_leads_rescore_fit(*, company_id: int) -> int:
+    """Grade the leads of a company whose industry, size or revenue changed, then the MQL rule
+    for them; returns how many changed grade, rank or temperature."""
+    leads = Lead.objects.filter(company_id=company_id)
+    list(leads.select_for_update().values_list("id", flat=True))
+    profile = active_profile()
+    changed = _write_fit(leads, profile, list(profile.grade_rules.all()))
+    lead_services.leads_transition_by_rule(
+        leads=leads.filter(stage__in=PROMOTABLE).filter(_meets_mql(profile)),
+        to_stage=Stage.MQL,
+        by_rule=MQL_RULE,
+    )
+    return changed
+
+
+@transaction.atomic
 def lead_rescore_fit(*, lead_id: int) -> bool:
     """Score one new or edited lead, then the MQL rule (an edit can make a lead qualify); True
     when its grade, rank or temperature changed."""
@@ -960,6 +976,7 @@ def rescore_all(
     rescoring: Rescoring | None = None,
     now: datetime | None = None,
     decay_stored: bool = False,
+    samples: bool = True,
 ) -> Outcome:
     """Every lead, set-based, one id range per transaction: give the ledger rows of the
     ``repoint`` rules their rule's new points and derive those of the ``rebuild`` rules again,
@@ -987,7 +1004,7 @@ def rescore_all(
                 refit=refit,
                 decay_stored=decay_stored,
                 now=now or timezone.now(),
-                samples=SAMPLE_SIZE - len(outcome.samples or []),
+                samples=SAMPLE_SIZE - len(outcome.samples or []) if samples else 0,
             )
         )
     return outcome
@@ -1062,9 +1079,10 @@ def _flag_cooled_mqls(leads: QuerySet[Lead], profile: ScoringProfile) -> int:
 
 def leads_refresh_decay() -> dict[str, int]:
     """Nightly, set-based: decayed scores as of now for every lead (from the stored ones), then
-    fit, grade, rank and temperature (a company's edit can change its leads' fit), then the MQL
-    rule; MQLs that cooled below the MQL condition are flagged for review."""
-    outcome = rescore_all(profile=active_profile(), decay_stored=True)
+    rank and temperature from them and the stored fit (fit changes with a lead's or company's
+    edit, when it is computed at once), then the MQL rule; MQLs that cooled below the MQL
+    condition are flagged for review."""
+    outcome = rescore_all(profile=active_profile(), decay_stored=True, refit=False, samples=False)
     return {
         "ranks_changed": outcome.rank_changed,
         "promoted": outcome.become_mql,

@@ -9,6 +9,12 @@ def lead_rescore_fit(lead_id: int) -> None:
     services.lead_rescore_fit(lead_id=lead_id)
 
 
+@shared_task(ignore_result=True, acks_late=True, soft_time_limit=120, time_limit=150)
+def company_leads_rescore_fit(company_id: int) -> None:
+    """Idempotent: the leads' fit is computed from the company as it is now."""
+    services.company_leads_rescore_fit(company_id=company_id)
+
+
 @shared_task(ignore_result=True, acks_late=True, soft_time_limit=30, time_limit=40)
 def event_score(event_id: int) -> None:
     """Idempotent: an event is scored once per rule (a unique ledger key)."""

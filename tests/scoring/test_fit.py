@@ -113,6 +113,34 @@ def test_it_grades_a_new_lead_and_an_edited_one(
     assert scored(lead)[:2] == (55, "B")
 
 
+def test_it_grades_a_companys_leads_again_when_the_admin_edits_its_industry(
+    eager_tasks, admin_client, django_capture_on_commit_callbacks
+):
+    company = CompanyFactory(name="Acme", industry="", size_band="", annual_revenue=None)
+    ceo = LeadFactory(company=company, seniority="c_level", job_title="CEO", country="")
+    other = LeadFactory(company=None, seniority="c_level", job_title="CEO", country="")
+    services.leads_rescore_fit()
+    assert scored(ceo)[:2] == scored(other)[:2] == (45, "C")  # c_level 30 + CEO 15
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            f"/admin/leads/company/{company.pk}/change/",
+            {
+                "name": "Acme",
+                "domain": "",
+                "industry": "software",
+                "size_band": "",
+                "annual_revenue": "",
+                "revenue_currency": "EUR",
+            },
+        )
+
+    assert response.status_code == 302
+    # + software 20 = 65: grade B at once, not at the next nightly run; other leads unchanged
+    assert scored(ceo)[:2] == (65, "B")
+    assert scored(other)[:2] == (45, "C")
+
+
 @pytest.mark.parametrize(
     ("field", "operator", "value", "message_field"),
     [

@@ -723,7 +723,8 @@ def rep_profile_update(
 ) -> RepProfile:
     """Change what assignment knows about a rep; arguments left out stay as they are. Reps set
     their own absence and e-mail wish; managers and admins set anything for anyone. A rep who
-    joins a team starts at the team's round-robin level (neither skipped nor flooded)."""
+    joins a team starts at the team's round-robin level (neither skipped nor flooded). A change
+    that may make room (team, capacity, back from away) queues the retry of waiting MQLs."""
     manager = may_reassign(by_user)
     if not manager and (user.pk != by_user.pk or team is not UNSET or capacity is not UNSET):
         raise PermissionDenied(_("Only sales managers and admins change teams and capacity."))
@@ -761,4 +762,9 @@ def rep_profile_update(
         profile.notify_by_email = notify_by_email
     profile.updated_at = timezone.now()
     profile.save()
+    if team is not UNSET or capacity is not UNSET or away is False:
+        # Maybe room for MQLs that wait: try them now rather than at the next beat.
+        from sales import tasks  # the task module imports this one
+
+        transaction.on_commit(tasks.mqls_place_waiting.delay)
     return profile

@@ -339,6 +339,34 @@ def test_recording_a_batch_takes_eight_queries_and_a_savepoint(
     assert len(made) == 6
 
 
+def test_a_manual_assignment_goes_to_webhooks_that_take_it(
+    frozen, rep, sales_manager, monkeypatch, django_capture_on_commit_callbacks
+):
+    from webhooks import tasks as webhook_tasks
+    from webhooks.models import WebhookEndpoint
+
+    WebhookEndpoint.objects.create(url="https://hooks.example/a", events=["lead.assigned"])
+    queued = []
+    monkeypatch.setattr(
+        webhook_tasks.webhook_event_fan_out, "delay", lambda *args: queued.append(args)
+    )
+    lead = LeadFactory(stage=Stage.MQL, owner=rep)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        (made,) = assignment.owner_change_record(
+            lead_ids=[lead.pk], owner_id=rep.pk, by_user_id=sales_manager.pk, at=MONDAY_TEN
+        )
+
+    ((event, lead_id, _none, key, details),) = queued
+    assert (event, lead_id, key) == ("lead.assigned", lead.pk, f"assignment:{made.pk}")
+    assert (details["owner"], details["by_user"], details["rule"], details["sla_due_at"]) == (
+        rep.pk,
+        sales_manager.pk,
+        None,
+        "2026-03-05T09:00:00+00:00",
+    )
+
+
 def test_the_database_refuses_a_second_running_assignment(rep):
     from django.db import IntegrityError, transaction
 
@@ -427,6 +455,28 @@ def test_leads_no_open_rule_matches_do_not_block_those_one_does(frozen, team, re
 
     assert Lead.objects.get(pk=german.pk).owner == rep
     assert not Lead.objects.filter(pk__in=[lead.pk for lead in elsewhere], owner__isnull=False)
+
+
+@pytest.mark.parametrize(
+    ("change", "queued"),
+    [
+        ({"away": False}, 1),
+        ({"capacity": 5}, 1),
+        ({"capacity": None}, 1),
+        ({"away": True}, 0),
+        ({"notify_by_email": False}, 0),
+    ],
+)
+def test_a_change_that_may_make_room_queues_the_retry_at_once(
+    change, queued, rep, sales_manager, monkeypatch, django_capture_on_commit_callbacks
+):
+    calls = []
+    monkeypatch.setattr(tasks.mqls_place_waiting, "delay", lambda: calls.append(1))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assignment.rep_profile_update(user=rep, by_user=sales_manager, **change)
+
+    assert len(calls) == queued
 
 
 def test_a_run_places_at_most_its_limit(frozen, team, rep):

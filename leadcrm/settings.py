@@ -281,6 +281,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "webhooks-resume": {"task": "webhooks.tasks.webhook_deliveries_resume", "schedule": 60.0},
     # MQLs past their acceptance SLA, escalated once to the team's managers (sales.assignment).
     "sales-sla-escalate": {"task": "sales.tasks.sla_escalate_overdue", "schedule": 60.0},
+    # Unassigned MQLs placed once a rep is back or has room again (sales.assignment).
+    "sales-place-waiting": {"task": "sales.tasks.mqls_place_waiting", "schedule": 120.0},
     # The rollup the reports read, at most a minute old (reporting.services.rollup_refresh).
     "reporting-rollup-refresh": {"task": "reporting.tasks.rollup_refresh", "schedule": 60.0},
     "scoring-refresh-decay": {

@@ -15,7 +15,7 @@ from leads.filters import LeadFilter
 from leads.lifecycle import OWNER_REQUIRED, stage_managed_elsewhere
 from leads.listing import clean_columns
 from leads.models import Lead, LeadChange, LeadListSettings, SavedView
-from leads.services import _check_owner, _display, lead_transition
+from leads.services import _announce_owner_change, _check_owner, _display, lead_transition
 
 # More than a page or two at once is a job for a saved view and an export, not a click.
 MAX_BULK_LEADS = 500
@@ -40,8 +40,9 @@ def leads_assign(
     *, lead_ids: list[int], owner: AbstractBaseUser | None, by_user: AbstractBaseUser
 ) -> int:
     """Give every selected lead ``owner`` (``None``: unassign) in one UPDATE; each change is on
-    the lead's timeline. All or nothing: a lead ``by_user`` may not see, or a sales-stage lead
-    left without owner, stops the whole batch. Returns how many leads changed hands."""
+    the lead's timeline, and one ``leads_owner_changed`` for the batch makes them assignments.
+    All or nothing: a lead ``by_user`` may not see, or a sales-stage lead left without owner,
+    stops the whole batch. Returns how many leads changed hands."""
     ids = check_selection(lead_ids)
     _check_owner(by_user=by_user, owner=owner)
     visible = selectors.lead_visible_to(by_user).filter(pk__in=ids)
@@ -79,6 +80,7 @@ def leads_assign(
             signals.lead_fields_changed.send(sender=Lead, lead_id=lead_id, fields=["owner"])
 
     transaction.on_commit(announce)
+    _announce_owner_change(lead_ids=changed_ids, owner=owner, by_user=by_user, at=now)
     return len(changing)
 
 

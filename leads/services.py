@@ -173,6 +173,23 @@ def company_update(*, company_id: int, **fields) -> Company:
     return company
 
 
+def _announce_owner_change(
+    *,
+    lead_ids: list[int],
+    owner: AbstractBaseUser | None,
+    by_user: AbstractBaseUser | None,
+    at: datetime,
+) -> None:
+    """``leads_owner_changed`` after commit: sales makes each change an assignment."""
+    owner_id = owner.pk if owner is not None else None
+    by_user_id = by_user.pk if by_user is not None else None
+    transaction.on_commit(
+        lambda: signals.leads_owner_changed.send(
+            sender=Lead, lead_ids=lead_ids, owner_id=owner_id, by_user_id=by_user_id, at=at
+        )
+    )
+
+
 def company_get_or_create(*, name: str, domain: str = "") -> Company:
     """The company with this domain, else the oldest with this name (case-insensitive), else a
     new one. Companies deduplicate by domain; names may repeat (two "Müller GmbH")."""
@@ -275,6 +292,9 @@ def lead_create(
         reason=stage_reason,
     )
     transaction.on_commit(lambda: signals.lead_created.send(sender=Lead, lead_id=lead.pk))
+    if lead.owner is not None:
+        _record_changes(lead=lead, before={"owner": None}, by_user=created_by, at=now)
+        _announce_owner_change(lead_ids=[lead.pk], owner=lead.owner, by_user=created_by, at=now)
     return lead
 
 
@@ -336,6 +356,8 @@ def lead_update(
     except IntegrityError as exc:
         raise _constraint_error(exc) from exc
     _record_changes(lead=lead, before=before, by_user=by_user, at=now)
+    if "owner" in before:
+        _announce_owner_change(lead_ids=[lead.pk], owner=lead.owner, by_user=by_user, at=now)
     changed_fields = sorted(before)
     transaction.on_commit(
         lambda: signals.lead_fields_changed.send(
@@ -359,6 +381,7 @@ def lead_claim(*, lead_id: int, user: AbstractBaseUser) -> Lead:
         raise LeadAlreadyClaimed(lead_id=lead_id)
     lead = Lead.objects.select_related("owner", "company").get(pk=lead_id)
     _record_changes(lead=lead, before={"owner": None}, by_user=user, at=now)
+    _announce_owner_change(lead_ids=[lead.pk], owner=user, by_user=user, at=now)
     return lead
 
 
@@ -422,6 +445,7 @@ def lead_transition(
     lead.save(update_fields=update_fields)
     if claimed:
         _record_changes(lead=lead, before={"owner": None}, by_user=by_user, at=now)
+        _announce_owner_change(lead_ids=[lead.pk], owner=by_user, by_user=by_user, at=now)
     transition = StageTransition.objects.create(
         lead=lead,
         from_stage=from_stage,

@@ -18,6 +18,10 @@ leads_stage_changed = Signal()
 lead_fields_changed = Signal()
 # kwargs: company_id, fields (the names of the company's fields that changed, e.g. ["industry"])
 company_fields_changed = Signal()
+# kwargs: lead_ids, owner_id (None: unassigned), by_user_id (None: no person), at (when). Once per
+# owner change made here (lead form and API, the lead list's bulk assign, a claim, a rep taking
+# the MQL they qualify): one signal for a whole batch, which all got the same owner.
+leads_owner_changed = Signal()
 # kwargs: event_id, lead_id (None for an anonymous visitor), kind
 event_recorded = Signal()
 # kwargs: lead_id, event_ids (the visitor's anonymous events now attributed to the lead)

@@ -57,6 +57,9 @@ class SalesConfig(AppConfig):
         signals.leads_stage_changed.connect(
             receivers.on_leads_stage_changed, dispatch_uid="sales.stages_changed"
         )
+        signals.leads_owner_changed.connect(
+            receivers.on_leads_owner_changed, dispatch_uid="sales.owners_changed"
+        )
 
         post_migrate.connect(_after_migrate, sender=self, dispatch_uid="sales.after_migrate")
         register_detail_panel(

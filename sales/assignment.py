@@ -18,7 +18,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_countries import countries as all_countries
@@ -157,22 +158,26 @@ def _next_rep(heap: list[_Seat], now: datetime, order: itertools.count) -> RepPr
 
 @transaction.atomic
 def leads_assign(*, lead_ids: Sequence[int], now: datetime | None = None) -> list[Assignment]:
-    """Give each unassigned MQL of ``lead_ids`` to a rep by the rules: the first active rule
-    (by position) that matches the lead's country and its company's industry and whose team has
-    an available rep with room. Leads no rule places stay unassigned, for reps to claim.
+    """Give each unassigned MQL of ``lead_ids`` to a rep by the rules, oldest MQL first: the
+    first active rule (by position) that matches the lead's country and its company's industry
+    and whose team has an available rep with room. Leads no rule places stay unassigned, for
+    reps to claim and for ``mqls_place_waiting`` to try again.
 
     A constant number of statements per batch (plus one UPDATE per rep who gets leads); returns
     the assignments made. Leads already owned (claimed meanwhile) are left alone, so running it
     twice assigns nothing twice."""
     now = now or timezone.now()
-    rows = list(
+    locked = list(
         Lead.objects.filter(pk__in=list(lead_ids), stage=Stage.MQL, owner__isnull=True)
         .order_by("pk")
         .select_for_update(of=("self",))
-        .values_list("pk", "country", "company__industry")
+        .values_list("pk", "country", "company__industry", "stage_changed_at")
     )
-    if not rows:
+    if not locked:
         return []
+    # Locked in id order (no deadlocks), dealt oldest MQL first (the longest wait gets a seat).
+    locked.sort(key=lambda row: (row[3], row[0]))
+    rows = [(pk, country, industry) for pk, country, industry, _since in locked]
     rules = list(AssignmentRule.objects.filter(active=True).order_by("position", "id"))
     candidates = {
         pk: [rule for rule in rules if rule.matches(country=country, industry=industry or "")]
@@ -213,6 +218,10 @@ def _write_assignments(
         Lead.objects.filter(pk__in=pks, owner__isnull=True).update(
             owner_id=owner_id, updated_at=now
         )
+    # A clock left running by an unassignment not yet recorded stops: one open assignment a lead.
+    Assignment.objects.filter(
+        lead_id__in=[pk for pk, _profile, _rule in picks], sla_closed_at__isnull=True
+    ).update(sla_closed_at=now)
     due = {team_id: sla_due(team, now) for team_id, team in teams.items()}
     assignments = Assignment.objects.bulk_create(
         Assignment(
@@ -291,6 +300,91 @@ def lead_assign(*, lead_id: int) -> Assignment | None:
     return assignments[0] if assignments else None
 
 
+# --- MQLs that waited for a seat ----------------------------------------------------------------
+
+# Leads per leads_assign call (one transaction, its locks held that long) and per run of the beat.
+WAITING_BATCH = 500
+WAITING_LIMIT = 5000
+
+
+def _teams_with_room(now: datetime) -> list[int]:
+    """Teams with an available rep below their capacity (one query)."""
+    load = (
+        Lead.objects.filter(owner_id=OuterRef("user_id"), stage__in=OPEN_STAGES)
+        .order_by()
+        .values("owner_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return list(
+        RepProfile.objects.filter(
+            _available(now),
+            team__isnull=False,
+            user__is_active=True,
+            user__groups__name__in=ASSIGNABLE_ROLES,
+        )
+        .annotate(load=Coalesce(Subquery(load), 0))
+        .filter(Q(capacity__isnull=True) | Q(load__lt=F("capacity")))
+        .order_by("team_id")
+        .values_list("team_id", flat=True)
+        .distinct()
+    )
+
+
+def _placeable(rules: Sequence[AssignmentRule]) -> Q:
+    """Leads one of ``rules`` matches (what AssignmentRule.matches says, in SQL)."""
+    condition = Q(pk__in=[])
+    for rule in rules:
+        if not rule.countries and not rule.industries:
+            return Q()  # a rule for everyone: every lead
+        matches = Q(country__in=rule.countries) if rule.countries else Q()
+        if rule.industries:
+            matches &= Q(company__industry__in=rule.industries)
+        condition |= matches
+    return condition
+
+
+def mqls_place_waiting(
+    *, now: datetime | None = None, batch: int = WAITING_BATCH, limit: int = WAITING_LIMIT
+) -> int:
+    """Try again the unassigned MQLs no rule could place (every rep full or away): those a rule
+    whose team has room again matches, oldest MQL first, through ``leads_assign`` in batches of
+    ``batch`` (each its own transaction, with its locks), at most ``limit`` leads a run. Stops
+    at the first batch that places nothing (the room is used up). Safe to run twice or beside a
+    claim or a manual assignment: leads_assign takes only leads still unowned, under their lock.
+    Returns how many leads it placed."""
+    now = now or timezone.now()
+    teams = _teams_with_room(now)
+    if not teams:
+        return 0
+    rules = list(AssignmentRule.objects.filter(active=True, team_id__in=teams))
+    if not rules:
+        return 0
+    waiting = (
+        Lead.objects.filter(_placeable(rules), stage=Stage.MQL, owner__isnull=True)
+        .order_by("stage_changed_at", "pk")
+        .values_list("stage_changed_at", "pk")
+    )
+    placed = seen = 0
+    after: tuple[datetime, int] | None = None
+    while seen < limit:
+        page = waiting
+        if after is not None:
+            page = page.filter(
+                Q(stage_changed_at__gt=after[0]) | Q(stage_changed_at=after[0], pk__gt=after[1])
+            )
+        rows = list(page[: min(batch, limit - seen)])
+        if not rows:
+            break
+        made = len(leads_assign(lead_ids=[pk for _since, pk in rows], now=now))
+        if not made:
+            break
+        placed += made
+        seen += len(rows)
+        after = rows[-1]
+    return placed
+
+
 # --- by hand ------------------------------------------------------------------------------------
 
 
@@ -363,6 +457,65 @@ def leads_reassign(
         for lead in leads
     )
     notifications.notify_assigned(assignments=assignments)
+    _announce(assignments)
+    return assignments
+
+
+# --- owners set elsewhere -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def owner_change_record(
+    *, lead_ids: Sequence[int], owner_id: int | None, by_user_id: int | None, at: datetime
+) -> list[Assignment]:
+    """Make an owner change of the leads app (the lead form and API, the lead list's bulk
+    assign, a claim; its timeline entry is written there) an assignment, as a manager's
+    reassignment is: the previous clock stops, the new owner gets an Assignment "by" the user
+    (for an MQL with the SLA deadline of their team's calendar from ``at``), the notification
+    and e-mail (not when they chose the lead themselves) and the ``lead.assigned`` webhook. An
+    unassignment only stops the clock.
+
+    Idempotent and order-proof: a lead that has changed owner again since, that has an
+    assignment newer than ``at``, or whose running assignment is already its owner's, is left
+    alone (a later change records itself). The leads are locked in id order, as everywhere."""
+    rows = list(
+        Lead.objects.filter(pk__in=list(lead_ids), owner_id=owner_id)
+        .order_by("pk")
+        .select_for_update(of=("self",))
+        .values_list("pk", "stage")
+    )
+    if not rows:
+        return []
+    settled = {
+        lead_id
+        for lead_id, assigned_to, closed, assigned_at in Assignment.objects.filter(
+            Q(sla_closed_at__isnull=True) | Q(at__gt=at), lead_id__in=[pk for pk, _ in rows]
+        ).values_list("lead_id", "owner_id", "sla_closed_at", "at")
+        if assigned_at > at or (closed is None and assigned_to == owner_id)
+    }
+    rows = [(pk, stage) for pk, stage in rows if pk not in settled]
+    if not rows:
+        return []
+    Assignment.objects.filter(
+        lead_id__in=[pk for pk, _stage in rows], sla_closed_at__isnull=True
+    ).update(sla_closed_at=timezone.now())
+    if owner_id is None:
+        return []
+    team = Team.objects.filter(members__user_id=owner_id).first()
+    due = sla_due(team, at)
+    assignments = Assignment.objects.bulk_create(
+        Assignment(
+            lead_id=pk,
+            owner_id=owner_id,
+            team=team,
+            by_user_id=by_user_id,
+            at=at,
+            sla_due_at=due if stage == Stage.MQL else None,
+        )
+        for pk, stage in rows
+    )
+    if by_user_id != owner_id:
+        notifications.notify_assigned(assignments=assignments)
     _announce(assignments)
     return assignments
 
@@ -570,7 +723,8 @@ def rep_profile_update(
 ) -> RepProfile:
     """Change what assignment knows about a rep; arguments left out stay as they are. Reps set
     their own absence and e-mail wish; managers and admins set anything for anyone. A rep who
-    joins a team starts at the team's round-robin level (neither skipped nor flooded)."""
+    joins a team starts at the team's round-robin level (neither skipped nor flooded). A change
+    that may make room (team, capacity, back from away) queues the retry of waiting MQLs."""
     manager = may_reassign(by_user)
     if not manager and (user.pk != by_user.pk or team is not UNSET or capacity is not UNSET):
         raise PermissionDenied(_("Only sales managers and admins change teams and capacity."))
@@ -608,4 +762,9 @@ def rep_profile_update(
         profile.notify_by_email = notify_by_email
     profile.updated_at = timezone.now()
     profile.save()
+    if team is not UNSET or capacity is not UNSET or away is False:
+        # Maybe room for MQLs that wait: try them now rather than at the next beat.
+        from sales import tasks  # the task module imports this one
+
+        transaction.on_commit(tasks.mqls_place_waiting.delay)
     return profile

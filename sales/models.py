@@ -401,6 +401,14 @@ class Assignment(models.Model):
                 name="assignment_sla_running",
             ),
         ]
+        constraints = [
+            # The running assignment is the current owner's: a lead never has two.
+            models.UniqueConstraint(
+                fields=["lead"],
+                condition=models.Q(sla_closed_at__isnull=True),
+                name="assignment_one_running",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.lead_id} → {self.owner_id}"

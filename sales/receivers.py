@@ -20,3 +20,14 @@ def on_leads_stage_changed(sender, *, lead_ids: list[int], to_stage: str, **kwar
     for start in range(0, len(lead_ids), ASSIGN_CHUNK):
         chunk = lead_ids[start : start + ASSIGN_CHUNK]
         transaction.on_commit(lambda chunk=chunk: tasks.leads_assign.delay(chunk))
+
+
+def on_leads_owner_changed(
+    sender, *, lead_ids: list[int], owner_id: int | None, by_user_id: int | None, at, **kwargs
+) -> None:
+    stamp = at.isoformat()
+    for start in range(0, len(lead_ids), ASSIGN_CHUNK):
+        chunk = lead_ids[start : start + ASSIGN_CHUNK]
+        transaction.on_commit(
+            lambda chunk=chunk: tasks.owner_change_record.delay(chunk, owner_id, by_user_id, stamp)
+        )

@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from celery import shared_task
 
 from sales import assignment, notifications
@@ -7,6 +9,22 @@ from sales import assignment, notifications
 def leads_assign(lead_ids: list[int]) -> None:
     """Idempotent: a lead assigned by a first run is owned, and a second run skips it."""
     assignment.leads_assign(lead_ids=lead_ids)
+
+
+@shared_task(ignore_result=True, acks_late=True, soft_time_limit=120, time_limit=150)
+def owner_change_record(
+    lead_ids: list[int], owner_id: int | None, by_user_id: int | None, at: str
+) -> None:
+    """Idempotent: a change already recorded (or overtaken by a later one) is left alone."""
+    assignment.owner_change_record(
+        lead_ids=lead_ids, owner_id=owner_id, by_user_id=by_user_id, at=datetime.fromisoformat(at)
+    )
+
+
+@shared_task(ignore_result=True, acks_late=True, soft_time_limit=240, time_limit=300)
+def mqls_place_waiting() -> None:
+    """Beat, every two minutes. Idempotent: only leads still unowned are placed, under lock."""
+    assignment.mqls_place_waiting()
 
 
 @shared_task(ignore_result=True, acks_late=True, soft_time_limit=120, time_limit=150)

@@ -36,6 +36,8 @@ status=0
 .venv/bin/python -m bench.form_submit --requests "${BENCH_FORM_REQUESTS:-4000}" || status=1
 # Assignment of 10,000 new MQLs from 4 processes beside a bare owner UPDATE (sales.assignment).
 .venv/bin/python -m bench.assign --leads "${BENCH_ASSIGN_LEADS:-10000}" || status=1
+# The beat's retry of MQLs that waited for a seat, idle and once reps have room again.
+.venv/bin/python -m bench.place_waiting --leads "${BENCH_ASSIGN_LEADS:-10000}" || status=1
 # Reports: the overview and the channel report over the leads, with 100 campaigns.
 .venv/bin/python -m bench.dashboard --requests "${BENCH_REPORT_REQUESTS:-50}" || status=1
 # Website tracking intake (needs no generated data; `scripts/bench.sh track` runs it alone).

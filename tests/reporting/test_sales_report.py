@@ -104,7 +104,7 @@ def test_sla_compliance_counts_the_deadlines_of_the_period_per_rep(shop, client,
     handed_over(at(3, 2, 12), closed=at(3, 2, 9))  # answered three hours early: met
     handed_over(at(3, 9, 12), closed=at(3, 9, 15))  # answered three hours late: missed
     handed_over(at(3, 20, 12))  # never answered, deadline passed: missed
-    handed_over(at(4, 2, 12))  # due 2 April: outside March
+    handed_over(at(4, 2, 12), closed=at(4, 2, 9))  # due 2 April: outside March
     handed_over(at(3, 4, 12), closed=at(3, 4, 8), owner=shop.rep2)  # rep2: met
 
     data = api_as(sales_manager).get(f"/api/v1/reports/sales/?{MARCH_QUERY}").json()

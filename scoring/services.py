@@ -268,6 +268,9 @@ def _refresh_behaviour_scores(
     lo <= id < hi (unless ``every_lead``, only those in TOUCHED_TABLE); leads without a ledger
     go to 0."""
     now = now or timezone.now()
+    if not every_lead and connection.vendor == "postgresql":
+        _move_touched_scores(half_life_days=half_life_days, now=now)
+        return
     expression, params = _decayed_sum_sql(half_life_days=half_life_days, now=now)
     ledger = connection.ops.quote_name(ScoreEntry._meta.db_table)
     table = connection.ops.quote_name(LeadScore._meta.db_table)
@@ -289,6 +292,24 @@ def _refresh_behaviour_scores(
                   AND ({table}."behaviour_score" <> s."score" OR {table}."scored_at" <> %s)
             """,
             [now, *params, lo, hi, lo, hi, now],
+        )
+
+
+def _move_touched_scores(*, half_life_days: int, now: datetime) -> None:
+    """The scores of the leads in TOUCHED_TABLE decayed to now, plus what their changed ledger
+    rows add now (the deltas _ledger_rebuild recorded): the sum of their new ledger."""
+    age_days, params = _age_in_days_sql('"scored_at"', now)
+    table = connection.ops.quote_name(LeadScore._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE {table}
+                SET "behaviour_score" = "behaviour_score" * POWER(0.5, ({age_days}) / %s)
+                                        + t.delta,
+                    "scored_at" = %s
+                FROM (SELECT lead_id, SUM(delta) AS delta FROM {TOUCHED_TABLE}
+                      GROUP BY lead_id) AS t
+                WHERE {table}."lead_id" = t.lead_id""",
+            [*params, float(half_life_days), now],
         )
 
 
@@ -484,7 +505,13 @@ def _ledger_repoint(
         )
 
 
-def _ledger_rebuild(*, rules: list[BehaviourRule], lead_range: tuple[int, int]) -> None:
+def _ledger_rebuild(
+    *,
+    rules: list[BehaviourRule],
+    lead_range: tuple[int, int],
+    half_life_days: int,
+    now: datetime,
+) -> None:
     """Derive the ledger rows of ``rules`` for the leads with lo <= id < hi from their events, as
     ``event_score`` would have written them event by event in the order they happened: window
     functions number each rule's matching events per lead (ever, per day, per cap period).
@@ -492,13 +519,15 @@ def _ledger_rebuild(*, rules: list[BehaviourRule], lead_range: tuple[int, int]) 
     The derived rows go to a temporary table and the ledger is reconciled with it: only rows
     whose points changed are rewritten (in place: no foreign-key checks), rows no longer derived
     deleted, new ones inserted. The leads whose ledger changed, and no others, are left in
-    TOUCHED_TABLE: a rule change rescores only them."""
+    TOUCHED_TABLE: a rule change rescores only them. On PostgreSQL each row there also carries
+    what one changed ledger row adds to its lead's score now (``delta``, decayed to ``now``), so
+    the score moves by the sum without the lead's other rows being read again."""
     lo, hi = lead_range
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {TOUCHED_TABLE}")
         cursor.execute(f"DROP TABLE IF EXISTS {DERIVED_TABLE}")
         if not rules:
-            cursor.execute(f"CREATE TEMPORARY TABLE {TOUCHED_TABLE} (lead_id INTEGER)")
+            cursor.execute(f"CREATE TEMPORARY TABLE {TOUCHED_TABLE} (lead_id INTEGER, delta FLOAT)")
             return
         derive_sql, derive_params = _derived_ledger_sql(rules, lead_range)
         cursor.execute(f"CREATE TEMPORARY TABLE {DERIVED_TABLE} AS {derive_sql}", derive_params)
@@ -523,18 +552,33 @@ def _ledger_rebuild(*, rules: list[BehaviourRule], lead_range: tuple[int, int]) 
         update = f"""UPDATE {ledger} SET "points" = d.points FROM {DERIVED_TABLE} d
                      WHERE {ledger}."event_id" = d.event_id AND {ledger}."rule_id" = d.rule_id
                        AND {ledger}."points" <> d.points"""
+        # The same update joined to the ledger's rows as they were (the statement's snapshot),
+        # so RETURNING can say by how much each row's points changed.
+        update_returning = f"""UPDATE {ledger} SET "points" = d.points
+                     FROM {DERIVED_TABLE} d, {ledger} prior
+                     WHERE {ledger}."event_id" = d.event_id AND {ledger}."rule_id" = d.rule_id
+                       AND {ledger}."points" <> d.points AND prior.id = {ledger}.id
+                     RETURNING {ledger}.lead_id, {ledger}.points - prior.points AS points,
+                               {ledger}.at"""
         insert = f"""INSERT INTO {ledger} ("lead_id", "rule_id", "event_id", "points", "at")
                      SELECT d.lead_id, d.rule_id, d.event_id, d.points, d.at
                      FROM {DERIVED_TABLE} d WHERE NOT EXISTS ({in_ledger})"""
         if connection.vendor == "postgresql":
-            # Each write says which leads it changed (RETURNING): no second pass over the
-            # ledger to find them.
-            cursor.execute(f"CREATE TEMPORARY TABLE {TOUCHED_TABLE} (lead_id INTEGER)")
-            for statement, params in ((delete, of_rules_params), (update, []), (insert, [])):
+            # Each write says which leads it changed and by how much (RETURNING): no second
+            # pass over the ledger to find them, no sum over their whole ledgers afterwards.
+            cursor.execute(f"CREATE TEMPORARY TABLE {TOUCHED_TABLE} (lead_id INTEGER, delta FLOAT)")
+            age_days, age_params = _age_in_days_sql('"at"', now)
+            returning = f" RETURNING {ledger}.lead_id, {ledger}.points, {ledger}.at"
+            for statement, sign, params in (
+                (delete + returning, -1, of_rules_params),
+                (update_returning, 1, []),
+                (insert + returning, 1, []),
+            ):
                 cursor.execute(
-                    f"WITH changed AS ({statement} RETURNING {ledger}.lead_id)"
-                    f" INSERT INTO {TOUCHED_TABLE} SELECT lead_id FROM changed",
-                    params,
+                    f"WITH changed AS ({statement}) INSERT INTO {TOUCHED_TABLE}"
+                    f" SELECT lead_id, {sign} * points * POWER(0.5, ({age_days}) / %s)"
+                    " FROM changed",
+                    [*params, *age_params, float(half_life_days)],
                 )
         else:
             cursor.execute(
@@ -917,7 +961,12 @@ def _preview(rescoring: Rescoring) -> Outcome:
                 _report_progress(rescoring, done, len(ranges))
                 # The preview derives the repointed rules' rows too: slower, but it needs no
                 # stored score changed.
-                _ledger_rebuild(rules=[*written.rebuild, *written.repoint], lead_range=lead_range)
+                _ledger_rebuild(
+                    rules=[*written.rebuild, *written.repoint],
+                    lead_range=lead_range,
+                    half_life_days=profile.half_life_days,
+                    now=now,
+                )
                 lo, hi = lead_range
                 _materialise(
                     _fit_and_score(
@@ -1035,7 +1084,9 @@ def _rescore_range(
             now=now,
             adjust_scores=not decay_all,
         )
-    _ledger_rebuild(rules=rebuild, lead_range=lead_range)
+    _ledger_rebuild(
+        rules=rebuild, lead_range=lead_range, half_life_days=profile.half_life_days, now=now
+    )
     if decay_stored and not rebuild:
         _decay_stored_scores(lead_range=lead_range, half_life_days=profile.half_life_days, now=now)
     else:

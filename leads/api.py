@@ -255,6 +255,8 @@ class LeadListCreateApi(generics.ListAPIView):
     # "Best rank"; one direction throughout, read from the lead_best_rank index.
     ordering_aliases = {"rank": ("-rank_order", "-behaviour_score", "-created_at")}
     ordering = ["-created_at", "-id"]
+    # A search reads its page and count in one query (leadcrm.api.CountedKeysetPagination).
+    search_param = "q"
 
     @extend_schema_serializer(component_name="LeadCreateInput")
     class InputSerializer(LeadFieldsInputSerializer):

@@ -192,15 +192,10 @@ class KeysetCursorPagination(CursorPagination):
         return self.page
 
     def page_rows(self, queryset, ordering, position) -> list:
-        """The page's rows and one more (to tell whether there is a next page).
-
-        The page's ids are chosen first and only their rows joined (``select_related``): where
-        PostgreSQL sorts the matches rather than reading them in index order (a rep's SQL leads
-        by rank: 1,600 of them), it joined every match's company before keeping 51.
-        """
+        """The page's rows and one more (to tell whether there is a next page)."""
         if position is not None:
             queryset = queryset.filter(_after(ordering, position))
-        return list(queryset.filter(pk__in=queryset.values("pk")[: self.page_size + 1]))
+        return list(queryset[: self.page_size + 1])
 
     def get_next_link(self):
         if not self.has_next:
@@ -310,7 +305,13 @@ class CountedKeysetPagination(KeysetCursorPagination):
 
     def page_rows(self, queryset, ordering, position) -> list:
         if not self.scan:
-            return super().page_rows(queryset, ordering, position)
+            # The page's ids first, then only their rows joined (``select_related``): where
+            # PostgreSQL sorts the matches rather than reading them in index order (a rep's SQL
+            # leads by rank, 1,600 of them), it joined every match's company before keeping 51.
+            if position is not None:
+                queryset = queryset.filter(_after(ordering, position))
+            page = queryset.values("pk")[: self.page_size + 1]
+            return list(queryset.filter(pk__in=page))
         descending = {term.startswith("-") for term in ordering}
         if len(descending) > 1:  # a mixed ordering reads and counts as any other list
             self.count, self.count_capped = capped_count(queryset)

@@ -20,7 +20,7 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from leadcrm.exceptions import Conflict
-from leadcrm.paging import LIST_COUNT_CAP, capped_count
+from leadcrm.paging import LIST_COUNT_CAP, capped_count, rows_in_order, scan_page
 
 # Primary keys are PostgreSQL bigints: anything above cannot exist and must not reach the database.
 MAX_ID = 2**63 - 1
@@ -186,9 +186,7 @@ class KeysetCursorPagination(CursorPagination):
             # Ordered by a column of a one-to-one row every row has (the lead's score): an
             # inner join, which the planner may start from that table's index.
             queryset = queryset.filter(**{f"{relation}__isnull": False})
-        if position is not None:
-            queryset = queryset.filter(_after(ordering, position))
-        rows = list(queryset[: self.page_size + 1])
+        rows = self.page_rows(queryset, ordering, position)
         self.page = rows[: self.page_size]
         more = len(rows) > self.page_size
         if reverse:
@@ -197,6 +195,12 @@ class KeysetCursorPagination(CursorPagination):
         self.has_previous = more if reverse else position is not None
         self.position = position
         return self.page
+
+    def page_rows(self, queryset, ordering, position) -> list:
+        """The page's rows and one more (to tell whether there is a next page)."""
+        if position is not None:
+            queryset = queryset.filter(_after(ordering, position))
+        return list(queryset[: self.page_size + 1])
 
     def get_next_link(self):
         if not self.has_next:
@@ -300,11 +304,42 @@ class KeysetCursorPagination(CursorPagination):
 
 class CountedKeysetPagination(KeysetCursorPagination):
     """Keyset pages that also say how many rows match, counting no further than
-    leadcrm.paging.LIST_COUNT_CAP (``count_capped``: more match), as the list page does."""
+    leadcrm.paging.LIST_COUNT_CAP (``count_capped``: more match), as the list page does.
+
+    A view whose ``search_param`` is in the request (the lead list's ``?q=``) has its page and
+    count read together (leadcrm.paging.scan_page): a search matches through a bitmap of every
+    matching row, which a separate count built a second time.
+    """
 
     def paginate_queryset(self, queryset, request, view=None):
-        self.count, self.count_capped = capped_count(queryset)
+        search_param = getattr(view, "search_param", None)
+        self.scan = bool(search_param and request.query_params.get(search_param, "").strip())
+        if not self.scan:
+            self.count, self.count_capped = capped_count(queryset)
         return super().paginate_queryset(queryset, request, view)
+
+    def page_rows(self, queryset, ordering, position) -> list:
+        if not self.scan:
+            # The page's ids first, then only their rows joined (``select_related``): where
+            # PostgreSQL sorts the matches rather than reading them in index order (a rep's SQL
+            # leads by rank, 1,600 of them), it joined every match's company before keeping 51.
+            if position is not None:
+                queryset = queryset.filter(_after(ordering, position))
+            page = queryset.values("pk")[: self.page_size + 1]
+            return list(queryset.filter(pk__in=page))
+        descending = {term.startswith("-") for term in ordering}
+        if len(descending) > 1:  # a mixed ordering reads and counts as any other list
+            self.count, self.count_capped = capped_count(queryset)
+            return super().page_rows(queryset, ordering, position)
+        keys = [
+            (f"k_{term.lstrip('-').replace('__', '_')}", F(term.lstrip("-"))) for term in ordering
+        ]
+        ids, self.count, self.count_capped = scan_page(
+            queryset, keys, descending=descending.pop(), after=position, limit=self.page_size + 1
+        )
+        if ids is None:
+            return super().page_rows(queryset, ordering, position)
+        return rows_in_order(queryset, ids)
 
     def get_paginated_response(self, data):
         return Response(

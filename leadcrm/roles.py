@@ -1,4 +1,5 @@
-from django.db import models
+from django.contrib.auth.backends import ModelBackend
+from django.db import connection, models
 from django.utils.translation import gettext_lazy as _
 
 
@@ -11,16 +12,71 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("Admin")
 
 
+# The user's role names and permissions in one statement, as (kind, app label, name) rows. Plain
+# SQL because the ORM's three-part UNION took about 1 ms of Python to compile on every request.
+ACCESS_SQL = """
+    SELECT 'role', '', g.name
+      FROM auth_group g JOIN auth_user_groups ug ON ug.group_id = g.id
+     WHERE ug.user_id = %(user)s
+    UNION ALL
+    SELECT 'group', ct.app_label, p.codename
+      FROM auth_permission p
+      JOIN django_content_type ct ON ct.id = p.content_type_id
+      JOIN auth_group_permissions gp ON gp.permission_id = p.id
+      JOIN auth_user_groups ug ON ug.group_id = gp.group_id
+     WHERE ug.user_id = %(user)s
+    UNION ALL
+    SELECT 'user', ct.app_label, p.codename
+      FROM auth_permission p
+      JOIN django_content_type ct ON ct.id = p.content_type_id
+      JOIN auth_user_user_permissions up ON up.permission_id = p.id
+     WHERE up.user_id = %(user)s
+"""
+
+
+def _load_access(user) -> None:
+    """The user's role names and permissions in one query (three before: roles, the user's
+    permissions, the groups' permissions), cached on the user object, which lives as long as the
+    request: ``_leadcrm_roles`` for user_roles, and the caches Django's ModelBackend reads, so
+    ``has_perm`` asks the database no more."""
+    found: dict[str, set[str]] = {"role": set(), "group": set(), "user": set()}
+    with connection.cursor() as cursor:
+        cursor.execute(ACCESS_SQL, {"user": user.pk})
+        for kind, app_label, name in cursor.fetchall():
+            found[kind].add(name if kind == "role" else f"{app_label}.{name}")
+    if user.is_superuser:
+        found["role"].add(Role.ADMIN)
+    user._leadcrm_roles = found["role"]
+    # What ModelBackend would have cached; a superuser's and an inactive user's permissions are
+    # its business (every permission, none), so it computes them itself.
+    if user.is_active and not user.is_superuser:
+        user._user_perm_cache = found["user"]
+        user._group_perm_cache = found["group"]
+        user._perm_cache = found["user"] | found["group"]
+
+
 def user_roles(user) -> set[str]:
     if not user.is_authenticated:
         return set()
-    cached = getattr(user, "_leadcrm_roles", None)
-    if cached is None:
-        cached = set(user.groups.values_list("name", flat=True))
-        if user.is_superuser:
-            cached.add(Role.ADMIN)
-        user._leadcrm_roles = cached
-    return cached
+    if getattr(user, "_leadcrm_roles", None) is None:
+        _load_access(user)
+    return user._leadcrm_roles
+
+
+class RoleModelBackend(ModelBackend):
+    """Django's ModelBackend, whose permissions of a user come with the user's roles in the
+    one query of ``_load_access``, once per request."""
+
+    def _get_permissions(self, user_obj, obj, from_name):
+        if (
+            obj is None
+            and user_obj.is_active
+            and not user_obj.is_anonymous
+            and not user_obj.is_superuser
+            and not hasattr(user_obj, f"_{from_name}_perm_cache")
+        ):
+            _load_access(user_obj)
+        return super()._get_permissions(user_obj, obj, from_name)
 
 
 def has_role(user, *roles: str) -> bool:

@@ -1,10 +1,12 @@
 """One filter set for the lead list page and the lead list API, so both filter alike."""
 
+import copy
 from datetime import date, datetime, time, timedelta
 
 import django_filters
 from django import forms
 from django.db.models import Q
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
@@ -188,3 +190,32 @@ class LeadApiFilter(LeadFilter):
 
     class Meta(LeadFilter.Meta):
         form = NoBlankValuesForm
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
+        """django-filter's, with the filters copied shallowly: its deep copy of every filter
+        (their choices, labels, querysets) was a fifth of the API's filtering time. A filter
+        keeps per-request state only in attributes of its own (``parent``, ``model``, the field
+        it builds), and a filter with ``method=`` gets a FilterMethod bound to its copy."""
+        if queryset is None:
+            queryset = self._meta.model._default_manager.all()
+        self.is_bound = data is not None
+        self.data = data or QueryDict()
+        self.queryset = queryset
+        self.request = request
+        self.form_prefix = prefix
+        self.filters = {}
+        for name, base in self.base_filters.items():
+            filter_ = copy.copy(base)
+            if base.method is not None:
+                filter_.method = base.method
+            filter_.model, filter_.parent = queryset.model, self
+            self.filters[name] = filter_
+
+    def get_form_class(self):
+        """Built once per class: unlike the page's (whose owner choices depend on the user),
+        these fields depend on nothing of the request, and building them was half of the
+        filtering time of an API request."""
+        cls = type(self)
+        if "_form_class" not in cls.__dict__:
+            cls._form_class = super().get_form_class()
+        return cls._form_class

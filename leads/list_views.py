@@ -180,7 +180,11 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     filter_invalid = filterset.is_bound and not filterset.is_valid()
     leads = filterset.queryset.none() if filter_invalid else filterset.qs
     page = selectors.lead_page(
-        leads=leads, sort=SORTS[sort], cursor=request.GET.get("cursor"), size=PAGE_SIZE
+        leads=leads,
+        sort=SORTS[sort],
+        cursor=request.GET.get("cursor"),
+        size=PAGE_SIZE,
+        search=bool(request.GET.get("q", "").strip()) and not filter_invalid,
     )
 
     _add_labels(page.leads)

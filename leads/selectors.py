@@ -14,7 +14,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.utils.translation import gettext_lazy as _
 
-from leadcrm.paging import capped_count
+from leadcrm.paging import capped_count, rows_in_order, scan_page
 from leadcrm.roles import Role, has_role, sees_all_leads
 from leads.lifecycle import Stage
 from leads.listing import Sort, clean_columns
@@ -264,6 +264,26 @@ def _phase_rows(
     return list(rows.order_by(*ordering)[:limit])
 
 
+def _scanned_rows(
+    leads: QuerySet[Lead], sort: Sort, *, after: tuple | None, backwards: bool, limit: int
+) -> tuple[list[Lead] | None, int, bool]:
+    """The page's rows and the capped count from one reading of the matches
+    (leadcrm.paging.scan_page), for a sort of one phase; rows None when more match than the cap:
+    then the page is read from the sort's index."""
+    keys = sort.phases[0].keys
+    ids, count, capped = scan_page(
+        leads,
+        [(key.name, key.expression) for key in keys],
+        descending=sort.descending != backwards,
+        after=after,
+        limit=limit,
+    )
+    if ids is None:
+        return None, count, capped
+    rows = rows_in_order(leads, ids, **{key.name: key.expression for key in keys})
+    return rows, count, capped
+
+
 def lead_page(
     *,
     leads: QuerySet[Lead],
@@ -271,35 +291,48 @@ def lead_page(
     cursor: str | None = None,
     size: int = 50,
     counted: QuerySet | None = None,
+    search: bool = False,
 ) -> LeadPage:
     """One page of ``leads`` in ``sort`` order after (or, going back, before) the cursor's lead:
     keyset paging, as fast on the thousandth page as on the first. A cursor that does not
     decode starts at the first page. ``counted`` is what to count, where cheaper than ``leads``
-    (without the columns only the page shows)."""
+    (without the columns only the page shows). ``search``: ``leads`` are a search's matches,
+    which PostgreSQL finds through a bitmap of them all; the page and the count are then read
+    together, from one bitmap (sorts of one phase)."""
     decoded = _decode_cursor(sort, cursor) if cursor else None
     phase, after, backwards, start = decoded or (0, None, False, 1)
     found: list[tuple[int, Lead]] = []
-    phases = range(phase, -1, -1) if backwards else range(phase, len(sort.phases))
-    for current in phases:
-        rows = _phase_rows(
-            leads,
-            sort,
-            current,
-            after=after if current == phase else None,
-            backwards=backwards,
-            limit=size + 1 - len(found),
+    counts: tuple[int, bool] | None = None
+    scanned = None
+    if search and len(sort.phases) == 1:
+        scanned, *counted_now = _scanned_rows(
+            leads, sort, after=after, backwards=backwards, limit=size + 1
         )
-        found += [(current, row) for row in rows]
-        if len(found) > size:
-            break
+        counts = (counted_now[0], counted_now[1])
+    if scanned is not None:
+        found = [(0, row) for row in scanned]
+    else:
+        phases = range(phase, -1, -1) if backwards else range(phase, len(sort.phases))
+        for current in phases:
+            rows = _phase_rows(
+                leads,
+                sort,
+                current,
+                after=after if current == phase else None,
+                backwards=backwards,
+                limit=size + 1 - len(found),
+            )
+            found += [(current, row) for row in rows]
+            if len(found) > size:
+                break
     more = len(found) > size
     found = found[:size]
     if backwards:
         if not more:  # back at the beginning: show a whole first page
-            return lead_page(leads=leads, sort=sort, size=size, counted=counted)
+            return lead_page(leads=leads, sort=sort, size=size, counted=counted, search=search)
         found.reverse()
         start = max(start, 2)
-    count, capped = capped_count(leads if counted is None else counted)
+    count, capped = counts or capped_count(leads if counted is None else counted)
     has_previous = backwards or decoded is not None
     has_next = (not backwards and more) or backwards
     first_phase, first = found[0] if found else (0, None)

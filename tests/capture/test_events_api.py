@@ -188,9 +188,9 @@ def test_it_records_a_batch_with_a_constant_number_of_queries(
     ]
     client = api_as(marketer)
 
-    # the user's roles and permissions (3); leads by id, leads by e-mail, campaigns; two
+    # the user's roles and permissions (1); leads by id, leads by e-mail, campaigns; two
     # savepoints (4 statements); known keys, the visitors' upsert, events, keys
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(12):
         response = client.post(URL, {"events": events}, format="json")
 
     assert response.status_code == 201

@@ -213,12 +213,12 @@ def test_every_column_costs_the_same_queries_for_3_or_30_leads(
     client.force_login(marketer)
     client.post(reverse("leads:columns"), {"column": ["company", "owner", "campaign", "city"]})
     LeadFactory.create_batch(3)
-    # session, user, permissions (2), roles, saved views, columns, count, page, owners (filter
+    # session, user, roles and permissions, saved views, columns, count, page, owners (filter
     # and bulk), campaigns
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(10):
         assert len(client.get(LIST_URL).context["leads"]) == 3
     LeadFactory.create_batch(27)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(10):
         assert len(client.get(LIST_URL).context["leads"]) == 30
 
 

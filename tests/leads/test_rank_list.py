@@ -118,9 +118,9 @@ def test_it_sorts_and_filters_by_rank_with_a_fixed_number_of_queries(
     LeadFactory.create_batch(count, rank="A2", first_campaign=CampaignFactory())
     client.force_login(marketer)
 
-    # session, user, user and group permissions, roles, saved views, chosen columns, count, page
+    # session, user, roles and permissions, saved views, chosen columns, count, page
     # of leads, owners (filter and bulk assign) and campaigns for the selects
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(10):
         response = client.get(LIST_URL, {"sort": "rank", "rank": ["A2", "B1"]})
 
     assert len(response.context["leads"]) == count
@@ -196,8 +196,8 @@ def test_it_reads_a_later_rank_page_with_the_same_number_of_queries(
     first = api_as(marketer).get(API_URL, params).json()
     client = api_as(User.objects.get(pk=marketer.pk))  # nothing cached on the user yet
 
-    # the user's roles, the user's and the groups' permissions, the capped count, the page
-    with django_assert_num_queries(5):
+    # the user's roles and permissions (one query), the capped count, the page
+    with django_assert_num_queries(3):
         response = client.get(first["next"])
 
     assert names(response.json()["results"]) == ["Alma", "Bill", "Bert"]

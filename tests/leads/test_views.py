@@ -300,13 +300,13 @@ def test_it_runs_the_same_number_of_queries_for_3_or_30_leads(
 ):
     LeadFactory.create_batch(3, owner=marketer, first_campaign=CampaignFactory())
     client.force_login(marketer)
-    # Session and user, permissions, the saved views and chosen columns, the owner and campaign
-    # choices (filter, bulk assign), the capped count and the page.
-    with django_assert_num_queries(12):
+    # Session and user, roles and permissions, the saved views and chosen columns, the owner
+    # and campaign choices (filter, bulk assign), the capped count and the page.
+    with django_assert_num_queries(10):
         assert len(client.get(LIST_URL).context["leads"]) == 3
 
     LeadFactory.create_batch(27, owner=marketer, first_campaign=CampaignFactory())
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(10):
         assert len(client.get(LIST_URL).context["leads"]) == 30
 
 
@@ -392,10 +392,10 @@ def test_it_runs_the_same_number_of_queries_for_a_short_or_long_history(
     client.force_login(marketer)
     # 12 for the page and its timeline, 4 for the score card (tests/scoring/test_score_card.py),
     # 4 for the sales cards (assignments, qualification, open tasks, who a task can go to)
-    with django_assert_num_queries(20):
+    with django_assert_num_queries(18):
         assert len(client.get(reverse("leads:detail", args=[short.pk])).context["timeline"]) == 3
 
-    with django_assert_num_queries(20):
+    with django_assert_num_queries(18):
         assert len(client.get(reverse("leads:detail", args=[long.pk])).context["timeline"]) == 30
 
 
@@ -749,9 +749,9 @@ def test_it_lists_with_a_fixed_number_of_queries(client, marketer, django_assert
     LeadFactory.create_batch(3, owner=marketer, first_campaign=CampaignFactory())
     client.force_login(marketer)
 
-    # session, user, user and group permissions, roles, saved views, chosen columns, count, page
+    # session, user, roles and permissions, saved views, chosen columns, count, page
     # of leads, owners (filter and bulk assign) and campaigns for the selects
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(10):
         response = client.get(LIST_URL)
 
     assert len(response.context["leads"]) == 3
@@ -762,9 +762,9 @@ def test_it_reports_a_bad_filter_with_a_fixed_number_of_queries(
 ):
     client.force_login(marketer)
 
-    # session, user, user and group permissions, roles, saved views, chosen columns, the owner
+    # session, user, roles and permissions, saved views, chosen columns, the owner
     # the filter names, owners and campaigns for the selects; no lead query, no bulk actions
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(8):
         response = client.get(LIST_URL, {"owner": "999999"})
 
     assert response.status_code == 400
@@ -989,8 +989,8 @@ def test_it_renders_the_delete_page_with_a_fixed_number_of_queries(
     lead = grace_hopper(owner=sales_rep)
     client.force_login(sales_manager)
 
-    # session, user, user and group permissions, roles, the lead with company and owner
-    with django_assert_num_queries(6):
+    # session, user, roles and permissions, the lead with company and owner
+    with django_assert_num_queries(4):
         assert client.get(reverse("leads:delete", args=[lead.pk])).status_code == 200
 
 
@@ -1097,14 +1097,14 @@ def test_it_shows_the_detail_page_with_a_fixed_number_of_queries(
     ConsentFactory(lead=lead)
     OpportunityFactory(lead=lead)
 
-    # session, user, user and group permissions, roles, the lead; transitions, events,
+    # session, user, roles and permissions, the lead; transitions, events,
     # activities and changes for the timeline; opportunities; consents; the score card (profile,
     # grade rules, rule matches and review flag, ledger); the sales cards (assignments,
     # qualification, open tasks, the people a task can go to)
-    with django_assert_num_queries(20):
+    with django_assert_num_queries(18):
         client.get(reverse("leads:detail", args=[lead.pk]))
-    # session, user, user and group permissions, roles, the lead, the changes
-    with django_assert_num_queries(7):
+    # session, user, roles and permissions, the lead, the changes
+    with django_assert_num_queries(5):
         client.get(
             reverse("leads:detail", args=[lead.pk]),
             {"timeline": "changes"},
@@ -1131,11 +1131,11 @@ def test_it_shows_the_lead_forms_with_a_fixed_number_of_queries(
     lead = grace_hopper(owner=sales_rep)
     client.force_login(sales_manager)
 
-    # session, user, user and group permissions, roles, owners, first and last campaigns
-    with django_assert_num_queries(8):
+    # session, user, roles and permissions, owners, first and last campaigns
+    with django_assert_num_queries(6):
         assert client.get(reverse("leads:create")).status_code == 200
     # the same and the lead with its company
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(7):
         assert client.get(reverse("leads:edit", args=[lead.pk])).status_code == 200
 
 

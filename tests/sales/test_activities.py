@@ -281,8 +281,8 @@ def test_my_tasks_runs_a_constant_number_of_queries(
         _task(lead, sales_rep, f"Done {index}", now, done_at=now)
     client.force_login(sales_rep)
 
-    # session, user, roles, permissions (user's and groups'), open tasks, done today
-    with django_assert_num_queries(7):
+    # session, user, roles and permissions, open tasks, done today
+    with django_assert_num_queries(5):
         response = client.get(reverse("sales:my-tasks"))
 
     assert response.context["tasks"].open_count == count
@@ -297,8 +297,8 @@ def test_the_activity_list_api_runs_a_constant_number_of_queries(
         _task(lead, sales_rep, f"Task {index}", dt.datetime.now(tz=BERLIN))
     api = api_as(sales_rep)
 
-    # roles, the user's and the groups' permissions, then one query for the page
-    with django_assert_num_queries(4):
+    # roles and permissions, then one query for the page
+    with django_assert_num_queries(2):
         response = api.get("/api/v1/activities/", {"mine": "true"})
 
     assert len(response.json()["results"]) == count

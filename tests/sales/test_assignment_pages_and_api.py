@@ -331,11 +331,11 @@ def test_pages_run_a_fixed_number_of_queries(
     client.force_login(sales_manager)
     client.get(reverse("sales:assignment"))
 
-    # session, user, permissions (user, groups), roles; team load: profiles, counts; teams,
+    # session, user, roles and permissions; team load: profiles, counts; teams,
     # managers, members; rules; reps without a team
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(10):
         assert client.get(reverse("sales:assignment")).status_code == 200
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         assert client.get(reverse("api-notifications")).status_code == 200
 
 

@@ -119,8 +119,8 @@ def test_the_queue_costs_the_same_queries_for_3_or_30_leads(
         ActivityFactory(lead=lead, kind=Activity.Kind.TASK, due_at=timezone.now())
     client.force_login(sales_rep)
 
-    # session, user, permissions (2), roles, the page with its subqueries, the capped count
-    with django_assert_num_queries(7):
+    # session, user, roles and permissions, the page with its subqueries, the capped count
+    with django_assert_num_queries(5):
         assert len(client.get(QUEUE_URL).context["leads"]) == count
 
 

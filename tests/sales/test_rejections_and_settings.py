@@ -102,8 +102,8 @@ def test_the_rejection_table_counts_in_a_constant_number_of_queries(
             )
     client.force_login(marketer)
 
-    # session, user, roles, permissions (user's and groups'), counts, reasons, campaigns
-    with django_assert_num_queries(8):
+    # session, user, roles and permissions, counts, reasons, campaigns
+    with django_assert_num_queries(6):
         response = client.get(reverse("sales:rejections"))
 
     assert response.context["table"].total == 12

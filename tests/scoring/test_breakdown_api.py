@@ -178,9 +178,9 @@ def test_it_answers_with_a_constant_number_of_queries(marketer, django_assert_nu
     lead = scored_lead(history=[("email_click", day) for day in range(0, events * 8, 8)])
     client = api_as(User.objects.get(pk=marketer.pk))  # nothing cached on the user yet
 
-    # the user's roles, the user's and the groups' permissions, the lead; then the profile, its
+    # the user's roles and permissions (one query), the lead; then the profile, its
     # grade rules, the matches with the review flag, the ledger with rules and events
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(6):
         response = client.get(score_url(lead.pk))
 
     assert len(response.json()["entries"]) == events

@@ -183,12 +183,12 @@ def test_it_costs_the_same_queries_however_many_samples(
     one = finished(started(change=lower_grade_b))
     client.force_login(admin_user)
     client.get(f"/scoring/rescorings/{one.pk}/")
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(5):
         client.get(f"/scoring/rescorings/{one.pk}/")
 
     for _ in range(9):
         director_in_germany()
     ten = finished(started(change=lower_grade_b))
     assert len(ten.result["samples"]) == 10
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(5):
         client.get(f"/scoring/rescorings/{ten.pk}/")

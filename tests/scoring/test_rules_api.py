@@ -380,10 +380,10 @@ def test_it_lists_versions_in_the_same_queries_however_many(
         run_task(rescoring.pk)
 
     save(21)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         admin_api.get(VERSIONS)
     for half_life in (10, 20, 40):
         save(half_life)
     assert ProfileVersion.objects.count() == 5
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         assert len(admin_api.get(VERSIONS).json()["results"]) == 5

@@ -201,11 +201,11 @@ def test_it_renders_the_page_with_a_fixed_number_of_queries(
     EventFactory.create_batch(events, lead=lead)
     client.force_login(marketer)
 
-    # session, user, user and group permissions, roles, the lead; transitions, events,
+    # session, user, roles and permissions, the lead; transitions, events,
     # activities and changes for the timeline; opportunities; consents; the score card:
     # profile, grade rules, rule matches with the review flag, ledger with rules and events;
     # the sales cards: assignments, qualification, open tasks, the people a task can go to
-    with django_assert_num_queries(20):
+    with django_assert_num_queries(18):
         response = client.get(reverse("leads:detail", args=[lead.pk]))
 
     assert len(response.context["panels"][0].context["rows"]) == events

@@ -248,9 +248,9 @@ def test_the_log_page_costs_the_same_queries_however_many_deliveries(
     for i in range(count):
         delivery(endpoints[i % 4], status="failed", response_status=500)
 
-    # session, user, roles, the menu's two permission reads; the endpoint choices of the filter;
+    # session, user, roles and permissions; the endpoint choices of the filter;
     # the count; one page of deliveries with their endpoints
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(6):
         response = admin_client.get(reverse("webhooks:deliveries"))
 
     assert response.status_code == 200
@@ -264,8 +264,8 @@ def test_the_webhook_list_costs_the_same_queries_however_many_endpoints(
     for i in range(count):
         delivery(hook(f"https://hook{i}.example/"), status="succeeded")
 
-    # session, user, roles, the menu's two permission reads; endpoints with their latest delivery
-    with django_assert_num_queries(6):
+    # session, user, roles and permissions; endpoints with their latest delivery
+    with django_assert_num_queries(4):
         response = admin_client.get(reverse("webhooks:list"))
 
     assert response.content.decode().count("Succeeded") == count

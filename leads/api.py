@@ -265,7 +265,7 @@ class LeadListCreateApi(generics.ListAPIView):
         # throughout, read from the lead_best_rank index.
         "rank": ("-rank_order", "-created_at"),
         # The score lives in the lead's LeadScore row; read in order from its index.
-        "behaviour_score": ("score__behaviour_score", "score__lead_id"),
+        "behaviour_score": ("score__behaviour_score",),
     }
     ordering = ["-created_at", "-id"]
     # A search reads its page and count in one query (leadcrm.api.CountedKeysetPagination).

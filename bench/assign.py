@@ -34,7 +34,7 @@ from django.db.models import Count  # noqa: E402
 
 from leadcrm.roles import Role  # noqa: E402
 from leads.lifecycle import Stage  # noqa: E402
-from leads.models import Lead, LeadChange  # noqa: E402
+from leads.models import Lead, LeadChange, LeadScore  # noqa: E402
 from leads.normalize import normalize_email  # noqa: E402
 from sales.models import Assignment, AssignmentRule, Notification, RepProfile, Team  # noqa: E402
 
@@ -51,53 +51,73 @@ COUNTRIES = ["DE", "AT", "CH", "SE", "NO", "FR", "NL", "GB", "US", "IT", "ES", "
 REPS_PER_TEAM = 5
 
 
-def set_up(leads: int) -> list[int]:
-    """The teams, reps, rules and ``leads`` fresh MQLs (earlier bench leads removed first)."""
-    old = Lead.objects.filter(email_key__startswith=PREFIX)
+def set_up_teams(
+    *, prefix: str, teams: list[tuple[str, list[str]]], rep_name: str, profile
+) -> None:
+    """Earlier bench leads (``prefix``), rules and bench teams removed; then per team a rule for
+    its countries and REPS_PER_TEAM reps (``rep_name(team, index)`` their user name,
+    ``profile(index)`` their RepProfile values besides the team)."""
+    old = Lead.objects.filter(email_key__startswith=prefix)
     Notification.objects.filter(lead__in=old).delete()
     old.delete()
     AssignmentRule.objects.all().delete()
     Team.objects.filter(name__startswith="Bench ").delete()
     group = Group.objects.get(name=Role.SALES_REP)
     users = get_user_model().objects
-    for position, (name, countries) in enumerate(TERRITORIES):
+    for position, (name, countries) in enumerate(teams):
         team = Team.objects.create(name=name)
         AssignmentRule.objects.create(
             name=name, team=team, countries=countries, position=10 * (position + 1)
         )
         for index in range(REPS_PER_TEAM):
             user, _created = users.get_or_create(
-                username=f"bench-{name.split()[1].lower()}-{index}",
-                defaults={"first_name": name.split()[1], "last_name": f"Rep {index}"},
+                username=rep_name(name, index),
+                defaults={"first_name": name.split()[-1], "last_name": f"Rep {index}"},
             )
             user.groups.add(group)
             RepProfile.objects.update_or_create(
-                user=user,
-                defaults={
-                    "team": team,
-                    "away": index == 0,
-                    "capacity": 50 if index == 1 else None,
-                    "assigned_count": 0,
-                    "last_assigned_at": None,
-                },
+                user=user, defaults={"team": team, "assigned_count": 0, **profile(index)}
             )
-    rows = [
-        Lead(
-            email=f"{PREFIX}{index}@example.com",
-            email_key=normalize_email(f"{PREFIX}{index}@example.com"),
-            first_name="Bench",
-            last_name=str(index),
-            country=COUNTRIES[index % len(COUNTRIES)],
-            stage=Stage.MQL,
-        )
-        for index in range(leads)
-    ]
-    Lead.objects.bulk_create(rows, batch_size=2000)
-    return list(
-        Lead.objects.filter(email_key__startswith=PREFIX)
+
+
+def create_mqls(*, prefix: str, countries: list[str], leads: int) -> list[int]:
+    """``leads`` fresh MQLs with their score rows (bulk_create skips Lead.save); their ids."""
+    Lead.objects.bulk_create(
+        (
+            Lead(
+                email=f"{prefix}{index}@example.com",
+                email_key=normalize_email(f"{prefix}{index}@example.com"),
+                first_name="Bench",
+                last_name=str(index),
+                country=countries[index % len(countries)],
+                stage=Stage.MQL,
+            )
+            for index in range(leads)
+        ),
+        batch_size=2000,
+    )
+    ids = list(
+        Lead.objects.filter(email_key__startswith=prefix)
         .order_by("pk")
         .values_list("pk", flat=True)
     )
+    LeadScore.objects.bulk_create((LeadScore(lead_id=pk) for pk in ids), batch_size=5000)
+    return ids
+
+
+def set_up(leads: int) -> list[int]:
+    """The teams, reps, rules and ``leads`` fresh MQLs (earlier bench leads removed first)."""
+    set_up_teams(
+        prefix=PREFIX,
+        teams=TERRITORIES,
+        rep_name=lambda team, index: f"bench-{team.split()[1].lower()}-{index}",
+        profile=lambda index: {
+            "away": index == 0,
+            "capacity": 50 if index == 1 else None,
+            "last_assigned_at": None,
+        },
+    )
+    return create_mqls(prefix=PREFIX, countries=COUNTRIES, leads=leads)
 
 
 def _assign(batches: list[list[int]]) -> int:

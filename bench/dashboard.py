@@ -61,7 +61,7 @@ from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from leadcrm.roles import Role  # noqa: E402
-from leads.models import Campaign, CampaignCost, Lead, StageTransition  # noqa: E402
+from leads.models import Campaign, CampaignCost, Lead, LeadScore, StageTransition  # noqa: E402
 from reporting.services import rollup_refresh  # noqa: E402
 
 GOAL_MS = 300.0
@@ -163,9 +163,11 @@ def _minute(*, new_leads: int, moves: int, days_back: int) -> None:
     lead_table, transition_table = Lead._meta.db_table, StageTransition._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
         if new_leads:
+            # Every lead has its score row (leads.LeadScore), as Lead.save would give it.
             cursor.execute(
-                f"INSERT INTO {lead_table} ({columns}) SELECT {values} FROM {lead_table} "
-                "ORDER BY id DESC LIMIT %s",
+                f"WITH added AS (INSERT INTO {lead_table} ({columns}) SELECT {values}"
+                f" FROM {lead_table} ORDER BY id DESC LIMIT %s RETURNING id)"
+                f" INSERT INTO {LeadScore._meta.db_table} (lead_id) SELECT id FROM added",
                 [new_leads],
             )
         cursor.execute(

@@ -27,17 +27,13 @@ import django
 
 django.setup()
 
-from django.contrib.auth import get_user_model  # noqa: E402
-from django.contrib.auth.models import Group  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.models import Count, Q  # noqa: E402
 
-from leadcrm.roles import Role  # noqa: E402
-from leads.lifecycle import Stage  # noqa: E402
+from bench.assign import create_mqls, set_up_teams  # noqa: E402
 from leads.models import Lead, LeadChange  # noqa: E402
-from leads.normalize import normalize_email  # noqa: E402
 from sales.assignment import WAITING_LIMIT, mqls_place_waiting  # noqa: E402
-from sales.models import Assignment, AssignmentRule, Notification, RepProfile, Team  # noqa: E402
+from sales.models import Assignment, Notification, RepProfile  # noqa: E402
 
 PREFIX = "bench-wait-"
 TEAMS = [("Bench wait DACH", ["DE", "AT", "CH"]), ("Bench wait rest", [])]
@@ -46,47 +42,13 @@ REPS_PER_TEAM = 5
 
 
 def set_up(leads: int) -> list[int]:
-    old = Lead.objects.filter(email_key__startswith=PREFIX)
-    Notification.objects.filter(lead__in=old).delete()
-    old.delete()
-    AssignmentRule.objects.all().delete()
-    Team.objects.filter(name__startswith="Bench ").delete()
-    group = Group.objects.get(name=Role.SALES_REP)
-    users = get_user_model().objects
-    for position, (name, countries) in enumerate(TEAMS):
-        team = Team.objects.create(name=name)
-        AssignmentRule.objects.create(
-            name=name, team=team, countries=countries, position=10 * (position + 1)
-        )
-        for index in range(REPS_PER_TEAM):
-            user, _created = users.get_or_create(
-                username=f"bench-wait-{name.split()[-1].lower()}-{index}",
-                defaults={"first_name": name.split()[-1], "last_name": f"Rep {index}"},
-            )
-            user.groups.add(group)
-            RepProfile.objects.update_or_create(
-                user=user,
-                defaults={"team": team, "away": False, "capacity": 0, "assigned_count": 0},
-            )
-    Lead.objects.bulk_create(
-        (
-            Lead(
-                email=f"{PREFIX}{index}@example.com",
-                email_key=normalize_email(f"{PREFIX}{index}@example.com"),
-                first_name="Bench",
-                last_name=str(index),
-                country=COUNTRIES[index % len(COUNTRIES)],
-                stage=Stage.MQL,
-            )
-            for index in range(leads)
-        ),
-        batch_size=2000,
+    set_up_teams(
+        prefix=PREFIX,
+        teams=TEAMS,
+        rep_name=lambda team, index: f"bench-wait-{team.split()[-1].lower()}-{index}",
+        profile=lambda index: {"away": False, "capacity": 0},
     )
-    return list(
-        Lead.objects.filter(email_key__startswith=PREFIX)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    return create_mqls(prefix=PREFIX, countries=COUNTRIES, leads=leads)
 
 
 def timed(fn) -> tuple[float, object]:

@@ -81,14 +81,19 @@ class RollupKey(models.Model):
         return f"{self.day} {self.attribution} {self.campaign_id or self.channel}"
 
 
-class FunnelDay(RollupKey):
-    """How many leads were created on the day and how many of them reached each funnel stage."""
-
+class FunnelCounts(RollupKey):
     leads = models.PositiveIntegerField(_("leads"))
     mqls = models.PositiveIntegerField(_("MQLs"))
     sqls = models.PositiveIntegerField(_("SQLs"))
     opportunities = models.PositiveIntegerField(_("opportunities"))
     customers = models.PositiveIntegerField(_("customers"))
+
+    class Meta(RollupKey.Meta):
+        abstract = True
+
+
+class FunnelDay(FunnelCounts):
+    """How many leads were created on the day and how many of them reached each funnel stage."""
 
     class Meta:
         verbose_name = _("funnel day")
@@ -96,14 +101,8 @@ class FunnelDay(RollupKey):
         indexes = [models.Index(fields=["attribution", "day"], name="funnelday_attribution_day")]
 
 
-class FunnelMonth(RollupKey):
+class FunnelMonth(FunnelCounts):
     """FunnelDay summed over the month (``day``: its first day)."""
-
-    leads = models.PositiveIntegerField(_("leads"))
-    mqls = models.PositiveIntegerField(_("MQLs"))
-    sqls = models.PositiveIntegerField(_("SQLs"))
-    opportunities = models.PositiveIntegerField(_("opportunities"))
-    customers = models.PositiveIntegerField(_("customers"))
 
     class Meta:
         verbose_name = _("funnel month")
@@ -111,13 +110,18 @@ class FunnelMonth(RollupKey):
         indexes = [models.Index(fields=["attribution", "day"], name="funnelmonth_attribution_day")]
 
 
-class StayDay(RollupKey):
-    """A histogram of the time the day's leads spent in a funnel stage before the next one:
-    ``leads`` of them stayed ``days`` whole days (24-hour spans, rounded down) in ``stage``."""
-
+class StayHistogram(RollupKey):
     stage = models.PositiveSmallIntegerField(_("stage"))  # index in leads.lifecycle.FUNNEL
     days = models.IntegerField(_("days"))
     leads = models.PositiveIntegerField(_("leads"))
+
+    class Meta(RollupKey.Meta):
+        abstract = True
+
+
+class StayDay(StayHistogram):
+    """A histogram of the time the day's leads spent in a funnel stage before the next one:
+    ``leads`` of them stayed ``days`` whole days (24-hour spans, rounded down) in ``stage``."""
 
     class Meta:
         verbose_name = _("time in stage")
@@ -125,13 +129,9 @@ class StayDay(RollupKey):
         indexes = [models.Index(fields=["attribution", "day"], name="stayday_attribution_day")]
 
 
-class StayMonth(RollupKey):
+class StayMonth(StayHistogram):
     """StayDay summed over the month (``day``: its first day), so that a report over whole
     months reads one row where StayDay has up to 31."""
-
-    stage = models.PositiveSmallIntegerField(_("stage"))
-    days = models.IntegerField(_("days"))
-    leads = models.PositiveIntegerField(_("leads"))
 
     class Meta:
         verbose_name = _("time in stage per month")

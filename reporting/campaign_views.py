@@ -37,8 +37,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
     context = {"can_add": request.user.has_perm("leads.add_campaign")}
     try:
         context["campaigns"] = [
-            (campaign, selectors.Spend(campaign.budget, campaign.budget_currency, campaign.spent))
-            for campaign in selectors.campaign_list()
+            (campaign, selectors.Spend.of(campaign)) for campaign in selectors.campaign_list()
         ]
     except ValidationError as exc:
         context["campaigns"] = [(campaign, None) for campaign in Campaign.objects.order_by("name")]

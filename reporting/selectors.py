@@ -25,6 +25,7 @@ from django.db.models import (
     Count,
     DateField,
     DecimalField,
+    ExpressionWrapper,
     F,
     OuterRef,
     Q,
@@ -882,12 +883,17 @@ def _spent():
 
 
 def campaign_list() -> QuerySet[Campaign]:
-    """Campaigns with what they cost so far (``spent``, report currency) and their costs'
-    currencies lacking a rate (``spent`` is then None), newest first: one query."""
+    """Campaigns with what they cost so far (``spent``) and their budget (``budget_converted``,
+    None without a budget or without a rate for its currency), both in the report currency,
+    newest first: one query. Costs in a currency without a rate are refused."""
     _refuse_unconvertible(_unconvertible(CampaignCost.objects.all()))
-    return Campaign.objects.annotate(spent=_spent(), cost_rows=Count("costs")).order_by(
-        F("starts_on").desc(nulls_last=True), "name"
-    )
+    return Campaign.objects.annotate(
+        spent=_spent(),
+        budget_converted=ExpressionWrapper(
+            F("budget") * _rate_expression("budget_currency"), output_field=MONEY
+        ),
+        cost_rows=Count("costs"),
+    ).order_by(F("starts_on").desc(nulls_last=True), "name")
 
 
 @dataclass(frozen=True)
@@ -895,13 +901,24 @@ class Spend:
     budget: Decimal | None
     budget_currency: str
     spent: Decimal
+    # The budget in the report currency: None without a budget or a rate for its currency.
+    budget_converted: Decimal | None = None
+
+    @classmethod
+    def of(cls, campaign: Campaign) -> "Spend":
+        """From a campaign_list() row."""
+        return cls(
+            budget=campaign.budget,
+            budget_currency=campaign.budget_currency,
+            spent=campaign.spent,
+            budget_converted=campaign.budget_converted,
+        )
 
     @property
     def share(self) -> Decimal | None:
-        """Spent / budget (1.1 = 10 % over), None without a budget in the report currency."""
-        if self.budget_currency != REPORT_CURRENCY:
-            return None
-        return _ratio(self.spent, self.budget)
+        """Spent / budget (1.1 = 10 % over), both in the report currency; None without a
+        budget or without an exchange rate for its currency."""
+        return _ratio(self.spent, self.budget_converted)
 
     @property
     def over(self) -> bool:
@@ -909,10 +926,7 @@ class Spend:
 
 
 def campaign_spend(*, campaign_id: int) -> Spend:
-    campaign = campaign_list().get(pk=campaign_id)
-    return Spend(
-        budget=campaign.budget, budget_currency=campaign.budget_currency, spent=campaign.spent
-    )
+    return Spend.of(campaign_list().get(pk=campaign_id))
 
 
 def campaign_costs(*, campaign_id: int) -> QuerySet[CampaignCost]:

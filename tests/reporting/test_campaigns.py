@@ -146,6 +146,26 @@ def test_budget_vs_spend_converts_by_rate(db):
     assert (spend.spent, spend.share, spend.over) == (Decimal("1400.00"), Decimal("1.4"), True)
 
 
+def test_a_budget_in_another_currency_is_compared_at_its_rate(db, client, marketer):
+    campaign = CampaignFactory(name="Swiss fair", budget=Decimal(1000), budget_currency="CHF")
+    CampaignCostFactory(campaign=campaign, amount=Decimal(525))  # EUR
+    # No rate for CHF yet: the share is unknown (shown as a dash), never 525 of 1,000 francs.
+    assert selectors.campaign_spend(campaign_id=campaign.pk).share is None
+
+    services.exchange_rate_set(currency="CHF", rate=Decimal("1.05"))
+
+    # 1,000 CHF at 1.05 = 1,050 EUR; 525 / 1,050 = 50 %
+    spend = selectors.campaign_spend(campaign_id=campaign.pk)
+    assert (spend.budget_converted, spend.share, spend.over) == (
+        Decimal("1050.00"),
+        Decimal("0.5"),
+        False,
+    )
+    client.force_login(marketer)
+    row = client.get(reverse("campaigns:list")).content.decode().split("Swiss fair")[1]
+    assert "50.0 %" in row.split("</tr>")[0]  # the list shows the same share
+
+
 def test_exchange_rates_page(client, marketer, sales_manager):
     client.force_login(marketer)
     CampaignCostFactory(amount=1, currency="CHF")

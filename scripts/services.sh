@@ -50,7 +50,7 @@ start)
   # A quarter of the RAM, at most 4 GB: a smaller machine still starts the server.
   quarter_mb=$(($(awk '/^MemTotal:/ {print $2}' /proc/meminfo) / 4096))
   buffers="${LEADCRM_PG_SHARED_BUFFERS:-$((quarter_mb < 4096 ? quarter_mb : 4096))MB}"
-  pg_tuning="-c shared_buffers=$buffers -c max_wal_size=8GB -c checkpoint_timeout=15min -c work_mem=32MB -c random_page_cost=1.1 -c effective_cache_size=12GB"
+  pg_tuning="-c shared_buffers=$buffers -c max_wal_size=8GB -c checkpoint_timeout=15min -c work_mem=32MB"
   as_pg_owner "$pg_bin/initdb" -D "$dir/pg/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$dir/pg/initdb.log"
   as_pg_owner "$pg_bin/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/server.log" -w -t 60 start \
     -o "-p $pg_port -k $dir/pg -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 $pg_tuning" >/dev/null

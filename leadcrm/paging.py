@@ -48,8 +48,8 @@ def scan_page(
     order = ", ".join(f"{quote(name)} {direction}" for name in names)
     where, where_params = "", []
     if after is not None:
-        placeholders = ", ".join(["%s"] * len(after))
-        where = f"WHERE ({columns}) {'<' if descending else '>'} ({placeholders})"
+        slots = ", ".join(["%s"] * len(after))
+        where = f"WHERE ({columns}) {'<' if descending else '>'} ({slots})"
         where_params = list(after)
     sql = (
         f"WITH matches AS MATERIALIZED ({matches_sql}) "

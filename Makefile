@@ -38,7 +38,7 @@ demo: venv
 	DEBUG=1 $(BIN)/python manage.py seed_demo
 
 bench: venv
-	scripts/bench.sh
+	scripts/bench.sh $(BENCHES)
 
 clean:
 	rm -rf $(VENV) var

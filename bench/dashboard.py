@@ -3,7 +3,8 @@
 
     DATABASE_URL=postgres://... .venv/bin/python -m bench.dashboard [--requests 50]
 
-Needs data from ``bench.generate`` (e.g. 1,000,000 leads, ``--events-per-lead 10``). The demo
+Needs data from ``bench.generate`` (e.g. 1,000,000 leads); ``--events N`` first tops the events
+up to about N (one INSERT … SELECT, as ``bench.rescore`` does). The demo
 has 12 campaigns; ``--campaigns`` first adds campaigns (copies of the demo's, with the same
 monthly costs) up to that number and spreads the leads' first and last campaigns over them in
 one UPDATE (timed; once). Then, in-process through Django's test client as a marketer (the
@@ -60,6 +61,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from bench.generate import events_add  # noqa: E402
 from leadcrm.roles import Role  # noqa: E402
 from leads.models import Campaign, CampaignCost, Lead, LeadScore, StageTransition  # noqa: E402
 from reporting.services import rollup_refresh  # noqa: E402
@@ -140,6 +142,25 @@ def _campaigns(target: int) -> None:
     )
 
 
+def _events(target: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT count(*) FROM leads_lead), (SELECT count(*) FROM leads_event)"
+        )
+        leads, events = cursor.fetchone()
+    per_lead = -(-(target - events) // leads) if leads and target > events else 0
+    if not per_lead:
+        return
+    started = time.perf_counter()
+    inserted = events_add(per_lead)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM (ANALYZE) leads_event")
+    print(
+        f"events: {events:,} topped up by {inserted:,} ({per_lead} per lead) in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
+
+
 def _minute(*, new_leads: int, moves: int, days_back: int) -> None:
     """Write one minute of changes: ``new_leads`` leads created now, and ``moves`` unqualified
     leads created in the last ``days_back`` days moved to MQL (evenly over those days)."""
@@ -167,7 +188,8 @@ def _minute(*, new_leads: int, moves: int, days_back: int) -> None:
             cursor.execute(
                 f"WITH added AS (INSERT INTO {lead_table} ({columns}) SELECT {values}"
                 f" FROM {lead_table} ORDER BY id DESC LIMIT %s RETURNING id)"
-                f" INSERT INTO {LeadScore._meta.db_table} (lead_id) SELECT id FROM added",
+                f" INSERT INTO {LeadScore._meta.db_table} (lead_id, fit_points, behaviour_score)"
+                f" SELECT id, 0, 0 FROM added",
                 [new_leads],
             )
         cursor.execute(
@@ -220,9 +242,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--minute", type=int, default=1000, help="Leads and transitions of a minute (1000)."
     )
+    parser.add_argument(
+        "--events",
+        type=int,
+        default=0,
+        help="Top the events up to about this many first (the issue's 10,000,000 at 1,000,000 "
+        "leads; `make bench` runs bench.rescore first, which already has).",
+    )
     args = parser.parse_args(argv)
     if connection.vendor != "postgresql":
         sys.exit("bench.dashboard needs PostgreSQL (DATABASE_URL)")
+    _events(args.events)
     _campaigns(args.campaigns)
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM leads_lead")

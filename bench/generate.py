@@ -280,6 +280,39 @@ def without_foreign_key_checks() -> Iterator[None]:
                 cursor.execute("SET session_replication_role = DEFAULT")
 
 
+# Extra events per lead: kinds whose scoring rules give points each time on distinct days.
+EXTRA_EVENT_KINDS = [
+    "email_click",
+    "download",
+    "webinar_registered",
+    "form_submit",
+    "webinar_attended",
+    "email_open",
+    "newsletter_signup",
+]
+
+
+def events_add(per_lead: int) -> int:
+    """Give every lead ``per_lead`` more events in one INSERT … SELECT (kinds in turn from
+    ``EXTRA_EVENT_KINDS``); event n of a lead lies 9 * n + (id mod 9) days back, so they fall on
+    distinct days and cap periods. Returns the rows inserted."""
+    if per_lead <= 0:
+        return 0
+    kinds = [(n, EXTRA_EVENT_KINDS[n % len(EXTRA_EVENT_KINDS)]) for n in range(per_lead)]
+    values = ", ".join(f"({n}, '{kind}')" for n, kind in kinds)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO {_table(Event)}
+                  (lead_id, visitor_id, kind, url, asset, campaign_id, occurred_at, properties)
+                SELECT l.id, '', k.kind, 'https://www.leadcrm.example/blog', '', NULL,
+                       now() - make_interval(days => (9 * k.n + l.id % 9)::int,
+                                             hours => (l.id % 24)::int),
+                       '{{}}'::jsonb
+                FROM {_table(Lead)} l CROSS JOIN (VALUES {values}) AS k(n, kind)"""
+        )
+        return cursor.rowcount
+
+
 class BenchWriter:
     """Writes ``demo.generator`` rows through COPY; maps their positions to database ids."""
 

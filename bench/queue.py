@@ -29,6 +29,7 @@ from bench.lead_list import (  # isort: skip
     _sql_timer,
     _timed,
 )
+from django.core.management import call_command
 from django.db import connection
 from django.db.models import Count
 from rest_framework.authtoken.models import Token
@@ -63,6 +64,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if connection.vendor != "postgresql":
         raise SystemExit("bench.queue needs PostgreSQL: set DATABASE_URL")
+    # DEBUG=0 serves hashed static names from the manifest, as in production.
+    call_command("collectstatic", interactive=False, verbosity=0)
     rep, open_leads = _busiest_rep()
     cookie = {"Cookie": _session_cookie(rep)}
     token = Token.objects.get_or_create(user=rep)[0].key

@@ -40,7 +40,7 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 
-from bench.generate import without_foreign_key_checks  # noqa: E402
+from bench.generate import EXTRA_EVENT_KINDS, events_add, without_foreign_key_checks  # noqa: E402
 from demo.rules import Scoring  # noqa: E402
 from leadcrm.celery import app as celery_app  # noqa: E402
 from leads.models import Event, Lead  # noqa: E402
@@ -54,16 +54,6 @@ from scoring.services import (  # noqa: E402
 )
 
 GOAL_S = 30.0
-# Extra events per lead: kinds whose rules give points each time on distinct days.
-TOP_UP_KINDS = [
-    "email_click",
-    "download",
-    "webinar_registered",
-    "form_submit",
-    "webinar_attended",
-    "email_open",
-    "newsletter_signup",
-]
 
 
 def peak_mib() -> float:
@@ -78,31 +68,18 @@ def _count(model) -> int:
 
 def top_up(target: int) -> None:
     leads, ledger = _count(Lead), _count(ScoreEntry)
-    per_lead = min(len(TOP_UP_KINDS) * 2, -(-(target - ledger) // leads)) if leads else 0
+    per_lead = min(len(EXTRA_EVENT_KINDS) * 2, -(-(target - ledger) // leads)) if leads else 0
     print(f"leads: {leads:,}; ledger rows: {ledger:,}; target {target:,}")
     if per_lead <= 0:
         return
-    kinds = [(n, TOP_UP_KINDS[n % len(TOP_UP_KINDS)]) for n in range(per_lead)]
-    values = ", ".join(f"({n}, '{kind}')" for n, kind in kinds)
     started = time.perf_counter()
-    with connection.cursor() as cursor:
-        # Event n of a lead lies 9 * n + (id mod 9) days back: distinct days and cap periods.
-        cursor.execute(
-            f"""INSERT INTO {Event._meta.db_table}
-                  (lead_id, visitor_id, kind, url, asset, campaign_id, occurred_at, properties)
-                SELECT l.id, '', k.kind, 'https://www.leadcrm.example/blog', '', NULL,
-                       now() - make_interval(days => (9 * k.n + l.id % 9)::int,
-                                             hours => (l.id % 24)::int),
-                       '{{}}'::jsonb
-                FROM {Lead._meta.db_table} l CROSS JOIN (VALUES {values}) AS k(n, kind)"""
-        )
-        inserted = cursor.rowcount
+    inserted = events_add(per_lead)
     print(
         f"top-up: {inserted:,} events ({per_lead} per lead)"
         f" in {time.perf_counter() - started:.1f} s"
     )
     profile = active_profile()
-    rules = [rule for rule in profile.behaviour_rules.all() if rule.event_kind in TOP_UP_KINDS]
+    rules = [rule for rule in profile.behaviour_rules.all() if rule.event_kind in EXTRA_EVENT_KINDS]
     started = time.perf_counter()
     with without_foreign_key_checks():
         rescore_all(profile=profile, rebuild=rules)

@@ -20,7 +20,7 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from leadcrm.exceptions import Conflict
-from leadcrm.paging import LIST_COUNT_CAP, capped_count, rows_in_order, scan_page
+from leadcrm.paging import LIST_COUNT_CAP, capped_count, row_lookup, rows_in_order, scan_page
 
 # Primary keys are PostgreSQL bigints: anything above cannot exist and must not reach the database.
 MAX_ID = 2**63 - 1
@@ -181,12 +181,7 @@ class KeysetCursorPagination(CursorPagination):
         reverse, position = self.decode_cursor(request) or (False, None)
 
         ordering = _reverse_ordering(self.ordering) if reverse else self.ordering
-        queryset = queryset.order_by(*ordering)
-        for relation in {term.lstrip("-").split("__")[0] for term in ordering if "__" in term}:
-            # Ordered by a column of a one-to-one row every row has (the lead's score): an
-            # inner join, which the planner may start from that table's index.
-            queryset = queryset.filter(**{f"{relation}__isnull": False})
-        rows = self.page_rows(queryset, ordering, position)
+        rows = self.page_rows(queryset.order_by(*ordering), ordering, position)
         self.page = rows[: self.page_size]
         more = len(rows) > self.page_size
         if reverse:
@@ -196,8 +191,17 @@ class KeysetCursorPagination(CursorPagination):
         self.position = position
         return self.page
 
+    @staticmethod
+    def joined(queryset, ordering):
+        for relation in {term.lstrip("-").split("__")[0] for term in ordering if "__" in term}:
+            # Ordered by a column of a one-to-one row every row has (the lead's score): an
+            # inner join, which the planner may start from that table's index.
+            queryset = queryset.filter(**{f"{relation}__isnull": False})
+        return queryset
+
     def page_rows(self, queryset, ordering, position) -> list:
         """The page's rows and one more (to tell whether there is a next page)."""
+        queryset = self.joined(queryset, ordering)
         if position is not None:
             queryset = queryset.filter(_after(ordering, position))
         return list(queryset[: self.page_size + 1])
@@ -320,6 +324,7 @@ class CountedKeysetPagination(KeysetCursorPagination):
 
     def page_rows(self, queryset, ordering, position) -> list:
         if not self.scan:
+            queryset = self.joined(queryset, ordering)
             # The page's ids first, then only their rows joined (``select_related``): where
             # PostgreSQL sorts the matches rather than reading them in index order (a rep's SQL
             # leads by rank, 1,600 of them), it joined every match's company before keeping 51.
@@ -331,8 +336,10 @@ class CountedKeysetPagination(KeysetCursorPagination):
         if len(descending) > 1:  # a mixed ordering reads and counts as any other list
             self.count, self.count_capped = capped_count(queryset)
             return super().page_rows(queryset, ordering, position)
+        # Each match's key columns looked up by primary key, not joined (leadcrm.paging).
         keys = [
-            (f"k_{term.lstrip('-').replace('__', '_')}", F(term.lstrip("-"))) for term in ordering
+            (f"k_{term.lstrip('-').replace('__', '_')}", row_lookup(self.model, term.lstrip("-")))
+            for term in ordering
         ]
         ids, self.count, self.count_capped = scan_page(
             queryset, keys, descending=descending.pop(), after=position, limit=self.page_size + 1

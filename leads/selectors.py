@@ -14,7 +14,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.utils.translation import gettext_lazy as _
 
-from leadcrm.paging import capped_count, rows_in_order, scan_page
+from leadcrm.paging import capped_count, row_lookup, rows_in_order, scan_page
 from leadcrm.roles import Role, has_role, sees_all_leads
 from leads.lifecycle import Stage
 from leads.listing import Sort, clean_columns
@@ -271,9 +271,15 @@ def _scanned_rows(
     (leadcrm.paging.scan_page), for a sort of one phase; rows None when more match than the cap:
     then the page is read from the sort's index."""
     keys = sort.phases[0].keys
+    # A key column of a related row (the score) is looked up per match, not joined.
     ids, count, capped = scan_page(
         leads,
-        [(key.name, key.expression) for key in keys],
+        [
+            (key.name, row_lookup(Lead, key.expression.name))
+            if isinstance(key.expression, F)
+            else (key.name, key.expression)
+            for key in keys
+        ],
         descending=sort.descending != backwards,
         after=after,
         limit=limit,

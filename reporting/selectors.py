@@ -680,21 +680,24 @@ def _cost_rows(report: ReportFilter, group_by: str | None) -> dict:
 
 
 def _visitor_rows(report: ReportFilter, group_by: str | None) -> dict:
+    """Visitors first seen in the period and how many identified themselves, per group of the
+    attributed campaign: the first campaign under first touch, the last under last touch."""
     visitors = Visitor.objects.filter(first_seen__gte=report.start, first_seen__lt=report.end)
+    campaign = report.campaign_field
     if report.channel:
-        visitors = visitors.filter(first_campaign__channel=report.channel)
+        visitors = visitors.filter(**{f"{campaign}__channel": report.channel})
     if report.direction:
-        visitors = visitors.filter(first_campaign__direction=report.direction)
+        visitors = visitors.filter(**{f"{campaign}__direction": report.direction})
     if report.campaign_id:
-        visitors = visitors.filter(first_campaign_id=report.campaign_id)
+        visitors = visitors.filter(**{f"{campaign}_id": report.campaign_id})
     key = {
         None: Value("all", output_field=CharField()),
-        GroupBy.CAMPAIGN: F("first_campaign_id"),
+        GroupBy.CAMPAIGN: F(f"{campaign}_id"),
         GroupBy.CHANNEL: Coalesce(
-            F("first_campaign__channel"), Value(Channel.DIRECT), output_field=CharField()
+            F(f"{campaign}__channel"), Value(Channel.DIRECT), output_field=CharField()
         ),
         GroupBy.DIRECTION: Coalesce(
-            F("first_campaign__direction"), Value(NO_CAMPAIGN), output_field=CharField()
+            F(f"{campaign}__direction"), Value(NO_CAMPAIGN), output_field=CharField()
         ),
         GroupBy.PERIOD: _period_key("first_seen", report, local=True),
     }[group_by]

@@ -46,7 +46,7 @@ class ExchangeRate(models.Model):
         return f"1 {self.currency} = {self.rate} {REPORT_CURRENCY}"
 
 
-# --- the rollup the reports read (reporting.services.rollup_refresh writes it) -------------------
+# --- the rollup the reports read (reporting.rollup.rollup_refresh writes it) -------------------
 #
 # One row per local day (Europe/Berlin) of lead creation, attribution and attributed campaign
 # (``campaign``; for leads without a campaign ``channel`` holds their source channel, for the

@@ -458,7 +458,7 @@ def _live_funnel_rows(report: ReportFilter, group_by: str | None) -> dict:
     return rows
 
 
-# --- the rollup (reporting.services.rollup_refresh keeps it at most a minute old) ---------------
+# --- the rollup (reporting.rollup.rollup_refresh keeps it at most a minute old) ---------------
 
 
 def _rollup(

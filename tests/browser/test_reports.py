@@ -9,7 +9,7 @@ from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
 from leads.models import Campaign, Channel
-from reporting.services import rollup_refresh
+from reporting.rollup import rollup_refresh
 from tests.browser.test_login_and_lead import log_in
 from tests.factories import CampaignCostFactory, CampaignFactory, LeadFactory
 

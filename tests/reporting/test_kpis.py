@@ -13,8 +13,8 @@ from leads.lifecycle import Stage
 from leads.models import Channel, Opportunity
 from leads.services import EventRow
 from reporting.models import ExchangeRate
+from reporting.rollup import rollup_refresh
 from reporting.selectors import GroupBy, kpi_rows, kpi_table, kpi_total, overview
-from reporting.services import rollup_refresh
 from tests.factories import CampaignCostFactory, LeadFactory, OpportunityFactory
 from tests.reporting.conftest import MARCH, at
 

@@ -36,7 +36,7 @@ from leads.models import (
     StageTransition,
 )
 from reporting.models import ExchangeRate
-from reporting.services import rollup_refresh
+from reporting.rollup import rollup_refresh
 from scoring.models import ScoreEntry
 from scoring.services import active_profile, rescore_all
 

@@ -313,7 +313,11 @@ def costs_import_csv(*, text: str) -> ImportResult:
 
 
 @transaction.atomic
-def exchange_rate_set(*, currency: str, rate: Decimal, by_user=None) -> ExchangeRate:
+def exchange_rate_set(
+    *, currency: str, rate: Decimal, valid_from: date | None = None, by_user=None
+) -> ExchangeRate:
+    """The rate of ``currency`` from ``valid_from`` (default today) until its next rate; a rate
+    of the same day is replaced. Earlier rates stay: costs of their days keep converting at them."""
     currency = currency.strip().upper()
     if not CURRENCY.match(currency):
         raise ValidationError({"currency": _("Enter a three-letter currency code, e.g. USD.")})
@@ -321,6 +325,7 @@ def exchange_rate_set(*, currency: str, rate: Decimal, by_user=None) -> Exchange
         raise ValidationError({"rate": _("A rate must be above zero.")})
     row, _created = ExchangeRate.objects.update_or_create(
         currency=currency,
+        valid_from=valid_from or timezone.localdate(),
         defaults={"rate": rate, "updated_at": timezone.now(), "updated_by": by_user},
     )
     return row

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from leads import services as lead_services
 from leads.lifecycle import Stage
@@ -231,3 +232,29 @@ def test_visitors_count_for_the_campaign_of_the_attribution(shop):
     assert kpi_total(only_b).visitors == 2
     assert kpi_total(replace(MARCH, campaign_id=shop.b.pk)).visitors == 1
     assert kpi_total(MARCH).visitors == kpi_total(replace(MARCH, attribution="last")).visitors == 3
+
+
+def test_margins_convert_at_todays_rate_in_the_rollup_and_live(shop):
+    lead = shop.leads["L5"]
+    lead.stage = Stage.CUSTOMER
+    lead.owner = shop.rep2
+    lead.save()
+    OpportunityFactory(
+        lead=lead,
+        owner=shop.rep2,
+        currency="CHF",
+        status=Opportunity.Status.WON,
+        gross_margin=Decimal(1000),
+        closed_at=at(3, 20),
+    )
+    # An older rate and today's: margins take today's, counted once.
+    ExchangeRate.objects.create(
+        currency="CHF", rate=Decimal("1.00"), valid_from=dt.date(2026, 1, 1)
+    )
+    ExchangeRate.objects.create(
+        currency="CHF", rate=Decimal("1.05"), valid_from=timezone.localdate()
+    )
+    rollup_refresh()
+
+    assert kpi_total(MARCH).gross_margin == Decimal("4050.00")  # 3,000 + 1,000 x 1.05
+    assert kpi_total(replace(MARCH, owner_id=shop.rep2.pk)).gross_margin == Decimal("1050.00")

@@ -18,7 +18,7 @@ for the last 30 days (``--requests``) and for the default period, the last twelv
 (``--requests`` too unless ``--long-requests`` is given); p50 and p95 each.
 
 The reports read a rollup refreshed by a Celery beat task every minute
-(``reporting.services.rollup_refresh``). Before the requests the bench times its refresh: a full
+(``reporting.rollup.rollup_refresh``). Before the requests the bench times its refresh: a full
 rebuild (also needed after the campaign UPDATE above, which does not stamp the leads), then two
 incremental minutes, each written in one transaction and then refreshed:
 
@@ -64,7 +64,7 @@ from django.utils import timezone  # noqa: E402
 from bench.generate import events_add  # noqa: E402
 from leadcrm.roles import Role  # noqa: E402
 from leads.models import Campaign, CampaignCost, Lead, LeadScore, StageTransition  # noqa: E402
-from reporting.services import rollup_refresh  # noqa: E402
+from reporting.rollup import rollup_refresh  # noqa: E402
 
 GOAL_MS = 300.0
 

@@ -53,7 +53,7 @@ from leads.models import (  # noqa: E402
     Opportunity,
     StageTransition,
 )
-from reporting.services import rollup_refresh  # noqa: E402
+from reporting.rollup import rollup_refresh  # noqa: E402
 from scoring.models import MqlReview, ScoreEntry  # noqa: E402
 from scoring.services import active_profile, rescore_all  # noqa: E402
 

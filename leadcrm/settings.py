@@ -284,7 +284,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "sales-sla-escalate": {"task": "sales.tasks.sla_escalate_overdue", "schedule": 60.0},
     # Unassigned MQLs placed once a rep is back or has room again (sales.assignment).
     "sales-place-waiting": {"task": "sales.tasks.mqls_place_waiting", "schedule": 120.0},
-    # The rollup the reports read, at most a minute old (reporting.services.rollup_refresh).
+    # The rollup the reports read, at most a minute old (reporting.rollup.rollup_refresh).
     "reporting-rollup-refresh": {"task": "reporting.tasks.rollup_refresh", "schedule": 60.0},
     "scoring-refresh-decay": {
         "task": "scoring.tasks.leads_refresh_decay",

@@ -516,7 +516,8 @@ class Event(models.Model):
 
 class Visitor(models.Model):
     """A browser seen by the website tracking (its first-party visitor id), counted per campaign
-    for the visitor → lead conversion; ``lead`` is set once the visitor identifies itself.
+    (its first or its last, as the report's attribution says) for the visitor → lead conversion;
+    ``lead`` is set once the visitor identifies itself.
     Kept set-based by ``leads.services.events_record_bulk`` and ``visitor_link``."""
 
     visitor_id = models.CharField(_("visitor id"), max_length=64, unique=True)
@@ -529,6 +530,18 @@ class Visitor(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("first campaign"),
+        db_index=False,
+    )
+    # The campaign of the latest hit that carried one (last-touch reports). No index: reports
+    # read the visitors first seen in their period whatever the attribution, and every index
+    # costs a write on the tracking path.
+    last_campaign = models.ForeignKey(
+        Campaign,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("last campaign"),
         db_index=False,
     )
     lead = models.ForeignKey(

@@ -622,7 +622,7 @@ def events_record_bulk(*, events: Sequence[EventRow]) -> list[int | None]:
     Returns the new event ids in the batch's order, ``None`` for an event whose idempotency key is
     already stored (or repeats earlier in the batch). A visitor's events belong to its lead once
     the visitor is identified (``visitor_link``); the visitors seen are kept in ``Visitor``
-    (first and last seen, first campaign). Sends ``events_recorded`` once, after commit.
+    (first and last seen, first and last campaign). Sends ``events_recorded`` once, after commit.
     """
     for row in events:
         if row.kind not in EventKind.values or (row.lead_id is None and not row.visitor_id):
@@ -695,8 +695,12 @@ def _events_insert(events: Sequence[EventRow]) -> tuple[list[int | None], list[i
 
 def _visitors_upsert(rows: Sequence[EventRow]) -> dict[str, int | None]:
     """Insert or refresh the visitors of ``rows`` (first and last seen, first campaign: the
-    campaign of its earliest event that came with one) in one statement per chunk; returns each
-    visitor's lead, None while it is anonymous. Only ``visitor_link`` sets the lead.
+    campaign of its earliest event that came with one, last campaign: of its latest) in one
+    statement per chunk; returns each visitor's lead, None while it is anonymous. Only
+    ``visitor_link`` sets the lead.
+
+    A batch's last campaign replaces the stored one unless the whole batch is older than the
+    visitor's last hit stored (a late retry does not move it back to an earlier campaign).
 
     ``INSERT … ON CONFLICT DO UPDATE`` locks each visitor row, which orders this batch and a
     concurrent ``visitor_link`` of the same visitor; rows go in visitor id order so that two
@@ -706,10 +710,16 @@ def _visitors_upsert(rows: Sequence[EventRow]) -> dict[str, int | None]:
     for row in sorted(rows, key=lambda row: row.occurred_at):
         entry = seen.get(row.visitor_id)
         if entry is None:
-            seen[row.visitor_id] = [row.occurred_at, row.occurred_at, row.campaign_id]
+            seen[row.visitor_id] = [
+                row.occurred_at,
+                row.occurred_at,
+                row.campaign_id,
+                row.campaign_id,
+            ]
             continue
         entry[1] = row.occurred_at
         entry[2] = entry[2] or row.campaign_id
+        entry[3] = row.campaign_id or entry[3]
     if not seen:
         return {}
     table = connection.ops.quote_name(Visitor._meta.db_table)
@@ -719,20 +729,25 @@ def _visitors_upsert(rows: Sequence[EventRow]) -> dict[str, int | None]:
     with connection.cursor() as cursor:
         for start in range(0, len(visitors), BULK_CHUNK):
             chunk = visitors[start : start + BULK_CHUNK]
-            values = ", ".join(["(%s, %s, %s, %s)"] * len(chunk))
+            values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
             params = [
                 value
-                for visitor_id, (first, last, campaign_id) in chunk
-                for value in (visitor_id, adapt(first), adapt(last), campaign_id)
+                for visitor_id, (first, last, first_campaign, last_campaign) in chunk
+                for value in (visitor_id, adapt(first), adapt(last), first_campaign, last_campaign)
             ]
             cursor.execute(
-                f"INSERT INTO {table} (visitor_id, first_seen, last_seen, first_campaign_id) "
+                f"INSERT INTO {table} "
+                f"(visitor_id, first_seen, last_seen, first_campaign_id, last_campaign_id) "
                 f"VALUES {values} ON CONFLICT (visitor_id) DO UPDATE SET "
                 f"first_campaign_id = CASE WHEN {table}.first_campaign_id IS NULL "
                 f"OR (excluded.first_campaign_id IS NOT NULL "
                 f"AND excluded.first_seen < {table}.first_seen) "
                 f"THEN COALESCE(excluded.first_campaign_id, {table}.first_campaign_id) "
                 f"ELSE {table}.first_campaign_id END, "
+                f"last_campaign_id = CASE WHEN excluded.last_campaign_id IS NOT NULL "
+                f"AND ({table}.last_campaign_id IS NULL "
+                f"OR excluded.last_seen >= {table}.last_seen) "
+                f"THEN excluded.last_campaign_id ELSE {table}.last_campaign_id END, "
                 f"first_seen = CASE WHEN excluded.first_seen < {table}.first_seen "
                 f"THEN excluded.first_seen ELSE {table}.first_seen END, "
                 f"last_seen = CASE WHEN excluded.last_seen > {table}.last_seen "

@@ -4,6 +4,7 @@ from reporting.selectors, writes go through reporting.services."""
 from decimal import Decimal
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from leads.forms import OwnerChoiceField
@@ -165,3 +166,16 @@ class ExchangeRateForm(forms.Form):
         min_value=Decimal("0.000001"),
         localize=True,
     )
+    valid_from = forms.DateField(
+        label=_("Valid from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_(
+            "Costs from this day on convert at this rate, until the next rate of the currency "
+            "(empty: today)."
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("initial", {"valid_from": timezone.localdate()})
+        super().__init__(*args, **kwargs)

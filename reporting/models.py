@@ -14,11 +14,12 @@ currency_code = RegexValidator(r"^[A-Z]{3}$", _("Enter a three-letter currency c
 
 
 class ExchangeRate(models.Model):
-    """How many units of the report currency one unit of ``currency`` is worth, for reports."""
+    """How many units of the report currency one unit of ``currency`` is worth, for reports,
+    from ``valid_from`` until the currency's next rate. A currency's earliest rate also counts
+    for the days before it, so a first rate never leaves older amounts without one."""
 
-    currency = models.CharField(
-        _("currency"), max_length=3, unique=True, validators=[currency_code]
-    )
+    currency = models.CharField(_("currency"), max_length=3, validators=[currency_code])
+    valid_from = models.DateField(_("valid from"), default=timezone.localdate)
     rate = models.DecimalField(
         _("rate"),
         max_digits=14,
@@ -39,14 +40,18 @@ class ExchangeRate(models.Model):
     class Meta:
         verbose_name = _("exchange rate")
         verbose_name_plural = _("exchange rates")
-        ordering = ["currency"]
-        constraints = [models.CheckConstraint(condition=models.Q(rate__gt=0), name="rate_gt_0")]
+        ordering = ["currency", "-valid_from"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(rate__gt=0), name="rate_gt_0"),
+            # Also the index a conversion looks its rate up by (currency, latest date ≤ day).
+            models.UniqueConstraint(fields=["currency", "valid_from"], name="rate_currency_day"),
+        ]
 
     def __str__(self) -> str:
-        return f"1 {self.currency} = {self.rate} {REPORT_CURRENCY}"
+        return f"1 {self.currency} = {self.rate} {REPORT_CURRENCY} ({self.valid_from:%Y-%m-%d})"
 
 
-# --- the rollup the reports read (reporting.services.rollup_refresh writes it) -------------------
+# --- the rollup the reports read (reporting.rollup.rollup_refresh writes it) -------------------
 #
 # One row per local day (Europe/Berlin) of lead creation, attribution and attributed campaign
 # (``campaign``; for leads without a campaign ``channel`` holds their source channel, for the

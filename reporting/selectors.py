@@ -20,6 +20,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.db.models import (
+    BooleanField,
     Case,
     CharField,
     Count,
@@ -248,14 +249,28 @@ class KpiRow:
 # --- money: one currency or an explicit rate -------------------------------------------------
 
 
-def _rate_expression(currency_field: str = "currency"):
-    """Factor turning an amount in the row's currency into the report currency."""
+RATE = DecimalField(max_digits=14, decimal_places=6)
+
+
+def _rate_on(currency, day):
+    """The rate of ``currency`` (an OuterRef) valid on ``day`` (an expression or a date): the
+    latest from that day or before, else the currency's earliest; NULL without any rate."""
+    rates = ExchangeRate.objects.filter(currency=currency)
+    return Coalesce(
+        Subquery(rates.filter(valid_from__lte=day).order_by("-valid_from").values("rate")[:1]),
+        Subquery(rates.order_by("valid_from").values("rate")[:1]),
+        output_field=RATE,
+    )
+
+
+def _rate_expression(currency_field: str = "currency", on=None):
+    """Factor turning an amount in the row's currency into the report currency, at the rate
+    valid on ``on`` (an expression of the row's date; None: today)."""
+    day = on if on is not None else Value(timezone.localdate())
     return Case(
         When(**{currency_field: REPORT_CURRENCY}, then=Value(Decimal(1))),
-        default=Subquery(
-            ExchangeRate.objects.filter(currency=OuterRef(currency_field)).values("rate")[:1]
-        ),
-        output_field=DecimalField(max_digits=14, decimal_places=6),
+        default=_rate_on(OuterRef(currency_field), day),
+        output_field=RATE,
     )
 
 
@@ -415,14 +430,18 @@ def _live_funnel_rows(report: ReportFilter, group_by: str | None) -> dict:
         median_sql(vendor, f"f.days_{index} * {DAY_SECONDS}") for index in range(4)
     )
     opportunity = Opportunity._meta.db_table
+    rates = ExchangeRate._meta.db_table
     sql = f"""
         WITH f AS ({facts}),
         g AS (
             SELECT o.lead_id,
-                   SUM(o.gross_margin * CASE WHEN o.currency = %s THEN 1 ELSE r.rate END)
+                   SUM(o.gross_margin * CASE WHEN o.currency = %s THEN 1 ELSE COALESCE(
+                       (SELECT r.rate FROM {rates} r WHERE r.currency = o.currency
+                        AND r.valid_from <= %s ORDER BY r.valid_from DESC LIMIT 1),
+                       (SELECT r.rate FROM {rates} r WHERE r.currency = o.currency
+                        ORDER BY r.valid_from LIMIT 1)) END)
                        AS margin
             FROM {opportunity} o
-            LEFT JOIN {ExchangeRate._meta.db_table} r ON r.currency = o.currency
             WHERE o.status = %s AND o.gross_margin IS NOT NULL
               AND o.lead_id IN (SELECT id FROM f)
             GROUP BY o.lead_id
@@ -435,7 +454,7 @@ def _live_funnel_rows(report: ReportFilter, group_by: str | None) -> dict:
         LEFT JOIN g ON g.lead_id = f.id
         GROUP BY f.r_group
     """
-    params = (*facts_params, REPORT_CURRENCY, Opportunity.Status.WON)
+    params = (*facts_params, REPORT_CURRENCY, timezone.localdate(), Opportunity.Status.WON)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         result = cursor.fetchall()
@@ -458,7 +477,7 @@ def _live_funnel_rows(report: ReportFilter, group_by: str | None) -> dict:
     return rows
 
 
-# --- the rollup (reporting.services.rollup_refresh keeps it at most a minute old) ---------------
+# --- the rollup (reporting.rollup.rollup_refresh keeps it at most a minute old) ---------------
 
 
 def _rollup(
@@ -525,7 +544,7 @@ def _rollup_funnel_rows(report: ReportFilter, group_by: str | None, *, medians: 
     period = group_by == GroupBy.PERIOD
     margins: dict = {}
     missing = set()
-    rate = Subquery(ExchangeRate.objects.filter(currency=OuterRef("currency")).values("rate")[:1])
+    rate = _rate_on(OuterRef("currency"), timezone.localdate())
     for item in _union(
         [
             part.values("r_group", "currency")
@@ -673,28 +692,35 @@ def _cost_rows(report: ReportFilter, group_by: str | None) -> dict:
     rows = (
         costs.annotate(r_group=key)
         .values("r_group")
-        .annotate(total=Sum(F("amount") * _rate_expression(), output_field=MONEY))
+        .annotate(
+            total=Sum(
+                F("amount") * _rate_expression(on=OuterRef("incurred_on")), output_field=MONEY
+            )
+        )
         .order_by()
     )
     return {row["r_group"]: Decimal(row["total"] or 0).quantize(Decimal("0.01")) for row in rows}
 
 
 def _visitor_rows(report: ReportFilter, group_by: str | None) -> dict:
+    """Visitors first seen in the period and how many identified themselves, per group of the
+    attributed campaign: the first campaign under first touch, the last under last touch."""
     visitors = Visitor.objects.filter(first_seen__gte=report.start, first_seen__lt=report.end)
+    campaign = report.campaign_field
     if report.channel:
-        visitors = visitors.filter(first_campaign__channel=report.channel)
+        visitors = visitors.filter(**{f"{campaign}__channel": report.channel})
     if report.direction:
-        visitors = visitors.filter(first_campaign__direction=report.direction)
+        visitors = visitors.filter(**{f"{campaign}__direction": report.direction})
     if report.campaign_id:
-        visitors = visitors.filter(first_campaign_id=report.campaign_id)
+        visitors = visitors.filter(**{f"{campaign}_id": report.campaign_id})
     key = {
         None: Value("all", output_field=CharField()),
-        GroupBy.CAMPAIGN: F("first_campaign_id"),
+        GroupBy.CAMPAIGN: F(f"{campaign}_id"),
         GroupBy.CHANNEL: Coalesce(
-            F("first_campaign__channel"), Value(Channel.DIRECT), output_field=CharField()
+            F(f"{campaign}__channel"), Value(Channel.DIRECT), output_field=CharField()
         ),
         GroupBy.DIRECTION: Coalesce(
-            F("first_campaign__direction"), Value(NO_CAMPAIGN), output_field=CharField()
+            F(f"{campaign}__direction"), Value(NO_CAMPAIGN), output_field=CharField()
         ),
         GroupBy.PERIOD: _period_key("first_seen", report, local=True),
     }[group_by]
@@ -876,7 +902,11 @@ def _spent():
     costs = (
         CampaignCost.objects.filter(campaign=OuterRef("pk"))
         .values("campaign")
-        .annotate(total=Sum(F("amount") * _rate_expression(), output_field=MONEY))
+        .annotate(
+            total=Sum(
+                F("amount") * _rate_expression(on=OuterRef("incurred_on")), output_field=MONEY
+            )
+        )
         .values("total")
     )
     return Coalesce(Subquery(costs, output_field=MONEY), Value(ZERO), output_field=MONEY)
@@ -890,7 +920,11 @@ def campaign_list() -> QuerySet[Campaign]:
     return Campaign.objects.annotate(
         spent=_spent(),
         budget_converted=ExpressionWrapper(
-            F("budget") * _rate_expression("budget_currency"), output_field=MONEY
+            F("budget")
+            * _rate_expression(
+                "budget_currency", on=Coalesce(OuterRef("starts_on"), Value(timezone.localdate()))
+            ),
+            output_field=MONEY,
         ),
         cost_rows=Count("costs"),
     ).order_by(F("starts_on").desc(nulls_last=True), "name")
@@ -934,7 +968,23 @@ def campaign_costs(*, campaign_id: int) -> QuerySet[CampaignCost]:
 
 
 def exchange_rates() -> QuerySet[ExchangeRate]:
-    return ExchangeRate.objects.select_related("updated_by").order_by("currency")
+    """Every rate, each currency's newest first: the history, with ``is_current`` on the rate
+    valid today (one query)."""
+    rates = ExchangeRate.objects.filter(currency=OuterRef("currency"))
+    today = timezone.localdate()
+    current_from = Coalesce(
+        Subquery(
+            rates.filter(valid_from__lte=today).order_by("-valid_from").values("valid_from")[:1]
+        ),
+        Subquery(rates.order_by("valid_from").values("valid_from")[:1]),
+    )
+    return (
+        ExchangeRate.objects.select_related("updated_by")
+        .annotate(
+            is_current=ExpressionWrapper(Q(valid_from=current_from), output_field=BooleanField())
+        )
+        .order_by("currency", "-valid_from")
+    )
 
 
 def currencies_without_rate() -> list[str]:

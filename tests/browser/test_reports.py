@@ -1,15 +1,15 @@
 """The dashboard in a real browser: the charts render (canvas drawn, no console errors) and a
-filter changes them."""
+filter changes them. The campaign list fits a laptop screen in German."""
 
 import datetime as dt
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
-from leads.models import Channel
-from reporting.services import rollup_refresh
+from leads.models import Campaign, Channel
+from reporting.rollup import rollup_refresh
 from tests.browser.test_login_and_lead import log_in
 from tests.factories import CampaignCostFactory, CampaignFactory, LeadFactory
 
@@ -56,3 +56,52 @@ def test_a_marketer_opens_the_dashboard_and_a_filter_changes_the_charts(
     page.wait_for_function(f"{funnel_leads} && {funnel_leads}.data.datasets[0].data[0] === 3")
     expect(page.locator("[data-tile=leads] .tile-value")).to_have_text("3")
     assert errors == []
+
+
+@pytest.mark.parametrize(("width", "height"), [(1400, 900), (1920, 1080)])
+def test_the_campaign_list_fits_in_german_with_its_buttons_in_view(
+    browser: Browser, live_server, marketer, width, height
+):
+    # The widest rows a real list shows: long names, the longest German channel labels, a
+    # date range, a six-digit budget and a campaign over budget.
+    for number, channel in enumerate([Channel.SEO, Channel.ADS, Channel.COLD_CALL, Channel.EBOOK]):
+        campaign = CampaignFactory(
+            name=f"Fachmesse Präzisionsmaschinenbau Süddeutschland Frühjahrsausgabe {number}",
+            channel=channel,
+            direction=Campaign.Direction.OUTBOUND,
+            starts_on=dt.date(2026, 3, 16),
+            ends_on=dt.date(2026, 12, 31),
+            budget=Decimal("250000.00"),
+            budget_currency="EUR",
+        )
+        CampaignCostFactory(campaign=campaign, amount=Decimal("312345.67"))
+    context = browser.new_context(locale="en-GB", viewport={"width": width, "height": height})
+    page = context.new_page()
+    log_in(page, live_server.url, "marketer", landing="/campaigns/")
+    page.get_by_role("button", name="Deutsch").click()
+
+    expect(page.get_by_role("heading", name="Kampagnen", exact=True)).to_be_visible()
+    table = page.locator(".campaign-table")
+    expect(table.locator("tbody tr")).to_have_count(4)
+    expect(table).to_contain_text("über Budget")
+    assert page.locator(".table-wrap").evaluate(
+        "element => element.scrollWidth <= element.clientWidth"
+    )
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    for name in ("Kosten", "Bearbeiten"):
+        buttons = table.get_by_role("link", name=name, exact=True)
+        expect(buttons).to_have_count(4)
+        for index in range(4):
+            box = buttons.nth(index).bounding_box()
+            assert box is not None
+            assert box["x"] >= 0
+            assert box["x"] + box["width"] <= width
+    # A date range stays on one line: its text makes a single line box.
+    dates = table.locator("td", has_text="16.03.2026 – 31.12.2026").first
+    lines = dates.evaluate(
+        "element => { const range = document.createRange(); range.selectNodeContents(element);"
+        " return new Set(Array.from(range.getClientRects(), (rect) => rect.top)).size; }"
+    )
+    assert lines == 1
+    page.screenshot(path=f"/tmp/leadcrm-campaign-list-{width}.png")
+    context.close()

@@ -125,3 +125,43 @@ def test_no_event_stays_anonymous_when_a_batch_and_the_identification_race(no_sc
     assert results == [None, None, None]
     assert Event.objects.filter(visitor_id="racing-visitor-0001", lead__isnull=True).count() == 0
     assert Event.objects.filter(lead=lead).count() == 101
+
+
+def test_a_visitor_keeps_its_first_campaign_and_its_last_follows_the_latest_campaign_hit():
+    spring, summer, autumn = (CampaignFactory(name=name) for name in ("Spring", "Summer", "Fall"))
+    visit("visitor-anna-000001", campaign=spring)
+    visit("visitor-anna-000001", campaign=summer, at=MONDAY + timedelta(days=2))
+    # A hit without a campaign leaves it; a late retry older than the last hit does not move it.
+    visit("visitor-anna-000001", at=MONDAY + timedelta(days=3))
+    visit("visitor-anna-000001", campaign=autumn, at=MONDAY + timedelta(days=1))
+    # One batch: the campaign of its latest hit, whatever the order of the rows.
+    lead_services.events_record_bulk(
+        events=[
+            EventRow(
+                kind="page_view",
+                visitor_id="visitor-bert-000002",
+                campaign_id=campaign.pk,
+                occurred_at=MONDAY + timedelta(hours=hours),
+            )
+            for campaign, hours in [(summer, 5), (autumn, 9), (spring, 1)]
+        ]
+    )
+
+    anna = Visitor.objects.get(visitor_id="visitor-anna-000001")
+    bert = Visitor.objects.get(visitor_id="visitor-bert-000002")
+    assert (anna.first_campaign, anna.last_campaign) == (spring, summer)
+    assert (bert.first_campaign, bert.last_campaign) == (spring, autumn)
+
+    visit("visitor-anna-000001", campaign=autumn, at=MONDAY + timedelta(days=4))
+    anna.refresh_from_db()
+    assert (anna.first_campaign, anna.last_campaign) == (spring, autumn)
+
+
+def test_a_visitor_identified_before_its_first_hit_gets_both_campaigns_from_it():
+    lead_services.visitor_link(visitor_id="visitor-anna-000001", lead_id=LeadFactory().pk)
+    spring = CampaignFactory(name="Spring")
+
+    visit("visitor-anna-000001", campaign=spring, at=MONDAY - timedelta(days=30))
+
+    anna = Visitor.objects.get(visitor_id="visitor-anna-000001")
+    assert (anna.first_campaign, anna.last_campaign) == (spring, spring)

@@ -24,8 +24,8 @@ import pytest
 
 from leads.lifecycle import Stage
 from leads.models import Campaign, Channel, Lead, Opportunity
+from reporting.rollup import rollup_refresh
 from reporting.selectors import ReportFilter
-from reporting.services import rollup_refresh
 from tests.factories import (
     CampaignCostFactory,
     CampaignFactory,

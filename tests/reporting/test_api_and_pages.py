@@ -11,7 +11,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from leads.models import Channel
-from reporting.services import rollup_refresh
+from reporting.rollup import rollup_refresh
 from tests.factories import CampaignCostFactory, CampaignFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,10 +8,12 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from leads.models import Campaign, CampaignCost
 from reporting import selectors, services
 from reporting.models import ExchangeRate
+from reporting.selectors import ReportFilter, kpi_total
 from tests.factories import CampaignCostFactory, CampaignFactory
 
 pytestmark = pytest.mark.django_db
@@ -203,3 +205,65 @@ def test_the_campaign_list_has_constant_queries(client, marketer, django_assert_
         CampaignCostFactory()
     with django_assert_num_queries(len(small.captured_queries)):
         client.get(reverse("campaigns:list"))
+
+
+def test_costs_convert_at_the_rate_of_their_day_and_budgets_at_the_start(db):
+    services.exchange_rate_set(currency="USD", rate=Decimal("0.9"), valid_from=dt.date(2026, 1, 1))
+    services.exchange_rate_set(currency="USD", rate=Decimal("0.8"), valid_from=dt.date(2026, 3, 1))
+    campaign = CampaignFactory(
+        starts_on=dt.date(2026, 2, 10), budget=Decimal(1000), budget_currency="USD"
+    )
+    for day in [(2025, 12, 15), (2026, 2, 28), (2026, 3, 1), (2026, 4, 10)]:
+        CampaignCostFactory(
+            campaign=campaign, amount=Decimal(100), currency="USD", incurred_on=dt.date(*day)
+        )
+    later = CampaignFactory(
+        starts_on=dt.date(2026, 3, 5), budget=Decimal(1000), budget_currency="USD"
+    )
+    undated = CampaignFactory(budget=Decimal(1000), budget_currency="USD")
+
+    # Before the first rate its rate (0.9), February 0.9, from March 1 on 0.8:
+    # 90 + 90 + 80 + 80 = 340; the budget at its start (Feb 10): 1,000 x 0.9 = 900.
+    spend = selectors.campaign_spend(campaign_id=campaign.pk)
+    assert (spend.spent, spend.budget_converted) == (Decimal("340.00"), Decimal("900.00"))
+    assert selectors.campaign_spend(campaign_id=later.pk).budget_converted == Decimal("800.00")
+    # Without a start: today's rate (the latest, 0.8).
+    assert selectors.campaign_spend(campaign_id=undated.pk).budget_converted == Decimal("800.00")
+    # A report sums the costs of its period at their own days' rates.
+    february = ReportFilter(since=dt.date(2026, 2, 1), until=dt.date(2026, 2, 28))
+    spring = ReportFilter(since=dt.date(2026, 2, 1), until=dt.date(2026, 4, 30))
+    assert kpi_total(february).cost == Decimal("90.00")
+    assert kpi_total(spring).cost == Decimal("250.00")  # 90 + 80 + 80
+
+
+def test_a_rate_of_the_same_day_is_replaced_and_the_page_shows_the_history(
+    client, marketer, django_assert_num_queries
+):
+    services.exchange_rate_set(currency="USD", rate=Decimal("0.9"), valid_from=dt.date(2026, 1, 1))
+    services.exchange_rate_set(currency="USD", rate=Decimal("0.95"), valid_from=dt.date(2026, 1, 1))
+    client.force_login(marketer)
+    client.post(
+        reverse("campaigns:rates"), {"currency": "usd", "rate": "0.8", "valid_from": "2026-03-01"}
+    )
+
+    assert list(ExchangeRate.objects.order_by("valid_from").values_list("valid_from", "rate")) == [
+        (dt.date(2026, 1, 1), Decimal("0.95")),
+        (dt.date(2026, 3, 1), Decimal("0.8")),
+    ]
+    page = client.get(reverse("campaigns:rates")).content.decode()
+    rows = page.split("<tbody>")[1].split("</tbody>")[0].split("</tr>")[:-1]
+    assert len(rows) == 2
+    assert [("03/01/2026" in row, "current" in row, "0.800000" in row) for row in rows] == [
+        (True, True, True),
+        (False, False, False),
+    ]
+    assert [("01/01/2026" in row, "0.950000" in row) for row in rows] == [
+        (False, False),
+        (True, True),
+    ]
+    # Without a date the rate counts from today.
+    client.post(reverse("campaigns:rates"), {"currency": "CHF", "rate": "1.05"})
+    assert ExchangeRate.objects.get(currency="CHF").valid_from == timezone.localdate()
+    # The history is one query, however long.
+    with django_assert_num_queries(1):
+        list(selectors.exchange_rates())

@@ -11,8 +11,8 @@ from leads import services as lead_services
 from leads.lifecycle import Stage
 from leads.models import Channel, Lead
 from reporting import selectors
+from reporting.rollup import rollup_refresh
 from reporting.selectors import GroupBy, ReportFilter, kpi_rows
-from reporting.services import rollup_refresh
 
 pytestmark = pytest.mark.django_db
 

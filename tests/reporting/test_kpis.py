@@ -7,13 +7,16 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
+from leads import services as lead_services
 from leads.lifecycle import Stage
 from leads.models import Channel, Opportunity
+from leads.services import EventRow
 from reporting.models import ExchangeRate
+from reporting.rollup import rollup_refresh
 from reporting.selectors import GroupBy, kpi_rows, kpi_table, kpi_total, overview
-from reporting.services import rollup_refresh
-from tests.factories import CampaignCostFactory, OpportunityFactory
+from tests.factories import CampaignCostFactory, LeadFactory, OpportunityFactory
 from tests.reporting.conftest import MARCH, at
 
 pytestmark = pytest.mark.django_db
@@ -185,3 +188,73 @@ def test_zero_everything_gives_dashes_not_errors(db):
     )
     assert empty.conversions["unqualified_mql"] is None
     assert empty.visitor_to_lead is None
+
+
+def visit(visitor_id: str, campaign, when: dt.datetime) -> None:
+    lead_services.events_record_bulk(
+        events=[
+            EventRow(
+                kind="page_view",
+                visitor_id=visitor_id,
+                url="https://www.example.com/",
+                campaign_id=campaign.pk if campaign else None,
+                occurred_at=when,
+            )
+        ]
+    )
+
+
+def test_visitors_count_for_the_campaign_of_the_attribution(shop):
+    visit("visitor-one-000001", shop.a, at(3, 2))  # first A, later B; identifies itself
+    visit("visitor-one-000001", shop.b, at(3, 9))
+    lead_services.visitor_link(visitor_id="visitor-one-000001", lead_id=LeadFactory().pk)
+    visit("visitor-two-000002", shop.a, at(3, 3))  # A only
+    visit("visitor-three-0003", shop.b, at(3, 4))  # B, then a hit without a campaign
+    visit("visitor-three-0003", None, at(3, 5))
+    visit("visitor-four-00004", shop.a, at(2, 20))  # first seen in February: not in March
+    visit("visitor-four-00004", shop.b, at(3, 10))
+
+    first = by_key(kpi_rows(MARCH, group_by=GroupBy.CAMPAIGN))
+    last = by_key(kpi_rows(replace(MARCH, attribution="last"), group_by=GroupBy.CAMPAIGN))
+
+    # First touch: A has one and two, one of them identified; B has three.
+    assert (first[shop.a.pk].visitors, first[shop.a.pk].identified_visitors) == (2, 1)
+    assert first[shop.a.pk].visitor_to_lead == Decimal("0.5")
+    assert (first[shop.b.pk].visitors, first[shop.b.pk].visitor_to_lead) == (1, Decimal(0))
+    # Last touch: one moved to B with its identification.
+    assert (last[shop.a.pk].visitors, last[shop.a.pk].visitor_to_lead) == (1, Decimal(0))
+    assert (last[shop.b.pk].visitors, last[shop.b.pk].identified_visitors) == (2, 1)
+    assert last[shop.b.pk].visitor_to_lead == Decimal("0.5")
+    # Channels and a campaign filter follow the attribution too; the total does not change.
+    channels = by_key(kpi_rows(replace(MARCH, attribution="last"), group_by=GroupBy.CHANNEL))
+    assert (channels[Channel.WEBINAR].visitors, channels[Channel.COLD_CALL].visitors) == (1, 2)
+    only_b = replace(MARCH, attribution="last", campaign_id=shop.b.pk)
+    assert kpi_total(only_b).visitors == 2
+    assert kpi_total(replace(MARCH, campaign_id=shop.b.pk)).visitors == 1
+    assert kpi_total(MARCH).visitors == kpi_total(replace(MARCH, attribution="last")).visitors == 3
+
+
+def test_margins_convert_at_todays_rate_in_the_rollup_and_live(shop):
+    lead = shop.leads["L5"]
+    lead.stage = Stage.CUSTOMER
+    lead.owner = shop.rep2
+    lead.save()
+    OpportunityFactory(
+        lead=lead,
+        owner=shop.rep2,
+        currency="CHF",
+        status=Opportunity.Status.WON,
+        gross_margin=Decimal(1000),
+        closed_at=at(3, 20),
+    )
+    # An older rate and today's: margins take today's, counted once.
+    ExchangeRate.objects.create(
+        currency="CHF", rate=Decimal("1.00"), valid_from=dt.date(2026, 1, 1)
+    )
+    ExchangeRate.objects.create(
+        currency="CHF", rate=Decimal("1.05"), valid_from=timezone.localdate()
+    )
+    rollup_refresh()
+
+    assert kpi_total(MARCH).gross_margin == Decimal("4050.00")  # 3,000 + 1,000 x 1.05
+    assert kpi_total(replace(MARCH, owner_id=shop.rep2.pk)).gross_margin == Decimal("1050.00")

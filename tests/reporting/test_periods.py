@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
+from reporting.rollup import rollup_refresh
 from reporting.selectors import GroupBy, ReportFilter, kpi_rows, kpi_total
-from reporting.services import rollup_refresh
 from tests.factories import CampaignCostFactory, CampaignFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""The rollup the reports read (reporting.services.rollup_refresh): what a change does after the
+"""The rollup the reports read (reporting.rollup.rollup_refresh): what a change does after the
 next refresh, whole-day medians, two refreshes at once, the beat task and the "as of" line.
 Expected figures are worked out by hand from the shop of conftest.py (March 2026, first touch:
 A has L1 L2 L3, B has L4 L5, C has L8, no campaign L7 with source channel SEO)."""
@@ -20,8 +20,8 @@ from leads.lifecycle import Stage
 from leads.models import Channel, Lead, Opportunity
 from reporting import tasks
 from reporting.models import FunnelDay, MarginDay, RollupState, StayDay
+from reporting.rollup import ROLLUP_LOCK, rollup_refresh
 from reporting.selectors import GroupBy, ReportFilter, kpi_rows, kpi_total
-from reporting.services import ROLLUP_LOCK, rollup_refresh
 from sales import pipeline
 from tests.factories import LeadFactory, OpportunityFactory, StageTransitionFactory
 from tests.reporting.conftest import MARCH, at

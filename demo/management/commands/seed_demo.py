@@ -36,7 +36,7 @@ from leads.models import (
     StageTransition,
 )
 from reporting.models import ExchangeRate
-from reporting.services import rollup_refresh
+from reporting.rollup import rollup_refresh
 from scoring.models import ScoreEntry
 from scoring.services import active_profile, rescore_all
 
@@ -156,8 +156,12 @@ def load(generator: Generator, *, users: dict[str, Any], lead_count: int) -> dic
         for row in generator.campaigns()
     )
     # Reports add margins won in other currencies to euros only by an explicit rate.
-    for currency, rate in DEMO_RATES.items():
-        ExchangeRate.objects.get_or_create(currency=currency, defaults={"rate": rate})
+    known = set(ExchangeRate.objects.values_list("currency", flat=True))
+    ExchangeRate.objects.bulk_create(
+        ExchangeRate(currency=currency, rate=rate)
+        for currency, rate in DEMO_RATES.items()
+        if currency not in known
+    )
     costs = CampaignCost.objects.bulk_create(
         CampaignCost(
             campaign=campaigns[row.campaign],

@@ -3,7 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
-from reporting.services import rollup_refresh
+from reporting.rollup import rollup_refresh
 
 
 class Command(BaseCommand):

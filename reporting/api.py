@@ -14,8 +14,8 @@ from leadcrm.api import MAX_ID
 from leads.models import Campaign, Channel
 from reporting import selectors
 from reporting.export import funnel_steps, money, rate, row_values
-from reporting.models import REPORT_CURRENCY
-from reporting.selectors import NO_CAMPAIGN, Attribution, Granularity, GroupBy, ReportFilter
+from reporting.models import REPORT_CURRENCY, Attribution
+from reporting.selectors import NO_CAMPAIGN, Granularity, GroupBy, ReportFilter
 
 INVALID = OpenApiResponse(
     description="Invalid filters, or amounts in a currency without an exchange rate (`currency`)"

@@ -11,7 +11,8 @@ from leads.forms import OwnerChoiceField
 from leads.models import Campaign, Channel
 from leads.selectors import assignable_owners
 from reporting import selectors
-from reporting.selectors import NO_CAMPAIGN, Attribution, Granularity, ReportFilter
+from reporting.models import Attribution
+from reporting.selectors import NO_CAMPAIGN, Granularity, ReportFilter
 
 
 class ReportFilterForm(forms.Form):

@@ -25,7 +25,7 @@ from reporting.models import (
     StayMonth,
     StayMonthTotal,
 )
-from reporting.selectors import lead_facts_sql
+from reporting.selectors.funnel import lead_facts_sql
 
 # The next refresh looks for changes from the start of the oldest transaction still open when
 # this one started (it may stamp leads with its own, earlier clock and commit later), and this

@@ -300,6 +300,92 @@ def lead_assign(*, lead_id: int) -> Assignment | None:
     return assignments[0] if assignments else None
 
 
+# --- leads already owned that become MQLs ------------------------------------------------------
+
+
+def handover_label() -> str:
+    """What the timeline and the assignment show as the maker of an owner's MQL hand-over."""
+    return _("MQL hand-over to its owner")[:100]
+
+
+def _teams_of(owner_ids: set[int]) -> dict[int, Team]:
+    """The team of each of ``owner_ids`` that has one (one query)."""
+    return {
+        profile.user_id: profile.team
+        for profile in RepProfile.objects.filter(
+            user_id__in=owner_ids, team__isnull=False
+        ).select_related("team")
+    }
+
+
+@transaction.atomic
+def owned_mqls_hand_over(
+    *, lead_ids: Sequence[int], now: datetime | None = None
+) -> list[Assignment]:
+    """Give the MQLs of ``lead_ids`` that already have an owner (a rep entered or claimed the
+    lead before scoring made it an MQL) the hand-over every new MQL gets: an assignment to the
+    owner from the MQL time (``stage_changed_at``) with the SLA deadline of the owner's team
+    calendar, the timeline entry, the notification "new MQL for you" (and e-mail if they opted
+    in) and the ``lead.assigned`` webhook. The owner's earlier running assignment stops: the
+    queue, the escalation and the reports count a clock only from an assignment made since the
+    lead entered its stage (so a clock of an earlier MQL spell never counts), which is why the
+    hand-over is a new assignment rather than a deadline on the old one.
+
+    Idempotent and order-proof: a lead with any assignment since it became an MQL (a rule's, a
+    recorded owner change's, an earlier run's) is left alone. A constant number of statements
+    per batch; the leads are locked in id order, as everywhere."""
+    now = now or timezone.now()
+    rows = list(
+        Lead.objects.filter(pk__in=list(lead_ids), stage=Stage.MQL, owner__isnull=False)
+        .order_by("pk")
+        .select_for_update(of=("self",))
+        .values_list("pk", "owner_id", "stage_changed_at")
+    )
+    if not rows:
+        return []
+    # Read after the lock: a concurrent run that committed meanwhile is seen.
+    handed = set(
+        Assignment.objects.filter(
+            lead_id__in=[pk for pk, _owner, _since in rows], at__gte=F("lead__stage_changed_at")
+        ).values_list("lead_id", flat=True)
+    )
+    rows = [row for row in rows if row[0] not in handed]
+    if not rows:
+        return []
+    owner_ids = {owner_id for _pk, owner_id, _since in rows}
+    owners = get_user_model().objects.in_bulk(owner_ids)
+    teams = _teams_of(owner_ids)
+    Assignment.objects.filter(
+        lead_id__in=[pk for pk, _owner, _since in rows], sla_closed_at__isnull=True
+    ).update(sla_closed_at=now)
+    label = handover_label()
+    assignments = Assignment.objects.bulk_create(
+        Assignment(
+            lead_id=pk,
+            owner_id=owner_id,
+            team=teams.get(owner_id),
+            rule_name=label,
+            at=since,
+            sla_due_at=sla_due(teams.get(owner_id), since),
+        )
+        for pk, owner_id, since in rows
+    )
+    LeadChange.objects.bulk_create(
+        LeadChange(
+            lead_id=pk,
+            field="owner",
+            old_value=_name(owners[owner_id]),
+            new_value=_name(owners[owner_id]),
+            by_rule=label,
+            at=since,
+        )
+        for pk, owner_id, since in rows
+    )
+    notifications.notify_assigned(assignments=assignments, kind=Notification.Kind.MQL)
+    _announce(assignments)
+    return assignments
+
+
 # --- MQLs that waited for a seat ----------------------------------------------------------------
 
 # Leads per leads_assign call (one transaction, its locks held that long) and per run of the beat.

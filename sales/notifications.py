@@ -43,14 +43,17 @@ def _opted_in(notifications: Iterable[Notification]) -> list[int]:
     )
 
 
-def notify_assigned(*, assignments: Sequence[Assignment]) -> list[Notification]:
-    """Tell each new owner about their lead."""
+def notify_assigned(
+    *, assignments: Sequence[Assignment], kind: str = Notification.Kind.ASSIGNED
+) -> list[Notification]:
+    """Tell each new owner about their lead (``kind`` MQL: about their lead that became an MQL),
+    and e-mail those who opted in."""
     created = Notification.objects.bulk_create(
         Notification(
             recipient_id=assignment.owner_id,
             lead_id=assignment.lead_id,
             assignment=assignment,
-            kind=Notification.Kind.ASSIGNED,
+            kind=kind,
             created_at=assignment.at,
         )
         for assignment in assignments

@@ -558,8 +558,8 @@ def owner_change_record(
     assign, a claim; its timeline entry is written there) an assignment, as a manager's
     reassignment is: the previous clock stops, the new owner gets an Assignment "by" the user
     (for an MQL with the SLA deadline of their team's calendar from ``at``), the notification
-    and e-mail (not when they chose the lead themselves) and the ``lead.assigned`` webhook. An
-    unassignment only stops the clock.
+    and e-mail (not when they chose the lead themselves) and the ``lead.assigned`` webhook; the
+    lead's open opportunity goes to the new owner. An unassignment only stops the clock.
 
     Idempotent and order-proof: a lead that has changed owner again since, that has an
     assignment newer than ``at``, or whose running assignment is already its owner's, is left
@@ -572,6 +572,13 @@ def owner_change_record(
     )
     if not rows:
         return []
+    if owner_id is not None:
+        # The open deal follows its lead's owner, as on a manager's reassignment (the pipeline
+        # board filters by owner); won and lost ones keep theirs: they are history. The leads
+        # are locked and are the owner's, so this is right however late or often it runs.
+        Opportunity.objects.filter(
+            lead_id__in=[pk for pk, _stage in rows], status=Opportunity.Status.OPEN
+        ).exclude(owner_id=owner_id).update(owner_id=owner_id)
     settled = {
         lead_id
         for lead_id, assigned_to, closed, assigned_at in Assignment.objects.filter(

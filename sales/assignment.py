@@ -484,8 +484,9 @@ def leads_reassign(
 ) -> list[Assignment]:
     """A manager gives leads to another rep (or manager). Each change is on the lead's timeline
     as made by the manager; an MQL's SLA starts again for the new owner (in their team's
-    calendar), and an open opportunity follows its lead. Leads the new owner already has are
-    left alone; returns the new assignments."""
+    calendar), and an open opportunity follows its lead; the previous owner is told (not the
+    manager, when the lead was their own). Leads the new owner already has are left alone;
+    returns the new assignments."""
     if not may_reassign(by_user):
         raise PermissionDenied(_("Only sales managers and admins reassign leads."))
     if not lead_ids:
@@ -543,6 +544,13 @@ def leads_reassign(
         for lead in leads
     )
     notifications.notify_assigned(assignments=assignments)
+    notifications.notify_taken(
+        taken=[
+            (made, lead.owner_id)
+            for lead, made in zip(leads, assignments, strict=True)
+            if lead.owner_id is not None and lead.owner_id != by_user.pk
+        ]
+    )
     _announce(assignments)
     return assignments
 
@@ -559,7 +567,8 @@ def owner_change_record(
     reassignment is: the previous clock stops, the new owner gets an Assignment "by" the user
     (for an MQL with the SLA deadline of their team's calendar from ``at``), the notification
     and e-mail (not when they chose the lead themselves) and the ``lead.assigned`` webhook; the
-    lead's open opportunity goes to the new owner. An unassignment only stops the clock.
+    lead's open opportunity goes to the new owner; the previous owner (of the running
+    assignment) hears of it unless they made the change. An unassignment only stops the clock.
 
     Idempotent and order-proof: a lead that has changed owner again since, that has an
     assignment newer than ``at``, or whose running assignment is already its owner's, is left
@@ -579,12 +588,19 @@ def owner_change_record(
         Opportunity.objects.filter(
             lead_id__in=[pk for pk, _stage in rows], status=Opportunity.Status.OPEN
         ).exclude(owner_id=owner_id).update(owner_id=owner_id)
-    settled = {
-        lead_id
-        for lead_id, assigned_to, closed, assigned_at in Assignment.objects.filter(
+    recorded = list(
+        Assignment.objects.filter(
             Q(sla_closed_at__isnull=True) | Q(at__gt=at), lead_id__in=[pk for pk, _ in rows]
         ).values_list("lead_id", "owner_id", "sla_closed_at", "at")
+    )
+    settled = {
+        lead_id
+        for lead_id, assigned_to, closed, assigned_at in recorded
         if assigned_at > at or (closed is None and assigned_to == owner_id)
+    }
+    # The owner of the running assignment this change ends: the one the lead is taken from.
+    previous = {
+        lead_id: assigned_to for lead_id, assigned_to, closed, _at in recorded if closed is None
     }
     rows = [(pk, stage) for pk, stage in rows if pk not in settled]
     if not rows:
@@ -609,6 +625,13 @@ def owner_change_record(
     )
     if by_user_id != owner_id:
         notifications.notify_assigned(assignments=assignments)
+    notifications.notify_taken(
+        taken=[
+            (made, previous[made.lead_id])
+            for made in assignments
+            if previous.get(made.lead_id) not in (None, by_user_id, owner_id)
+        ]
+    )
     _announce(assignments)
     return assignments
 

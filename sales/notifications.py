@@ -62,6 +62,25 @@ def notify_assigned(
     return created
 
 
+def notify_taken(*, taken: Sequence[tuple[Assignment, int]]) -> None:
+    """Tell each previous owner that someone else gave their lead to another: ``taken`` pairs
+    the new assignment (its owner and ``by_user``) with the previous owner's id. In-app only
+    (the e-mail wish covers leads coming in, not going); one per assignment and recipient."""
+    Notification.objects.bulk_create(
+        (
+            Notification(
+                recipient_id=previous_owner_id,
+                lead_id=assignment.lead_id,
+                assignment=assignment,
+                kind=Notification.Kind.REASSIGNED,
+                created_at=assignment.at,
+            )
+            for assignment, previous_owner_id in taken
+        ),
+        ignore_conflicts=True,
+    )
+
+
 def notifications_create(rows: Sequence[Notification]) -> None:
     """Store ``rows``; one that exists already (same assignment, kind, recipient) is skipped."""
     Notification.objects.bulk_create(rows, ignore_conflicts=True)

@@ -17,7 +17,7 @@ from zoneinfo import available_timezones
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -634,6 +634,58 @@ def owner_change_record(
     )
     _announce(assignments)
     return assignments
+
+
+# --- leads owned before assignments were recorded ----------------------------------------------
+
+
+def assignments_backfill(
+    *,
+    lead_model: type[models.Model] = Lead,
+    assignment_model: type[models.Model] = Assignment,
+    change_model: type[models.Model] = LeadChange,
+    profile_model: type[models.Model] = RepProfile,
+    using: str = DEFAULT_DB_ALIAS,
+) -> int:
+    """One running Assignment for every lead that has an owner and none running (leads owned
+    before owner changes were recorded as assignments), in one INSERT … SELECT that PostgreSQL
+    and SQLite both run: owner the lead's owner, team the owner's team, ``at`` when the lead got
+    its current owner as its timeline records it (its latest owner change), else when the lead
+    was created (an owner set before the timeline recorded owner changes was set on entry; the
+    lead's ``updated_at`` would date it at its last edit instead). No SLA deadline, no
+    notification, no timeline entry. A lead given a running assignment meanwhile is skipped (ON
+    CONFLICT DO NOTHING), so running it again adds nothing. The models are parameters so the
+    data migration passes its historical ones. Returns how many assignments it wrote."""
+    connection = connections[using]
+    q = connection.ops.quote_name
+    lead, assignment = lead_model._meta.db_table, assignment_model._meta.db_table
+    change, profile = change_model._meta.db_table, profile_model._meta.db_table
+    sql = f"""
+        INSERT INTO {q(assignment)}
+            ({q("lead_id")}, {q("owner_id")}, {q("team_id")}, {q("rule_id")}, {q("rule_name")},
+             {q("by_user_id")}, {q("at")}, {q("sla_due_at")}, {q("sla_closed_at")},
+             {q("escalated_at")})
+        SELECT l.{q("id")}, l.{q("owner_id")},
+            (SELECT p.{q("team_id")} FROM {q(profile)} p
+             WHERE p.{q("user_id")} = l.{q("owner_id")}),
+            NULL, %s, NULL,
+            COALESCE(
+                (SELECT MAX(c.{q("at")}) FROM {q(change)} c
+                 WHERE c.{q("lead_id")} = l.{q("id")} AND c.{q("field")} = %s),
+                l.{q("created_at")}
+            ),
+            NULL, NULL, NULL
+        FROM {q(lead)} l
+        WHERE l.{q("owner_id")} IS NOT NULL
+          AND NOT EXISTS (
+            SELECT 1 FROM {q(assignment)} a
+            WHERE a.{q("lead_id")} = l.{q("id")} AND a.{q("sla_closed_at")} IS NULL
+          )
+        ON CONFLICT DO NOTHING
+    """
+    with transaction.atomic(using=using), connection.cursor() as cursor:
+        cursor.execute(sql, ["", "owner"])
+        return cursor.rowcount
 
 
 # --- the SLA ------------------------------------------------------------------------------------

@@ -177,6 +177,8 @@ def test_the_bell_list_shows_who_took_it_in_both_languages(ada, bob, mia, client
 
     assert "Max Muster was reassigned to Bob Neu by Mia Chef." in english.content.decode()
     assert "Lead reassigned" in english.content.decode()
+    # Ada no longer sees the lead: its name, not a link that answers 404.
+    assert reverse("leads:detail", args=[lead.pk]) not in english.content.decode()
     text = german.content.decode()
     assert "Max Muster wurde von Mia Chef an Bob Neu übergeben." in text
     assert "Lead neu zugewiesen" in text

@@ -249,3 +249,29 @@ def test_a_chunk_costs_the_same_statements_for_2_and_for_8_leads(
     # notifications, find who wants e-mail, the webhook check; release the savepoint.
     with django_assert_num_queries(12):
         assignment.owned_mqls_hand_over(lead_ids=ids)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_hand_overs_racing_a_reassignment_leave_one_running_clock_for_the_owner():
+    if connection.vendor != "postgresql":
+        pytest.fail("Concurrency is proven on PostgreSQL: run with `make test`.")
+    from tests.concurrency import run_in_threads
+
+    manager = UserFactory(username="boss", role="sales_manager")
+    ada = UserFactory(username="ada-race", role="sales_rep")
+    bob = UserFactory(username="bob-race", role="sales_rep")
+    leads = [owned_lead(ada) for _ in range(10)]
+    ids = [lead.pk for lead in leads]
+    Lead.objects.filter(pk__in=ids).update(stage=Stage.MQL, stage_changed_at=FRIDAY_FOUR)
+
+    def work(index):
+        if index < 2:
+            return assignment.owned_mqls_hand_over(lead_ids=ids)
+        return assignment.leads_reassign(lead_ids=ids, to_user=bob, by_user=manager)
+
+    results = run_in_threads(4, work)
+
+    assert not [r for r in results if isinstance(r, Exception)]
+    assert set(Lead.objects.filter(pk__in=ids).values_list("owner_id", flat=True)) == {bob.pk}
+    running = Assignment.objects.filter(lead_id__in=ids, sla_closed_at__isnull=True)
+    assert sorted(running.values_list("lead_id", "owner_id")) == [(pk, bob.pk) for pk in ids]

@@ -17,7 +17,7 @@ from zoneinfo import available_timezones
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -300,6 +300,92 @@ def lead_assign(*, lead_id: int) -> Assignment | None:
     return assignments[0] if assignments else None
 
 
+# --- leads already owned that become MQLs ------------------------------------------------------
+
+
+def handover_label() -> str:
+    """What the timeline and the assignment show as the maker of an owner's MQL hand-over."""
+    return _("MQL hand-over to its owner")[:100]
+
+
+def _teams_of(owner_ids: set[int]) -> dict[int, Team]:
+    """The team of each of ``owner_ids`` that has one (one query)."""
+    return {
+        profile.user_id: profile.team
+        for profile in RepProfile.objects.filter(
+            user_id__in=owner_ids, team__isnull=False
+        ).select_related("team")
+    }
+
+
+@transaction.atomic
+def owned_mqls_hand_over(
+    *, lead_ids: Sequence[int], now: datetime | None = None
+) -> list[Assignment]:
+    """Give the MQLs of ``lead_ids`` that already have an owner (a rep entered or claimed the
+    lead before scoring made it an MQL) the hand-over every new MQL gets: an assignment to the
+    owner from the MQL time (``stage_changed_at``) with the SLA deadline of the owner's team
+    calendar, the timeline entry, the notification "new MQL for you" (and e-mail if they opted
+    in) and the ``lead.assigned`` webhook. The owner's earlier running assignment stops: the
+    queue, the escalation and the reports count a clock only from an assignment made since the
+    lead entered its stage (so a clock of an earlier MQL spell never counts), which is why the
+    hand-over is a new assignment rather than a deadline on the old one.
+
+    Idempotent and order-proof: a lead with any assignment since it became an MQL (a rule's, a
+    recorded owner change's, an earlier run's) is left alone. A constant number of statements
+    per batch; the leads are locked in id order, as everywhere."""
+    now = now or timezone.now()
+    rows = list(
+        Lead.objects.filter(pk__in=list(lead_ids), stage=Stage.MQL, owner__isnull=False)
+        .order_by("pk")
+        .select_for_update(of=("self",))
+        .values_list("pk", "owner_id", "stage_changed_at")
+    )
+    if not rows:
+        return []
+    # Read after the lock: a concurrent run that committed meanwhile is seen.
+    handed = set(
+        Assignment.objects.filter(
+            lead_id__in=[pk for pk, _owner, _since in rows], at__gte=F("lead__stage_changed_at")
+        ).values_list("lead_id", flat=True)
+    )
+    rows = [row for row in rows if row[0] not in handed]
+    if not rows:
+        return []
+    owner_ids = {owner_id for _pk, owner_id, _since in rows}
+    owners = get_user_model().objects.in_bulk(owner_ids)
+    teams = _teams_of(owner_ids)
+    Assignment.objects.filter(
+        lead_id__in=[pk for pk, _owner, _since in rows], sla_closed_at__isnull=True
+    ).update(sla_closed_at=now)
+    label = handover_label()
+    assignments = Assignment.objects.bulk_create(
+        Assignment(
+            lead_id=pk,
+            owner_id=owner_id,
+            team=teams.get(owner_id),
+            rule_name=label,
+            at=since,
+            sla_due_at=sla_due(teams.get(owner_id), since),
+        )
+        for pk, owner_id, since in rows
+    )
+    LeadChange.objects.bulk_create(
+        LeadChange(
+            lead_id=pk,
+            field="owner",
+            old_value=_name(owners[owner_id]),
+            new_value=_name(owners[owner_id]),
+            by_rule=label,
+            at=since,
+        )
+        for pk, owner_id, since in rows
+    )
+    notifications.notify_assigned(assignments=assignments, kind=Notification.Kind.MQL)
+    _announce(assignments)
+    return assignments
+
+
 # --- MQLs that waited for a seat ----------------------------------------------------------------
 
 # Leads per leads_assign call (one transaction, its locks held that long) and per run of the beat.
@@ -398,8 +484,9 @@ def leads_reassign(
 ) -> list[Assignment]:
     """A manager gives leads to another rep (or manager). Each change is on the lead's timeline
     as made by the manager; an MQL's SLA starts again for the new owner (in their team's
-    calendar), and an open opportunity follows its lead. Leads the new owner already has are
-    left alone; returns the new assignments."""
+    calendar), and an open opportunity follows its lead; the previous owner is told (not the
+    manager, when the lead was their own). Leads the new owner already has are left alone;
+    returns the new assignments."""
     if not may_reassign(by_user):
         raise PermissionDenied(_("Only sales managers and admins reassign leads."))
     if not lead_ids:
@@ -457,6 +544,13 @@ def leads_reassign(
         for lead in leads
     )
     notifications.notify_assigned(assignments=assignments)
+    notifications.notify_taken(
+        taken=[
+            (made, lead.owner_id)
+            for lead, made in zip(leads, assignments, strict=True)
+            if lead.owner_id is not None and lead.owner_id != by_user.pk
+        ]
+    )
     _announce(assignments)
     return assignments
 
@@ -472,8 +566,9 @@ def owner_change_record(
     assign, a claim; its timeline entry is written there) an assignment, as a manager's
     reassignment is: the previous clock stops, the new owner gets an Assignment "by" the user
     (for an MQL with the SLA deadline of their team's calendar from ``at``), the notification
-    and e-mail (not when they chose the lead themselves) and the ``lead.assigned`` webhook. An
-    unassignment only stops the clock.
+    and e-mail (not when they chose the lead themselves) and the ``lead.assigned`` webhook; the
+    lead's open opportunity goes to the new owner; the previous owner (of the running
+    assignment) hears of it unless they made the change. An unassignment only stops the clock.
 
     Idempotent and order-proof: a lead that has changed owner again since, that has an
     assignment newer than ``at``, or whose running assignment is already its owner's, is left
@@ -486,12 +581,26 @@ def owner_change_record(
     )
     if not rows:
         return []
-    settled = {
-        lead_id
-        for lead_id, assigned_to, closed, assigned_at in Assignment.objects.filter(
+    if owner_id is not None:
+        # The open deal follows its lead's owner, as on a manager's reassignment (the pipeline
+        # board filters by owner); won and lost ones keep theirs: they are history. The leads
+        # are locked and are the owner's, so this is right however late or often it runs.
+        Opportunity.objects.filter(
+            lead_id__in=[pk for pk, _stage in rows], status=Opportunity.Status.OPEN
+        ).exclude(owner_id=owner_id).update(owner_id=owner_id)
+    recorded = list(
+        Assignment.objects.filter(
             Q(sla_closed_at__isnull=True) | Q(at__gt=at), lead_id__in=[pk for pk, _ in rows]
         ).values_list("lead_id", "owner_id", "sla_closed_at", "at")
+    )
+    settled = {
+        lead_id
+        for lead_id, assigned_to, closed, assigned_at in recorded
         if assigned_at > at or (closed is None and assigned_to == owner_id)
+    }
+    # The owner of the running assignment this change ends: the one the lead is taken from.
+    previous = {
+        lead_id: assigned_to for lead_id, assigned_to, closed, _at in recorded if closed is None
     }
     rows = [(pk, stage) for pk, stage in rows if pk not in settled]
     if not rows:
@@ -516,8 +625,67 @@ def owner_change_record(
     )
     if by_user_id != owner_id:
         notifications.notify_assigned(assignments=assignments)
+    notifications.notify_taken(
+        taken=[
+            (made, previous[made.lead_id])
+            for made in assignments
+            if previous.get(made.lead_id) not in (None, by_user_id, owner_id)
+        ]
+    )
     _announce(assignments)
     return assignments
+
+
+# --- leads owned before assignments were recorded ----------------------------------------------
+
+
+def assignments_backfill(
+    *,
+    lead_model: type[models.Model] = Lead,
+    assignment_model: type[models.Model] = Assignment,
+    change_model: type[models.Model] = LeadChange,
+    profile_model: type[models.Model] = RepProfile,
+    using: str = DEFAULT_DB_ALIAS,
+) -> int:
+    """One running Assignment for every lead that has an owner and none running (leads owned
+    before owner changes were recorded as assignments), in one INSERT … SELECT that PostgreSQL
+    and SQLite both run: owner the lead's owner, team the owner's team, ``at`` when the lead got
+    its current owner as its timeline records it (its latest owner change), else when the lead
+    was created (an owner set before the timeline recorded owner changes was set on entry; the
+    lead's ``updated_at`` would date it at its last edit instead). No SLA deadline, no
+    notification, no timeline entry. A lead given a running assignment meanwhile is skipped (ON
+    CONFLICT DO NOTHING), so running it again adds nothing. The models are parameters so the
+    data migration passes its historical ones. Returns how many assignments it wrote."""
+    connection = connections[using]
+    q = connection.ops.quote_name
+    lead, assignment = lead_model._meta.db_table, assignment_model._meta.db_table
+    change, profile = change_model._meta.db_table, profile_model._meta.db_table
+    sql = f"""
+        INSERT INTO {q(assignment)}
+            ({q("lead_id")}, {q("owner_id")}, {q("team_id")}, {q("rule_id")}, {q("rule_name")},
+             {q("by_user_id")}, {q("at")}, {q("sla_due_at")}, {q("sla_closed_at")},
+             {q("escalated_at")})
+        SELECT l.{q("id")}, l.{q("owner_id")},
+            (SELECT p.{q("team_id")} FROM {q(profile)} p
+             WHERE p.{q("user_id")} = l.{q("owner_id")}),
+            NULL, %s, NULL,
+            COALESCE(
+                (SELECT MAX(c.{q("at")}) FROM {q(change)} c
+                 WHERE c.{q("lead_id")} = l.{q("id")} AND c.{q("field")} = %s),
+                l.{q("created_at")}
+            ),
+            NULL, NULL, NULL
+        FROM {q(lead)} l
+        WHERE l.{q("owner_id")} IS NOT NULL
+          AND NOT EXISTS (
+            SELECT 1 FROM {q(assignment)} a
+            WHERE a.{q("lead_id")} = l.{q("id")} AND a.{q("sla_closed_at")} IS NULL
+          )
+        ON CONFLICT DO NOTHING
+    """
+    with transaction.atomic(using=using), connection.cursor() as cursor:
+        cursor.execute(sql, ["", "owner"])
+        return cursor.rowcount
 
 
 # --- the SLA ------------------------------------------------------------------------------------

@@ -417,6 +417,10 @@ class Assignment(models.Model):
 class Notification(models.Model):
     class Kind(models.TextChoices):
         ASSIGNED = "assigned", _("Lead assigned to you")
+        # A lead the user already owns became an MQL: their SLA clock starts.
+        MQL = "mql", _("Your lead became an MQL")
+        # Someone else gave the user's lead to another owner (the assignment is the new one).
+        REASSIGNED = "reassigned", _("Lead reassigned")
         SLA_OVERDUE = "sla_overdue", _("MQL not accepted in time")
 
     recipient = models.ForeignKey(

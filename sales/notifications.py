@@ -43,20 +43,42 @@ def _opted_in(notifications: Iterable[Notification]) -> list[int]:
     )
 
 
-def notify_assigned(*, assignments: Sequence[Assignment]) -> list[Notification]:
-    """Tell each new owner about their lead."""
+def notify_assigned(
+    *, assignments: Sequence[Assignment], kind: str = Notification.Kind.ASSIGNED
+) -> list[Notification]:
+    """Tell each new owner about their lead (``kind`` MQL: about their lead that became an MQL),
+    and e-mail those who opted in."""
     created = Notification.objects.bulk_create(
         Notification(
             recipient_id=assignment.owner_id,
             lead_id=assignment.lead_id,
             assignment=assignment,
-            kind=Notification.Kind.ASSIGNED,
+            kind=kind,
             created_at=assignment.at,
         )
         for assignment in assignments
     )
     _email_later(_opted_in(created))
     return created
+
+
+def notify_taken(*, taken: Sequence[tuple[Assignment, int]]) -> None:
+    """Tell each previous owner that someone else gave their lead to another: ``taken`` pairs
+    the new assignment (its owner and ``by_user``) with the previous owner's id. In-app only
+    (the e-mail wish covers leads coming in, not going); one per assignment and recipient."""
+    Notification.objects.bulk_create(
+        (
+            Notification(
+                recipient_id=previous_owner_id,
+                lead_id=assignment.lead_id,
+                assignment=assignment,
+                kind=Notification.Kind.REASSIGNED,
+                created_at=assignment.at,
+            )
+            for assignment, previous_owner_id in taken
+        ),
+        ignore_conflicts=True,
+    )
 
 
 def notifications_create(rows: Sequence[Notification]) -> None:

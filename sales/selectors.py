@@ -368,10 +368,11 @@ NOTIFICATIONS_LIMIT = 100
 
 
 def notifications_for(user, *, limit: int = NOTIFICATIONS_LIMIT) -> list[Notification]:
-    """The user's newest notifications, with lead and assignment joined (one query)."""
+    """The user's newest notifications, with lead, assignment, its owner and who made it joined
+    (one query)."""
     return list(
         Notification.objects.filter(recipient=user)
-        .select_related("lead", "assignment", "assignment__owner")
+        .select_related("lead", "assignment", "assignment__owner", "assignment__by_user")
         .order_by("-created_at", "-id")[:limit]
     )
 

@@ -7,8 +7,11 @@ from sales import assignment, notifications
 
 @shared_task(ignore_result=True, acks_late=True, soft_time_limit=120, time_limit=150)
 def leads_assign(lead_ids: list[int]) -> None:
-    """Idempotent: a lead assigned by a first run is owned, and a second run skips it."""
+    """New MQLs: the unowned go to reps by the rules, those with an owner get their owner's SLA
+    clock. Idempotent: a lead assigned by a first run is owned and has an assignment since it
+    became an MQL, and a second run skips it."""
     assignment.leads_assign(lead_ids=lead_ids)
+    assignment.owned_mqls_hand_over(lead_ids=lead_ids)
 
 
 @shared_task(ignore_result=True, acks_late=True, soft_time_limit=120, time_limit=150)

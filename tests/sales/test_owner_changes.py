@@ -24,7 +24,7 @@ from leads.models import Lead, LeadChange
 from sales import assignment, tasks
 from sales.models import Assignment, AssignmentRule, Notification, RepProfile, Team
 from tests.concurrency import run_in_threads
-from tests.factories import LeadFactory, UserFactory
+from tests.factories import LeadFactory, OpportunityFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -138,6 +138,69 @@ def test_a_lead_created_with_an_owner_is_on_the_timeline_and_assigned_without_sl
     assert Notification.objects.get().recipient == rep
     change = LeadChange.objects.get(lead=lead)
     assert (change.field, change.old_value, change.new_value) == ("owner", "", "Ada Rep")
+
+
+# --- the open opportunity follows -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", [by_lead_form, by_api_patch, by_bulk_assign])
+def test_the_open_opportunity_follows_the_new_owner_and_closed_ones_stay(
+    path, frozen, eager, rep, sales_rep, sales_manager, client, django_capture_on_commit_callbacks
+):
+    lead = LeadFactory(stage=Stage.OPPORTUNITY, owner=sales_rep)
+    open_deal = OpportunityFactory(lead=lead, owner=sales_rep)
+    won = OpportunityFactory(lead=lead, owner=sales_rep, status="won")
+    lost = OpportunityFactory(lead=lead, owner=sales_rep, status="lost")
+    elsewhere = OpportunityFactory(
+        lead=LeadFactory(stage=Stage.OPPORTUNITY, owner=sales_rep), owner=sales_rep
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        path(lead, sales_manager, rep, client)
+
+    owners = {
+        deal.pk: deal.owner_id
+        for deal in type(open_deal).objects.filter(
+            pk__in=[open_deal.pk, won.pk, lost.pk, elsewhere.pk]
+        )
+    }
+    assert owners == {
+        open_deal.pk: rep.pk,
+        won.pk: sales_rep.pk,
+        lost.pk: sales_rep.pk,
+        elsewhere.pk: sales_rep.pk,
+    }
+
+
+def test_a_claimed_mqls_open_opportunity_goes_to_the_claimer(
+    frozen, eager, rep, client, django_capture_on_commit_callbacks
+):
+    lead = LeadFactory(stage=Stage.MQL, owner=None)
+    deal = OpportunityFactory(lead=lead, owner=None)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        claim_by_api(lead, rep, client)
+
+    deal.refresh_from_db()
+    assert deal.owner == rep
+
+
+def test_moving_the_opportunity_is_idempotent_and_follows_only_the_current_owner(
+    frozen, rep, sales_rep, sales_manager
+):
+    lead = LeadFactory(stage=Stage.OPPORTUNITY, owner=rep)
+    deal = OpportunityFactory(lead=lead, owner=sales_rep)
+    change = {"lead_ids": [lead.pk], "by_user_id": sales_manager.pk, "at": MONDAY_TEN}
+
+    # A stale change to someone who no longer owns the lead moves nothing.
+    assignment.owner_change_record(owner_id=sales_rep.pk, **change)
+    deal.refresh_from_db()
+    assert deal.owner == sales_rep
+    assignment.owner_change_record(owner_id=rep.pk, **change)
+    assignment.owner_change_record(owner_id=rep.pk, **change)
+
+    deal.refresh_from_db()
+    assert deal.owner == rep
 
 
 def claim_in_the_browser(lead, rep, client):
@@ -320,15 +383,15 @@ def test_the_bulk_path_costs_the_same_queries_for_2_and_for_8_leads(
     assert Notification.objects.filter(recipient=rep).count() == 11
 
 
-def test_recording_a_batch_takes_eight_queries_and_a_savepoint(
+def test_recording_a_batch_takes_nine_queries_and_a_savepoint(
     frozen, rep, sales_manager, django_assert_num_queries
 ):
     leads = LeadFactory.create_batch(6, stage=Stage.MQL, owner=rep)
 
-    # A savepoint; lock the leads, read their running or newer assignments, stop old clocks,
-    # the owner's team, insert the assignments, insert the notifications, find who wants
-    # e-mail, the webhook check; release the savepoint.
-    with django_assert_num_queries(10):
+    # A savepoint; lock the leads, move their open opportunities, read their running or newer
+    # assignments, stop old clocks, the owner's team, insert the assignments, insert the
+    # notifications, find who wants e-mail, the webhook check; release the savepoint.
+    with django_assert_num_queries(11):
         made = assignment.owner_change_record(
             lead_ids=[lead.pk for lead in leads],
             owner_id=rep.pk,

@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.db.models import F
 from django.test import RequestFactory
 
 from capture.models import CaptureForm, OutboundEmail
@@ -476,3 +477,15 @@ def test_the_demo_assigns_mqls_by_its_rules_with_one_rep_away_and_some_overdue()
     overdue = overdue_assignments(now).count()
     assert overdue == by_rule.filter(sla_due_at__lte=now, lead__stage="mql").count()
     assert re.search(rf"overdue\s+{overdue}\n", output)
+
+
+def test_every_owned_demo_lead_has_its_owner_running_assignment():
+    from sales.models import Assignment
+
+    seed()
+
+    owned = Lead.objects.filter(owner__isnull=False)
+    running = Assignment.objects.filter(sla_closed_at__isnull=True)
+    assert owned.count() > 10
+    assert running.count() == owned.count()
+    assert not running.exclude(owner_id=F("lead__owner_id")).exists()

@@ -80,6 +80,10 @@ def test_each_row_shows_sla_last_activity_and_next_task(client, sales_rep):
     assert rows["Fine"].last_activity_at is not None
     body = response.content.decode()
     assert body.count('class="sla sla-overdue"') == 1
+    # In the largest unit only, so the column stays narrow: not "19 hours, 59 minutes".
+    assert "19\xa0hours left" in body
+    assert "hours, " not in body
+    assert '<span class="muted small">5\xa0hours</span>' in body
     assert "Send the deck" in body
     assert "Later" not in body
     only_overdue = client.get(QUEUE_URL, {"overdue": "on"})

@@ -1,13 +1,17 @@
 """A sales rep starts in their queue and works it with the keyboard."""
 
 import re
+from datetime import timedelta
 
 import pytest
-from playwright.sync_api import Page, expect
+from django.utils import timezone
+from playwright.sync_api import Browser, Page, expect
 
 from leads.lifecycle import Stage
+from leads.models import Activity
+from sales.models import Assignment, RepProfile, Team
 from tests.browser.test_login_and_lead import log_in
-from tests.factories import LeadFactory
+from tests.factories import ActivityFactory, CompanyFactory, LeadFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -58,3 +62,46 @@ def test_a_lead_assigned_meanwhile_appears_without_a_reload(
 
     expect(rows).to_have_count(2)
     expect(page.locator("#queue-results")).to_contain_text("Newly Assigned")
+
+
+def test_the_team_queue_fits_1400_pixels_in_german_with_every_column(
+    browser: Browser, live_server, sales_manager, sales_rep
+):
+    team = Team.objects.create(name="DACH")
+    team.managers.add(sales_manager)
+    RepProfile.objects.create(user=sales_rep, team=team)
+    now = timezone.now()
+    company = CompanyFactory(name="Präzisionsmaschinenbau Süddeutschland GmbH & Co. KG")
+    for number in range(3):
+        lead = LeadFactory(
+            first_name="Maximiliane",
+            last_name=f"Hohenzollern-Sigmaringen {number}",
+            company=company,
+            stage=Stage.MQL,
+            stage_changed_at=now - timedelta(hours=1),
+            owner=sales_rep,
+            rank="A1",
+        )
+        Assignment.objects.create(
+            lead=lead, owner=sales_rep, at=now, sla_due_at=now + timedelta(hours=21, minutes=59)
+        )
+        ActivityFactory(
+            lead=lead,
+            kind=Activity.Kind.TASK,
+            subject="Angebot für die Vertragsverlängerung vorbereiten",
+            due_at=now + timedelta(days=2),
+        )
+    context = browser.new_context(locale="en-GB", viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    log_in(page, live_server.url, "manager", landing="/sales/queue/")
+    page.get_by_role("button", name="Deutsch").click()
+
+    expect(page.get_by_role("heading", name="Team-Warteschlange")).to_be_visible()
+    table = page.locator(".queue-table")
+    expect(table.locator("thead th").last).to_have_text("Nächste Aufgabe")
+    assert table.evaluate("t => t.parentElement.scrollWidth <= t.parentElement.clientWidth")
+    box = table.locator("thead th").last.bounding_box()
+    assert box is not None
+    assert box["x"] + box["width"] <= 1400
+    expect(table.locator(".sla-ok").first).to_have_text("noch 21 Stunden")
+    context.close()

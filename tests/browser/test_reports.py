@@ -105,3 +105,41 @@ def test_the_campaign_list_fits_in_german_with_its_buttons_in_view(
     assert lines == 1
     page.screenshot(path=f"/tmp/leadcrm-campaign-list-{width}.png")
     context.close()
+
+
+def test_every_kpi_column_of_the_dashboard_fits_1400_pixels_in_german(
+    browser: Browser, live_server, marketer
+):
+    # Long campaign names, six-digit costs and margins: ROI, the last column, must stay in view.
+    now = timezone.now()
+    for number, channel in enumerate([Channel.SEO, Channel.ADS, Channel.COLD_CALL, Channel.EBOOK]):
+        campaign = CampaignFactory(
+            name=f"Fachmesse Präzisionsmaschinenbau Süddeutschland Frühjahrsausgabe {number}",
+            channel=channel,
+        )
+        CampaignCostFactory(
+            campaign=campaign, incurred_on=timezone.localdate(), amount=Decimal("312345.67")
+        )
+        for index in range(3):
+            LeadFactory(first_campaign=campaign, created_at=now - dt.timedelta(hours=index + 1))
+    rollup_refresh()
+    context = browser.new_context(locale="en-GB", viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    log_in(page, live_server.url, "marketer", landing="/reports/")
+    page.get_by_role("button", name="Deutsch").click()
+
+    for table_id in ("channel-table", "campaign-table"):
+        table = page.locator(f"#{table_id}")
+        expect(table.locator("thead th").last).to_have_text("ROI")
+        assert table.evaluate("t => t.parentElement.scrollWidth <= t.parentElement.clientWidth"), (
+            table_id
+        )
+        box = table.locator("thead th").last.bounding_box()
+        assert box is not None
+        assert box["x"] + box["width"] <= 1400
+    # The rates are still there, under their counts, named for screen readers.
+    rates = page.locator("#channel-table tbody tr").first.locator(".kpi-rate")
+    expect(rates.nth(0)).to_contain_text("Besucher → Lead")
+    expect(rates.nth(1)).to_contain_text("Lead → MQL")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    context.close()

@@ -11,7 +11,6 @@ from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from leadcrm.celery import app as celery_app
 from leads import services as lead_services
 from leads.lifecycle import Stage
 from leads.models import Lead, LeadChange
@@ -29,29 +28,6 @@ WEDNESDAY_FOUR = datetime(2026, 3, 11, 15, tzinfo=UTC)
 SATURDAY_ONE = datetime(2026, 3, 7, 12, tzinfo=UTC)
 MONDAY_ONE = datetime(2026, 3, 9, 12, tzinfo=UTC)
 THURSDAY = datetime(2026, 3, 5, 10, tzinfo=UTC)
-
-
-@pytest.fixture
-def eager():
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = False
-
-
-@pytest.fixture
-def team(sales_manager):
-    team = Team.objects.create(name="Inside sales")
-    team.managers.add(sales_manager)
-    return team
-
-
-@pytest.fixture
-def rep(team):
-    user = UserFactory(
-        username="ada", first_name="Ada", last_name="Rep", role="sales_rep", email="ada@example.com"
-    )
-    RepProfile.objects.create(user=user, team=team, notify_by_email=True)
-    return user
 
 
 def owned_lead(owner, **fields):

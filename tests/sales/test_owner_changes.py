@@ -16,7 +16,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from leadcrm.celery import app as celery_app
 from leads import list_services
 from leads import services as lead_services
 from leads.lifecycle import Stage
@@ -36,33 +35,9 @@ BULK_URL = reverse("leads:bulk")
 
 
 @pytest.fixture
-def eager():
-    """Tasks enqueued after commit run at once (the recording task, the e-mail task)."""
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = False
-
-
-@pytest.fixture
 def frozen():
     with time_machine.travel(MONDAY_TEN, tick=False) as traveller:
         yield traveller
-
-
-@pytest.fixture
-def team(sales_manager):
-    team = Team.objects.create(name="Inside sales")
-    team.managers.add(sales_manager)
-    return team
-
-
-@pytest.fixture
-def rep(team):
-    user = UserFactory(
-        username="ada", first_name="Ada", last_name="Rep", role="sales_rep", email="ada@example.com"
-    )
-    RepProfile.objects.create(user=user, team=team, notify_by_email=True)
-    return user
 
 
 def api_as(user) -> APIClient:

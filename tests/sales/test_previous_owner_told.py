@@ -12,7 +12,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from leadcrm.celery import app as celery_app
 from leads import list_services
 from leads import services as lead_services
 from leads.lifecycle import Stage
@@ -29,13 +28,6 @@ MONDAY_TEN = datetime(2026, 3, 2, 9, tzinfo=UTC)
 def frozen():
     with time_machine.travel(MONDAY_TEN, tick=False):
         yield
-
-
-@pytest.fixture
-def eager():
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = False
 
 
 @pytest.fixture

@@ -18,14 +18,6 @@ from tests.factories import LeadFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def eager():
-    """Tasks enqueued after commit run at once (the e-mail task)."""
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = False
-
-
 # Friday 6 March 2026, 16:00 CET (15:00 UTC). 24 business hours (Mon-Fri 9-17 Berlin): 1 h on
 # Friday, 8 h each Monday to Wednesday = 25 h; so due Wednesday 11 March at 16:00 CET (15:00 UTC).
 FRIDAY_FOUR = datetime(2026, 3, 6, 15, tzinfo=UTC)

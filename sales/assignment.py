@@ -478,6 +478,38 @@ def may_reassign(user: AbstractBaseUser) -> bool:
     return has_role(user, Role.SALES_MANAGER, Role.ADMIN)
 
 
+def _assign_by_hand(
+    *,
+    leads: Sequence[tuple[int, str]],
+    owner_id: int | None,
+    by_user_id: int | None,
+    at: datetime,
+    closed_at: datetime,
+) -> list[Assignment]:
+    """The leads' (id, stage) given to ``owner_id`` by a person: the running clocks stop at
+    ``closed_at``, and each lead gets an Assignment from ``at`` (an MQL with the SLA deadline of
+    the owner's team calendar). No owner: the clocks only stop. Shared by a manager's
+    reassignment and the owner changes recorded from the leads app."""
+    Assignment.objects.filter(
+        lead_id__in=[pk for pk, _stage in leads], sla_closed_at__isnull=True
+    ).update(sla_closed_at=closed_at)
+    if owner_id is None:
+        return []
+    team = Team.objects.filter(members__user_id=owner_id).first()
+    due = sla_due(team, at)
+    return Assignment.objects.bulk_create(
+        Assignment(
+            lead_id=pk,
+            owner_id=owner_id,
+            team=team,
+            by_user_id=by_user_id,
+            at=at,
+            sla_due_at=due if stage == Stage.MQL else None,
+        )
+        for pk, stage in leads
+    )
+
+
 @transaction.atomic
 def leads_reassign(
     *, lead_ids: Sequence[int], to_user: AbstractBaseUser, by_user: AbstractBaseUser
@@ -518,19 +550,12 @@ def leads_reassign(
     Opportunity.objects.filter(lead_id__in=pks, status=Opportunity.Status.OPEN).update(
         owner=to_user
     )
-    Assignment.objects.filter(lead_id__in=pks, sla_closed_at__isnull=True).update(sla_closed_at=now)
-    team = Team.objects.filter(members__user=to_user).first()
-    due = sla_due(team, now)
-    assignments = Assignment.objects.bulk_create(
-        Assignment(
-            lead=lead,
-            owner=to_user,
-            team=team,
-            by_user=by_user,
-            at=now,
-            sla_due_at=due if lead.stage == Stage.MQL else None,
-        )
-        for lead in leads
+    assignments = _assign_by_hand(
+        leads=[(lead.pk, lead.stage) for lead in leads],
+        owner_id=to_user.pk,
+        by_user_id=by_user.pk,
+        at=now,
+        closed_at=now,
     )
     LeadChange.objects.bulk_create(
         LeadChange(
@@ -605,24 +630,11 @@ def owner_change_record(
     rows = [(pk, stage) for pk, stage in rows if pk not in settled]
     if not rows:
         return []
-    Assignment.objects.filter(
-        lead_id__in=[pk for pk, _stage in rows], sla_closed_at__isnull=True
-    ).update(sla_closed_at=timezone.now())
-    if owner_id is None:
-        return []
-    team = Team.objects.filter(members__user_id=owner_id).first()
-    due = sla_due(team, at)
-    assignments = Assignment.objects.bulk_create(
-        Assignment(
-            lead_id=pk,
-            owner_id=owner_id,
-            team=team,
-            by_user_id=by_user_id,
-            at=at,
-            sla_due_at=due if stage == Stage.MQL else None,
-        )
-        for pk, stage in rows
+    assignments = _assign_by_hand(
+        leads=rows, owner_id=owner_id, by_user_id=by_user_id, at=at, closed_at=timezone.now()
     )
+    if not assignments:  # an unassignment: the clocks only stopped
+        return []
     if by_user_id != owner_id:
         notifications.notify_assigned(assignments=assignments)
     notifications.notify_taken(

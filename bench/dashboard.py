@@ -187,9 +187,10 @@ def _minute(*, new_leads: int, moves: int, days_back: int) -> None:
             # Every lead has its score row (leads.LeadScore), as Lead.save would give it.
             cursor.execute(
                 f"WITH added AS (INSERT INTO {lead_table} ({columns}) SELECT {values}"
-                f" FROM {lead_table} ORDER BY id DESC LIMIT %s RETURNING id)"
-                f" INSERT INTO {LeadScore._meta.db_table} (lead_id, fit_points, behaviour_score)"
-                f" SELECT id, 0, 0 FROM added",
+                f" FROM {lead_table} ORDER BY id DESC LIMIT %s RETURNING id, temperature)"
+                f" INSERT INTO {LeadScore._meta.db_table}"
+                f" (lead_id, fit_points, behaviour_score, temperature)"
+                f" SELECT id, 0, 0, temperature FROM added",
                 [new_leads],
             )
         cursor.execute(

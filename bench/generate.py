@@ -135,7 +135,7 @@ CONSENT_COLUMNS = [
     "ip_address",
     "confirmed_at",
 ]
-SCORE_COLUMNS = ["lead_id", "fit_points", "behaviour_score"]
+SCORE_COLUMNS = ["lead_id", "fit_points", "behaviour_score", "temperature"]
 LEAD_TABLES = [
     LeadScore,
     Event,
@@ -612,7 +612,9 @@ class BenchWriter:
                     )
                 )
             )
-        buffers["scores"].write(_line((lead_id, row.fit_points, row.behaviour_score)))
+        buffers["scores"].write(
+            _line((lead_id, row.fit_points, row.behaviour_score, row.temperature))
+        )
         totals["leads"] += 1
         totals["scores"] += 1
         totals["stage transitions"] += len(row.transitions)

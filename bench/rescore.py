@@ -173,10 +173,11 @@ def orm_loop(sample: int) -> float:
         )
         grade = scoring.grade_for(points)
         band = next((b for threshold, b in bands if score >= threshold), 4)
-        lead.score.fit_points, lead.score.behaviour_score = points, round(score, 2)
-        lead.score.save(update_fields=["fit_points", "behaviour_score"])
         lead.grade, lead.rank = grade, f"{grade}{band}"
         lead.temperature = "hot" if lead.rank in hot else "warm" if lead.rank in warm else "cold"
+        lead.score.fit_points, lead.score.behaviour_score = points, round(score, 2)
+        lead.score.temperature = lead.temperature
+        lead.score.save(update_fields=["fit_points", "behaviour_score", "temperature"])
         lead.save(update_fields=["grade", "rank", "temperature"])
     return time.perf_counter() - started
 

@@ -5,7 +5,7 @@ from datetime import date, datetime, time, timedelta
 
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -55,7 +55,10 @@ class LeadFilter(django_filters.FilterSet):
         choices=[(rank, rank) for rank in RANKS], method="filter_rank", label=_("Rank")
     )
     temperature = django_filters.ChoiceFilter(
-        choices=Temperature.choices, label=_("Temperature"), empty_label=_("All")
+        choices=Temperature.choices,
+        method="filter_temperature",
+        label=_("Temperature"),
+        empty_label=_("All"),
     )
     source_channel = django_filters.ChoiceFilter(
         choices=Channel.choices, label=_("Channel"), empty_label=_("All")
@@ -87,6 +90,40 @@ class LeadFilter(django_filters.FilterSet):
             "temperature",
             "source_channel",
         ]
+
+    # The parameter and values that sort the list by score (the page's ?sort=, the API's
+    # ?ordering=).
+    SCORE_SORT = ("sort", {"score"})
+
+    # True while counted_qs filters (see filter_temperature).
+    counting = False
+
+    def _sorted_by_score(self) -> bool:
+        parameter, values = self.SCORE_SORT
+        return self.data.get(parameter, "").strip() in values
+
+    def filter_temperature(self, queryset, name, value):
+        """Sorted by score, on the score row's copy of the temperature, so PostgreSQL reads the
+        hot leads in score order from their own index (leadscore_hot) instead of walking every
+        score and looking up each lead. (On both columns, it took them for independent and
+        expected 13 hot leads of 1,000,000: a plan for 13 rows, sorting all 3,692.) Otherwise,
+        and for the count, on the lead's (index lead_temperature, read alone: counting through
+        the copy looked up each hot lead by primary key, 17 ms)."""
+        if self._sorted_by_score() and not self.counting:
+            return queryset.filter(score__temperature=value)
+        return queryset.filter(temperature=value)
+
+    @property
+    def counted_qs(self) -> QuerySet:
+        """The leads of ``qs``, filtered the way a count reads them fastest; ``qs`` itself
+        unless the list is sorted by score and filtered by temperature."""
+        if not (self._sorted_by_score() and self.is_valid() and self.data.get("temperature")):
+            return self.qs
+        self.counting = True
+        try:
+            return self.filter_queryset(self.queryset.all())
+        finally:
+            self.counting = False
 
     def filter_created_after(self, queryset, name, value: date):
         return queryset.filter(created_at__gte=start_of_day(value))
@@ -187,6 +224,8 @@ class LeadApiFilter(LeadFilter):
         field_name="owner", lookup_expr="isnull", label=_("Unassigned")
     )
     campaign = IdFilter(field_name="first_campaign_id", label=_("Campaign"))
+
+    SCORE_SORT = ("ordering", {"behaviour_score", "-behaviour_score"})
 
     class Meta(LeadFilter.Meta):
         form = NoBlankValuesForm

@@ -181,6 +181,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     leads = filterset.queryset.none() if filter_invalid else filterset.qs
     page = selectors.lead_page(
         leads=leads,
+        counted=None if filter_invalid else filterset.counted_qs,
         sort=SORTS[sort],
         cursor=request.GET.get("cursor"),
         size=PAGE_SIZE,

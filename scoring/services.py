@@ -176,18 +176,42 @@ def _write_classes(leads: QuerySet[Lead], profile: ScoringProfile) -> int:
         .query.sql_with_params()
     )
     select_sql, params = _classified_sql(source_sql, list(source_params), profile)
-    table = connection.ops.quote_name(Lead._meta.db_table)
+    return _write_lead_classes(
+        f"({select_sql})",
+        params,
+        changed='l."grade" <> s.new_grade OR l."rank" <> s.new_rank '
+        'OR l."temperature" <> s.new_temperature',
+        candidates=leads.order_by().values("id").query.sql_with_params(),
+    )
+
+
+def _write_lead_classes(
+    source: str, params: list, *, changed: str, candidates: tuple[str, tuple]
+) -> int:
+    """Grade, rank and temperature from ``source`` (a table or subquery with id, new_grade,
+    new_rank and new_temperature, aliased s) to the leads (l) where ``changed``; then the
+    temperature's copy in LeadScore (leadscore_hot) of the leads among ``candidates`` (SQL of
+    their ids) whose copy differs. Returns how many leads changed."""
+    leads = connection.ops.quote_name(Lead._meta.db_table)
+    scores = connection.ops.quote_name(LeadScore._meta.db_table)
+    candidates_sql, candidates_params = candidates
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""UPDATE {table} SET "grade" = s."new_grade", "rank" = s."new_rank",
-                       "temperature" = s."new_temperature"
-                FROM ({select_sql}) AS s
-                WHERE {table}."id" = s."id" AND ({table}."grade" <> s."new_grade"
-                      OR {table}."rank" <> s."new_rank"
-                      OR {table}."temperature" <> s."new_temperature")""",
+            f"""UPDATE {leads} AS l SET "grade" = s.new_grade, "rank" = s.new_rank,
+                       "temperature" = s.new_temperature
+                FROM {source} AS s
+                WHERE l."id" = s.id AND ({changed})""",
             params,
         )
-        return cursor.rowcount
+        changed_leads = cursor.rowcount
+        if changed_leads:
+            cursor.execute(
+                f"""UPDATE {scores} AS c SET "temperature" = l."temperature" FROM {leads} AS l
+                    WHERE c."lead_id" = l."id" AND c."temperature" <> l."temperature"
+                      AND l."id" IN ({candidates_sql})""",
+                candidates_params,
+            )
+    return changed_leads
 
 
 @transaction.atomic
@@ -836,23 +860,21 @@ def _write_pass(*, refit: bool = True) -> int:
     """Write fit points (if computed again), grade, rank and temperature from PASS_TABLE where
     they changed; returns how many leads changed grade, rank or temperature."""
     scores = connection.ops.quote_name(LeadScore._meta.db_table)
-    table = connection.ops.quote_name(Lead._meta.db_table)
     with connection.cursor() as cursor:
         if refit:
             cursor.execute(
                 f"""UPDATE {scores} SET "fit_points" = p.new_fit FROM {PASS_TABLE} p
                     WHERE {scores}."lead_id" = p.id AND p.new_fit <> p.fit_points"""
             )
-        # The pass holds the stored values too: the few leads that change are picked there,
-        # then found by primary key.
-        cursor.execute(
-            f"""UPDATE {table} SET "grade" = p.new_grade, "rank" = p.new_rank,
-                       "temperature" = p.new_temperature
-                FROM {PASS_TABLE} p
-                WHERE {table}."id" = p.id AND (p.grade <> p.new_grade OR p.rank <> p.new_rank
-                      OR p.temperature <> p.new_temperature)"""
-        )
-        return cursor.rowcount
+    # The pass holds the stored values too: the few leads that change are picked there, then
+    # found by primary key.
+    return _write_lead_classes(
+        PASS_TABLE,
+        [],
+        changed="s.grade <> s.new_grade OR s.rank <> s.new_rank "
+        "OR s.temperature <> s.new_temperature",
+        candidates=(f"SELECT id FROM {PASS_TABLE} WHERE temperature <> new_temperature", ()),
+    )
 
 
 def _report_progress(rescoring: Rescoring, done: int, total: int) -> None:

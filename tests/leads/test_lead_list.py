@@ -146,6 +146,42 @@ def test_the_api_counts_what_matches_and_pages_by_the_size_asked(client, markete
     assert body["next"] is not None
 
 
+def test_hot_leads_by_score_are_the_hot_ones_highest_first_page_after_page(client, marketer):
+    rows = [
+        ("Hot30", "hot", 30.0),
+        ("Warm90", "warm", 90.0),
+        ("Hot75", "hot", 75.0),
+        ("Cold99", "cold", 99.0),
+        ("Hot80", "hot", 80.0),
+        ("Hot10", "hot", 10.0),
+    ]
+    for last_name, temperature, score in rows:
+        LeadFactory(last_name=last_name, temperature=temperature, behaviour_score=score)
+    client.force_login(marketer)
+
+    page = client.get(LIST_URL, {"temperature": "hot", "sort": "score"})
+    api = client.get(
+        reverse("api-lead-list"),
+        {"temperature": "hot", "ordering": "-behaviour_score", "page_size": 2},
+    ).json()
+    api_next = client.get(api["next"]).json()
+    api_rising = client.get(
+        reverse("api-lead-list"), {"temperature": "hot", "ordering": "behaviour_score"}
+    ).json()
+
+    assert names(page) == ["Hot80", "Hot75", "Hot30", "Hot10"]
+    assert page.context["page"].count == 4
+    assert [lead["last_name"] for lead in api["results"]] == ["Hot80", "Hot75"]
+    assert api["count"] == 4
+    assert [lead["last_name"] for lead in api_next["results"]] == ["Hot30", "Hot10"]
+    assert [lead["last_name"] for lead in api_rising["results"]] == [
+        "Hot10",
+        "Hot30",
+        "Hot75",
+        "Hot80",
+    ]
+
+
 def test_grade_filter_takes_every_rank_of_the_grade(client, marketer, five_leads):
     client.force_login(marketer)
 

@@ -227,7 +227,12 @@ def load(generator: Generator, *, users: dict[str, Any], lead_count: int) -> dic
     )
     LeadScore.objects.bulk_create(
         (
-            LeadScore(lead=lead, fit_points=row.fit_points, behaviour_score=row.behaviour_score)
+            LeadScore(
+                lead=lead,
+                fit_points=row.fit_points,
+                behaviour_score=row.behaviour_score,
+                temperature=row.temperature,
+            )
             for lead, row in zip(leads, rows, strict=True)
         ),
         batch_size=1000,

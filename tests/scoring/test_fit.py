@@ -86,13 +86,14 @@ def test_it_ranks_by_grade_and_behaviour_band(score, rank, temperature):
     assert scored(lead)[1:] == ("B", rank, temperature)
 
 
-def test_it_rescores_every_lead_in_two_statements(django_assert_num_queries):
+def test_it_rescores_every_lead_in_three_statements(django_assert_num_queries):
     LeadFactory.create_batch(5, seniority="c_level", job_title="CEO")
     LeadFactory.create_batch(3)
 
-    # profile, rules, the UPDATE of fit points, the UPDATE of grade, rank and temperature, and
-    # the savepoint around it (the test runs in a transaction)
-    with django_assert_num_queries(6):
+    # profile, rules, the UPDATE of fit points, the UPDATE of grade, rank and temperature, the
+    # UPDATE of the score rows' copies of the temperature, and the savepoint around it (the test
+    # runs in a transaction)
+    with django_assert_num_queries(7):
         changed = services.leads_rescore_fit()
 
     assert changed == 8

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from scoring import services
+from scoring import rescoring, services
 
 
 @shared_task(ignore_result=True, acks_late=True, soft_time_limit=30, time_limit=40)
@@ -31,10 +31,10 @@ def events_score(event_ids: list[int]) -> None:
 
 @shared_task(ignore_result=True, soft_time_limit=1800, time_limit=1900)
 def leads_refresh_decay() -> None:
-    services.leads_refresh_decay()
+    rescoring.leads_refresh_decay()
 
 
 @shared_task(ignore_result=True, acks_late=True, soft_time_limit=3600, time_limit=3700)
 def rescoring_run(rescoring_id: int) -> None:
     """Idempotent: a finished rescoring is left alone, an interrupted one runs again."""
-    services.rescoring_run(rescoring_id=rescoring_id)
+    rescoring.rescoring_run(rescoring_id=rescoring_id)

@@ -4,19 +4,21 @@ nightly decay; the ledger side is ``scoring.ledger``'s."""
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F, Max, Min, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leads import services as lead_services
 from leads.lifecycle import Stage
 from leads.models import Lead, LeadScore
-from scoring import ledger, proposals
+from scoring import ledger, narrowing, proposals
 from scoring.models import BehaviourRule, GradeRule, MqlReview, Rescoring, ScoringProfile
 from scoring.services import (
     MQL_RULE,
@@ -43,11 +45,11 @@ def lead_id_ranges(*, size: int | None = None) -> list[tuple[int, int]]:
     ]
 
 
-def _lock_range(lead_range: tuple[int, int]) -> None:
+def _lock_range(lead_range: tuple[int, int]) -> int | None:
     """Serialise with ``event_score`` and edits, which lock one lead first (SQLite locks the whole
-    database for a write anyway)."""
+    database for a write anyway); returns how many leads the range has (None on SQLite)."""
     if connection.vendor != "postgresql":
-        return
+        return None
     table = connection.ops.quote_name(Lead._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -55,6 +57,7 @@ def _lock_range(lead_range: tuple[int, int]) -> None:
             f" FOR UPDATE) AS locked",
             list(lead_range),
         )
+        return cursor.fetchone()[0]
 
 
 # Rescoring: preview and apply ------------------------------------------------------------------
@@ -123,11 +126,16 @@ JOINED_COLUMNS = {
 }
 
 
-def _materialise(selection: QuerySet, profile: ScoringProfile) -> None:
-    """Store a ``_fit_and_score`` selection, classified, in PASS_TABLE (this connection's own,
-    temporary): first the costly fit and score, then grade to temperature from those columns."""
-    own = [column for column in BASE_COLUMNS if column not in JOINED_COLUMNS]
-    source_sql, source_params = selection.values(*own, **JOINED_COLUMNS).query.sql_with_params()
+def _materialise(selection: QuerySet | tuple[str, list], profile: ScoringProfile) -> None:
+    """Store a ``_fit_and_score`` selection (or the SQL of one: ``narrowing.selection_sql``),
+    classified, in PASS_TABLE (this connection's own, temporary): first the costly fit and
+    score, then grade to temperature from those columns."""
+    if isinstance(selection, tuple):
+        source_sql, source_params = selection
+    else:
+        own = [column for column in BASE_COLUMNS if column not in JOINED_COLUMNS]
+        values = selection.values(*own, **JOINED_COLUMNS)
+        source_sql, source_params = values.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {PASS_TABLE}")
         cursor.execute(f"DROP TABLE IF EXISTS {FIT_TABLE}")
@@ -326,6 +334,7 @@ def _preview(rescoring: Rescoring) -> Outcome:
             written = proposals.write(profile=profile, proposal=rescoring.proposal, by_user=None)
             profile.refresh_from_db()
             grade_rules = list(profile.grade_rules.all())
+            narrow = _narrows(written.profile_before, decay_all=written.decay_all, refit=False)
             ranges = lead_id_ranges()
             for done, lead_range in enumerate(ranges):
                 _report_progress(rescoring, done, len(ranges))
@@ -338,22 +347,31 @@ def _preview(rescoring: Rescoring) -> Outcome:
                     now=now,
                 )
                 lo, hi = lead_range
-                _materialise(
-                    _fit_and_score(
-                        Lead.objects.filter(id__gte=lo, id__lt=hi),
-                        grade_rules,
-                        score=ledger.decayed_score_of_lead(
-                            half_life_days=profile.half_life_days,
-                            now=now,
-                            every_lead=written.decay_all,
-                        ),
-                    ),
-                    profile,
+                in_range = Lead.objects.filter(id__gte=lo, id__lt=hi)
+                score = ledger.decayed_score_of_lead(
+                    half_life_days=profile.half_life_days, now=now, every_lead=written.decay_all
                 )
+                if narrow:
+                    narrowing.changed_create()
+                    narrowing.record_touched()
+                    narrowing.record_fit_deltas(leads=in_range, fit_changes=written.fit_changes)
+                    selection = narrowing.selection_sql(
+                        lead_range=lead_range,
+                        profile=profile,
+                        before=written.profile_before,
+                        score_sql=score.sql,
+                        score_params=list(score.params),
+                    )
+                else:
+                    selection = _fit_and_score(in_range, grade_rules, score=score)
+                _materialise(selection, profile)
                 missing = SAMPLE_SIZE - len(outcome.samples or [])
-                outcome.add(_outcome(profile, samples=missing))
+                range_outcome = _outcome(profile, samples=missing)
+                range_outcome.leads = in_range.count()
+                outcome.add(range_outcome)
                 _drop_pass()
                 ledger.drop_touched()
+                narrowing.changed_drop()
             raise _Rollback
     except _Rollback:
         pass
@@ -381,6 +399,8 @@ def _apply(rescoring: Rescoring, *, resumed: bool) -> Outcome:
         repoint=written.repoint,
         decay_all=written.decay_all,
         refit=written.refit,
+        fit_changes=written.fit_changes,
+        profile_before=written.profile_before,
         rescoring=rescoring,
     )
 
@@ -396,17 +416,23 @@ def rescore_all(
     now: datetime | None = None,
     decay_stored: bool = False,
     samples: bool = True,
+    fit_changes: list[proposals.FitChange] | None = None,
+    profile_before: dict[str, Any] | None = None,
 ) -> Outcome:
     """Every lead, set-based, one id range per transaction: give the ledger rows of the
     ``repoint`` rules their rule's new points and derive those of the ``rebuild`` rules again,
     decay the scores to ``now`` (every lead's, or unless ``decay_all`` only those whose ledger
     changed: a rule change leaves the others' daily decay to the nightly job; with
     ``decay_stored``, from the stored scores without reading the ledger, as the nightly job does
-    when no rule changed), compute fit points again (unless no grade rule changed: ``refit``),
-    write grade, rank and temperature, promote who now qualifies for MQL and flag MQLs that no
-    longer do."""
+    when no rule changed), compute fit points again (``refit``: from every grade rule; else
+    moved by ``fit_changes``), write grade, rank and temperature, promote who now qualifies for
+    MQL and flag MQLs that no longer do. Given the profile as it was (``profile_before``) and no
+    score decayed anew, only the leads ``scoring.narrowing`` finds are classified again."""
     profile = profile or active_profile()
     grade_rules = list(profile.grade_rules.all())
+    narrow = _narrows(profile_before, decay_all=decay_all or decay_stored, refit=refit)
+    # Every lead classified again anyway (every score decays anew): its fit from every rule.
+    refit = refit or (bool(fit_changes) and not narrow)
     ranges = lead_id_ranges()
     outcome = Outcome()
     for done, lead_range in enumerate(ranges):
@@ -424,6 +450,8 @@ def rescore_all(
                 decay_stored=decay_stored,
                 now=now or timezone.now(),
                 samples=SAMPLE_SIZE - len(outcome.samples or []) if samples else 0,
+                fit_changes=(fit_changes or []) if narrow else [],
+                profile_before=profile_before if narrow else None,
             )
         )
     return outcome
@@ -442,10 +470,19 @@ def _rescore_range(
     decay_stored: bool,
     now: datetime,
     samples: int,
+    fit_changes: list[proposals.FitChange],
+    profile_before: dict[str, Any] | None,
 ) -> Outcome:
-    _lock_range(lead_range)
+    """One range in one transaction; narrowed (``profile_before`` given) to the leads whose fit
+    or score changes and those the new thresholds can move."""
+    leads = _lock_range(lead_range)
     lo, hi = lead_range
     in_range = Lead.objects.filter(id__gte=lo, id__lt=hi)
+    narrow = profile_before is not None
+    if narrow:
+        narrowing.changed_create()
+        if repoint and not decay_all:
+            narrowing.record_repointed(rules=repoint, lead_range=lead_range)
     if repoint:
         ledger.ledger_repoint(
             rules=repoint,
@@ -468,24 +505,47 @@ def _rescore_range(
             now=now,
             every_lead=decay_all,
         )
-    if refit:
+    if narrow:
+        narrowing.record_touched()
+        narrowing.record_fit_deltas(leads=in_range, fit_changes=fit_changes)
+        scores = connection.ops.quote_name(LeadScore._meta.db_table)
+        selection = narrowing.selection_sql(
+            lead_range=lead_range,
+            profile=profile,
+            before=profile_before,
+            score_sql=f'{scores}."behaviour_score"',
+            score_params=[],
+        )
+        # The MQL rule and the review flags for the classified leads only.
+        candidates = in_range.filter(id__in=RawSQL(f"SELECT id FROM {PASS_TABLE}", []))
+    elif refit:
         selection = _fit_and_score(in_range, grade_rules)
+        candidates = in_range
     else:  # an unchanged fit: as stored
         selection = in_range.order_by().annotate(
             new_fit=F("score__fit_points"), new_score=F("score__behaviour_score")
         )
+        candidates = in_range
     _materialise(selection, profile)
     outcome = _outcome(profile, samples=samples)
-    _write_pass(refit=refit)
-    _drop_pass()
-    ledger.drop_touched()
+    outcome.leads = leads if leads is not None else in_range.count()
+    _write_pass(refit=refit or bool(fit_changes))
     outcome.become_mql = lead_services.leads_transition_by_rule(
-        leads=in_range.filter(stage__in=PROMOTABLE).filter(_meets_mql(profile)),
+        leads=candidates.filter(stage__in=PROMOTABLE).filter(_meets_mql(profile)),
         to_stage=Stage.MQL,
         by_rule=MQL_RULE,
     )
-    outcome.flagged = _flag_cooled_mqls(in_range, profile)
+    outcome.flagged = _flag_cooled_mqls(candidates, profile)
+    _drop_pass()
+    ledger.drop_touched()
+    narrowing.changed_drop()
     return outcome
+
+
+def _narrows(profile_before: dict[str, Any] | None, *, decay_all: bool, refit: bool) -> bool:
+    """Whether a rescoring can classify only the leads ``scoring.narrowing`` finds: it knows the
+    profile as it was, and no score is decayed anew nor every fit computed again."""
+    return profile_before is not None and not decay_all and not refit
 
 
 def _flag_cooled_mqls(leads: QuerySet[Lead], profile: ScoringProfile) -> int:

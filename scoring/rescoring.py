@@ -2,6 +2,8 @@
 preview (what would change, rolled back), the save (``rescoring_run``), ``rescore_all`` and the
 nightly decay; the ledger side is ``scoring.ledger``'s."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,6 +23,7 @@ from leads.models import Lead, LeadScore
 from scoring import ledger, narrowing, proposals
 from scoring.models import BehaviourRule, GradeRule, MqlReview, Rescoring, ScoringProfile
 from scoring.services import (
+    FIT_LOCK,
     MQL_RULE,
     PROMOTABLE,
     _classified_sql,
@@ -327,7 +330,7 @@ def _preview(rescoring: Rescoring) -> Outcome:
     outcome = Outcome()
     now = timezone.now()
     try:
-        with transaction.atomic():
+        with _fit_lock(shared=True), transaction.atomic():
             profile = ScoringProfile.objects.select_for_update().get(pk=rescoring.profile_id)
             if profile.version != rescoring.base_version:
                 raise _Stale
@@ -379,6 +382,28 @@ def _preview(rescoring: Rescoring) -> Outcome:
 
 
 def _apply(rescoring: Rescoring, *, resumed: bool) -> Outcome:
+    with _fit_lock(shared=False):
+        return _apply_locked(rescoring, resumed=resumed)
+
+
+@contextmanager
+def _fit_lock(*, shared: bool) -> Iterator[None]:
+    """``services.FIT_LOCK`` for the whole save (exclusive: no lead graded meanwhile, no other
+    save) or preview (shared: it reads fit points as the rules in force left them)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    suffix = "_shared" if shared else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT pg_advisory_lock{suffix}(%s)", [FIT_LOCK])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT pg_advisory_unlock{suffix}(%s)", [FIT_LOCK])
+
+
+def _apply_locked(rescoring: Rescoring, *, resumed: bool) -> Outcome:
     with transaction.atomic():
         profile = ScoringProfile.objects.select_for_update().get(pk=rescoring.profile_id)
         if resumed and profile.version == rescoring.base_version + 1:

@@ -48,6 +48,26 @@ MQL_RULE = "scoring:mql_threshold"
 # Leads the MQL rule may promote: new ones and recycled ones that engage again.
 PROMOTABLE = (Stage.UNQUALIFIED, Stage.NURTURE)
 GRADES = ("A", "B", "C", "D")
+# pg_advisory_lock key ("fitrul" in ASCII). A rule change's save moves each lead's stored fit by
+# the changed rules' difference (scoring.narrowing), right only while that fit is the old rules'
+# sum: the save holds this lock while it runs, and grading a lead from every rule needs it
+# shared, so no lead is graded from the new rules before the rescoring has reached it.
+FIT_LOCK = 0x66697472756C
+
+
+class FitRulesChanging(Exception):
+    """A saved rule change is moving fit points: grade the lead once it is done."""
+
+
+def _fit_rules_settled() -> bool:
+    """Take FIT_LOCK shared for this transaction, unless a save holds it (SQLite, the
+    single-process ``make run`` database, serialises writers itself)."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock_shared(%s)", [FIT_LOCK])
+        return bool(cursor.fetchone()[0])
+
 
 # Days and cap periods are counted in UTC from this Monday, in SQL and in Python alike: a 7-day
 # cap is a calendar week, Monday to Sunday.
@@ -179,7 +199,10 @@ def _write_classes(leads: QuerySet[Lead], profile: ScoringProfile) -> int:
 @transaction.atomic
 def company_leads_rescore_fit(*, company_id: int) -> int:
     """Grade the leads of a company whose industry, size or revenue changed, then the MQL rule
-    for them; returns how many changed grade, rank or temperature."""
+    for them; returns how many changed grade, rank or temperature. FitRulesChanging while a
+    rule change is being saved."""
+    if not _fit_rules_settled():
+        raise FitRulesChanging
     leads = Lead.objects.filter(company_id=company_id)
     list(leads.select_for_update().values_list("id", flat=True))
     profile = active_profile()
@@ -195,7 +218,10 @@ def company_leads_rescore_fit(*, company_id: int) -> int:
 @transaction.atomic
 def lead_rescore_fit(*, lead_id: int) -> bool:
     """Score one new or edited lead, then the MQL rule (an edit can make a lead qualify); True
-    when its grade, rank or temperature changed."""
+    when its grade, rank or temperature changed. FitRulesChanging while a rule change is being
+    saved."""
+    if not _fit_rules_settled():
+        raise FitRulesChanging
     if not Lead.objects.select_for_update(of=("self",)).filter(pk=lead_id).exists():
         return False
     profile = active_profile()

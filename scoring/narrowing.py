@@ -4,11 +4,13 @@
   its old condition matches by minus its old points, and of those its new condition matches by
   plus its new points (a rule whose condition stays: one condition, the difference of points).
   No other rule is evaluated, no other lead read.
-- **Classes** (grade, band, rank, temperature; then the MQL rule and review flags): computed
-  again for the leads whose fit or score changed, and for those a new threshold, temperature
-  matrix or MQL condition can move, found from their stored values: fit points between an old
-  and a new grade threshold, a score between an old and a new band or MQL threshold, a rank whose
-  temperature changed, a grade that became or stopped being one the MQL rule promotes.
+- **Classes** (grade, band, rank, temperature): computed again for the leads whose fit or
+  score changed, and for those a new threshold, temperature matrix or MQL condition can move,
+  found from their stored values: fit points between an old and a new grade threshold, a score
+  between an old and a new band or MQL threshold, a rank whose temperature changed, a grade
+  that became or stopped being one the MQL rule promotes. The MQL rule and the review flags
+  still run over every lead, as before (a lead sent back to nurture that still qualifies is
+  promoted again by any save, as by the nightly job): two indexed queries per range.
 
 Per range of leads, the leads whose fit or score changed are collected in CHANGED_TABLE (with
 the fit difference); ``selection_sql`` reads the candidates from it and from the stored values.
@@ -37,7 +39,7 @@ def changed_create() -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {CHANGED_TABLE}")
         cursor.execute(
-            f"CREATE TEMPORARY TABLE {CHANGED_TABLE} (lead_id INTEGER, fit_delta INTEGER)"
+            f"CREATE TEMPORARY TABLE {CHANGED_TABLE} (lead_id BIGINT, fit_delta INTEGER)"
         )
 
 
@@ -127,36 +129,51 @@ def _temperature(profile: dict[str, Any], rank: str) -> str:
     return "warm" if rank in profile["warm_ranks"] else "cold"
 
 
-def _movable_sql(profile: ScoringProfile, before: dict[str, Any]) -> tuple[str, list]:
-    """The leads whose classes or MQL verdict the new thresholds, matrix or MQL condition can
-    change although their fit and score stayed: a condition over their stored values."""
+def _movable_sql(
+    profile: ScoringProfile, before: dict[str, Any], lead_range: tuple[int, int]
+) -> tuple[list[str], list]:
+    """SELECTs of the ids of the range's leads whose classes or MQL verdict the new thresholds,
+    matrix or MQL condition can change although their fit and score stay, from their stored
+    values: the score table's for thresholds of fit and score, the lead table's for ranks and
+    grades."""
     leads = connection.ops.quote_name(Lead._meta.db_table)
     scores = connection.ops.quote_name(LeadScore._meta.db_table)
-    fit, score = f'{scores}."fit_points"', f'{scores}."behaviour_score"'
     after = {name: getattr(profile, name) for name in before}
-    conditions, params = [], []
+    of_scores, score_params = [], []
     for name, column in (
-        ("grade_a_min", fit),
-        ("grade_b_min", fit),
-        ("grade_c_min", fit),
-        ("band_1_min", score),
-        ("band_2_min", score),
-        ("band_3_min", score),
-        ("mql_min_score", score),
+        ("grade_a_min", "fit_points"),
+        ("grade_b_min", "fit_points"),
+        ("grade_c_min", "fit_points"),
+        ("band_1_min", "behaviour_score"),
+        ("band_2_min", "behaviour_score"),
+        ("band_3_min", "behaviour_score"),
+        ("mql_min_score", "behaviour_score"),
     ):
         old, new = before[name], after[name]
         if old != new:  # [x >= threshold] differs between the two for min <= x < max only
-            conditions.append(f"({column} >= %s AND {column} < %s)")
-            params += [min(old, new), max(old, new)]
+            of_scores.append(f'("{column}" >= %s AND "{column}" < %s)')
+            score_params += [min(old, new), max(old, new)]
+    of_leads, lead_params = [], []
     ranks = [rank for rank in RANKS if _temperature(before, rank) != _temperature(after, rank)]
     if ranks:
-        conditions.append(f'{leads}."rank" IN ({", ".join(["%s"] * len(ranks))})')
-        params += ranks
+        of_leads.append(f'"rank" IN ({", ".join(["%s"] * len(ranks))})')
+        lead_params += ranks
     grades = sorted(set(before["mql_grades"]) ^ set(after["mql_grades"]))
     if grades:
-        conditions.append(f'{leads}."grade" IN ({", ".join(["%s"] * len(grades))})')
-        params += grades
-    return " OR ".join(conditions) or "1 = 0", params
+        of_leads.append(f'"grade" IN ({", ".join(["%s"] * len(grades))})')
+        lead_params += grades
+    selects, params = [], []
+    for table, column, conditions, condition_params in (
+        (scores, "lead_id", of_scores, score_params),
+        (leads, "id", of_leads, lead_params),
+    ):
+        if conditions:
+            selects.append(
+                f'SELECT "{column}" FROM {table} WHERE "{column}" >= %s AND "{column}" < %s'
+                f" AND ({' OR '.join(conditions)})"
+            )
+            params += [*lead_range, *condition_params]
+    return selects, params
 
 
 def selection_sql(
@@ -167,18 +184,20 @@ def selection_sql(
     score_sql: str,
     score_params: list,
 ) -> tuple[str, list]:
-    """The columns ``rescoring._materialise`` classifies, for the candidates of the range only:
-    new fit = stored fit + the recorded difference, new score = ``score_sql``."""
+    """The columns ``rescoring._materialise`` classifies, for the candidates of the range only
+    (found first, then their rows read by primary key): new fit = stored fit + the recorded
+    difference, new score = ``score_sql``."""
     leads = connection.ops.quote_name(Lead._meta.db_table)
     scores = connection.ops.quote_name(LeadScore._meta.db_table)
-    movable, movable_params = _movable_sql(profile, before)
+    movable, movable_params = _movable_sql(profile, before, lead_range)
+    candidates = " UNION ".join([f"SELECT lead_id FROM {CHANGED_TABLE}", *movable])
     sql = f"""
         SELECT {leads}."id", {leads}."stage", {leads}."grade", {leads}."rank",
                {leads}."temperature", {scores}."fit_points" + COALESCE(c.fit_delta, 0) AS new_fit,
                {score_sql} AS new_score, {scores}."behaviour_score", {scores}."fit_points"
-        FROM {leads} JOIN {scores} ON {scores}."lead_id" = {leads}."id"
+        FROM ({candidates}) k
+        JOIN {leads} ON {leads}."id" = k.lead_id
+        JOIN {scores} ON {scores}."lead_id" = k.lead_id
         LEFT JOIN (SELECT lead_id, SUM(fit_delta) AS fit_delta FROM {CHANGED_TABLE}
-                   GROUP BY lead_id) c ON c.lead_id = {leads}."id"
-        WHERE {leads}."id" >= %s AND {leads}."id" < %s
-          AND (c.lead_id IS NOT NULL OR {movable})"""
-    return sql, [*score_params, *lead_range, *movable_params]
+                   GROUP BY lead_id) c ON c.lead_id = k.lead_id"""
+    return sql, [*score_params, *movable_params]

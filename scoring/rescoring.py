@@ -13,7 +13,6 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F, Max, Min, QuerySet
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -213,6 +212,41 @@ def _outcome(profile: ScoringProfile, *, samples: int) -> Outcome:
     )
 
 
+def _verdicts_outside_pass(profile: ScoringProfile, lead_range: tuple[int, int]) -> tuple[int, int]:
+    """The MQL rule and the review flags run over every lead of a range, classified again or
+    not: of the leads not in PASS_TABLE (grade and score as stored), how many the save will
+    promote and how many it will flag (what ``_outcome`` counts for those in it)."""
+    grades = list(profile.mql_grades)
+    meets = f'(l."grade" IN ({", ".join(["%s"] * len(grades))}) AND s."behaviour_score" >= %s)'
+    meets_params = [*grades, profile.mql_min_score]
+    leads = connection.ops.quote_name(Lead._meta.db_table)
+    scores = connection.ops.quote_name(LeadScore._meta.db_table)
+    reviews = connection.ops.quote_name(MqlReview._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT COALESCE(SUM(CASE WHEN l."stage" <> %s THEN 1 ELSE 0 END), 0),
+                       COALESCE(SUM(CASE WHEN l."stage" = %s THEN 1 ELSE 0 END), 0)
+                FROM {leads} l JOIN {scores} s ON s."lead_id" = l."id"
+                WHERE l."id" >= %s AND l."id" < %s
+                  AND NOT EXISTS (SELECT 1 FROM {PASS_TABLE} p WHERE p.id = l."id")
+                  AND ((l."stage" IN (%s, %s) AND {meets})
+                       OR (l."stage" = %s AND NOT {meets}
+                           AND NOT EXISTS (SELECT 1 FROM {reviews} r WHERE r."lead_id" = l."id")))
+            """,
+            [
+                Stage.MQL,
+                Stage.MQL,
+                *lead_range,
+                *PROMOTABLE,
+                *meets_params,
+                Stage.MQL,
+                *meets_params,
+            ],
+        )
+        promoted, flagged = cursor.fetchone()
+    return promoted, flagged
+
+
 def _write_pass(*, refit: bool = True) -> int:
     """Write fit points (if computed again), grade, rank and temperature from PASS_TABLE where
     they changed; returns how many leads changed grade, rank or temperature."""
@@ -371,6 +405,10 @@ def _preview(rescoring: Rescoring) -> Outcome:
                 missing = SAMPLE_SIZE - len(outcome.samples or [])
                 range_outcome = _outcome(profile, samples=missing)
                 range_outcome.leads = in_range.count()
+                if narrow:
+                    promoted, flagged = _verdicts_outside_pass(profile, lead_range)
+                    range_outcome.become_mql += promoted
+                    range_outcome.flagged += flagged
                 outcome.add(range_outcome)
                 _drop_pass()
                 ledger.drop_touched()
@@ -541,26 +579,22 @@ def _rescore_range(
             score_sql=f'{scores}."behaviour_score"',
             score_params=[],
         )
-        # The MQL rule and the review flags for the classified leads only.
-        candidates = in_range.filter(id__in=RawSQL(f"SELECT id FROM {PASS_TABLE}", []))
     elif refit:
         selection = _fit_and_score(in_range, grade_rules)
-        candidates = in_range
     else:  # an unchanged fit: as stored
         selection = in_range.order_by().annotate(
             new_fit=F("score__fit_points"), new_score=F("score__behaviour_score")
         )
-        candidates = in_range
     _materialise(selection, profile)
     outcome = _outcome(profile, samples=samples)
     outcome.leads = leads if leads is not None else in_range.count()
     _write_pass(refit=refit or bool(fit_changes))
     outcome.become_mql = lead_services.leads_transition_by_rule(
-        leads=candidates.filter(stage__in=PROMOTABLE).filter(_meets_mql(profile)),
+        leads=in_range.filter(stage__in=PROMOTABLE).filter(_meets_mql(profile)),
         to_stage=Stage.MQL,
         by_rule=MQL_RULE,
     )
-    outcome.flagged = _flag_cooled_mqls(candidates, profile)
+    outcome.flagged = _flag_cooled_mqls(in_range, profile)
     _drop_pass()
     ledger.drop_touched()
     narrowing.changed_drop()

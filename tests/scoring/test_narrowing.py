@@ -92,8 +92,8 @@ def test_it_moves_only_the_leads_a_changed_rule_matches(monkeypatch):
     director_b = lead("director", "Head of Sales", "DE")  # 20 + 15 + 10 = 45: C
     vp = lead("vp", "Sales", "US")  # 30: C
     manager = lead("manager", "CEO", "DE")  # 10 + 15 + 10 = 35: C
-    # A B with 60 that sales sent back to nurture: it meets the MQL condition, but the change
-    # does not touch it, so it waits for its next event instead of bouncing back to MQL.
+    # A B with 60 that sales sent back to nurture: the change does not touch its fit or score,
+    # but the MQL rule still runs over every lead (as the nightly job does): promoted.
     recycled = lead("vp", "CEO", "DE")  # 55: B
     lead_services_event(recycled, "demo_request")
     lead_services_event(recycled, "webinar_attended")  # 60: an MQL
@@ -113,6 +113,8 @@ def test_it_moves_only_the_leads_a_changed_rule_matches(monkeypatch):
     def director_worth_more(proposal):  # 20 → 25: +5 for directors, and nobody else
         grade_rule(proposal, "seniority", "director")["points"] = 25
 
+    shown = preview(director_worth_more)
+    passes.clear()
     with CaptureQueriesContext(connection) as queries:
         rescoring = save(director_worth_more)
 
@@ -121,7 +123,7 @@ def test_it_moves_only_the_leads_a_changed_rule_matches(monkeypatch):
     sql = " ".join(q["sql"] for q in queries.captured_queries if '"leads_lead"' in q["sql"])
     assert "director" in sql
     assert not [value for value in ("it_services", "Werkstudent", "c_level") if value in sql]
-    assert Lead.objects.get(pk=recycled.pk).stage == "nurture"
+    assert Lead.objects.get(pk=recycled.pk).stage == "mql"
 
     assert scores() == {
         director.pk: (35, "C", "C4"),
@@ -137,8 +139,17 @@ def test_it_moves_only_the_leads_a_changed_rule_matches(monkeypatch):
     assert after[director_b.pk] != before[director_b.pk]
     assert after[vp.pk] == before[vp.pk]
     assert after[manager.pk] == before[manager.pk]
-    assert after[recycled.pk] == before[recycled.pk]
-    assert (rescoring.result["leads"], rescoring.result["grade_moves"]) == (5, {"C→B": 1})
+    assert after[recycled.pk][1] == before[recycled.pk][1]
+    assert counts(rescoring) == {
+        "leads": 5,
+        "grade_changed": 1,
+        "rank_changed": 1,
+        "temperature_changed": 0,
+        "become_mql": 1,
+        "flagged": 0,
+        "grade_moves": {"C→B": 1},
+    }
+    assert counts(shown) == counts(rescoring)
 
 
 @pytest.mark.parametrize(
@@ -248,7 +259,7 @@ def test_it_promotes_and_flags_the_leads_a_new_mql_condition_moves_and_previews_
     rescoring = save(mql_from_c_and_40)
 
     # C with 40 now qualifies: the climber becomes an MQL, the MQL with 40 still qualifies (no
-    # flag); the bystander (B, score 0) is neither a C nor between 40 and 50: not even read.
+    # flag); the bystander (B, score 0) is neither a C nor between 40 and 50: its rows stay.
     stages = dict(Lead.objects.values_list("pk", "stage"))
     assert stages == {climber.pk: "mql", mql.pk: "mql", bystander.pk: "nurture"}
     assert row_versions()[bystander.pk] == before[bystander.pk]

@@ -105,7 +105,7 @@ class StatementTimes:
             head = " ".join(sql.split())[:70]
             self.seconds[head] = self.seconds.get(head, 0.0) + time.perf_counter() - started
 
-    def report(self, total: float, top: int = 4) -> None:
+    def report(self, total: float, top: int = 6) -> None:
         for head, seconds in sorted(self.seconds.items(), key=lambda item: -item[1])[:top]:
             print(f"    {seconds:>7.1f} s  {head}")
         rest = total - sum(self.seconds.values())

@@ -10,7 +10,7 @@
   between an old and a new band or MQL threshold, a rank whose temperature changed, a grade
   that became or stopped being one the MQL rule promotes. The MQL rule and the review flags
   still run over every lead, as before (a lead sent back to nurture that still qualifies is
-  promoted again by any save, as by the nightly job): two indexed queries per range.
+  promoted again by any save, as by the nightly job).
 
 Per range of leads, the leads whose fit or score changed are collected in CHANGED_TABLE (with
 the fit difference); ``selection_sql`` reads the candidates from it and from the stored values.

@@ -176,6 +176,14 @@ def _movable_sql(
     return selects, params
 
 
+def mostly_changed(*, leads_in_range: int) -> bool:
+    """Whether most leads of the range changed fit or score (a behaviour rule most leads have
+    rows of): then reading every lead of the range in order is cheaper than finding them."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(DISTINCT lead_id) FROM {CHANGED_TABLE}")
+        return cursor.fetchone()[0] * 2 > leads_in_range
+
+
 def selection_sql(
     *,
     lead_range: tuple[int, int],
@@ -183,21 +191,31 @@ def selection_sql(
     before: dict[str, Any],
     score_sql: str,
     score_params: list,
+    every_lead: bool = False,
 ) -> tuple[str, list]:
-    """The columns ``rescoring._materialise`` classifies, for the candidates of the range only
-    (found first, then their rows read by primary key): new fit = stored fit + the recorded
-    difference, new score = ``score_sql``."""
+    """The columns ``rescoring._materialise`` classifies: new fit = stored fit + the recorded
+    difference, new score = ``score_sql``; for the candidates of the range only (found first,
+    then their rows read by primary key), or with ``every_lead`` for all leads of the range."""
     leads = connection.ops.quote_name(Lead._meta.db_table)
     scores = connection.ops.quote_name(LeadScore._meta.db_table)
+    columns = f"""{leads}."id", {leads}."stage", {leads}."grade", {leads}."rank",
+               {leads}."temperature", {scores}."fit_points" + COALESCE(c.fit_delta, 0) AS new_fit,
+               {score_sql} AS new_score, {scores}."behaviour_score", {scores}."fit_points" """
+    deltas = f"""(SELECT lead_id, SUM(fit_delta) AS fit_delta FROM {CHANGED_TABLE}
+                  WHERE fit_delta <> 0 GROUP BY lead_id) c"""
+    if every_lead:
+        sql = f"""
+            SELECT {columns}
+            FROM {leads} JOIN {scores} ON {scores}."lead_id" = {leads}."id"
+            LEFT JOIN {deltas} ON c.lead_id = {leads}."id"
+            WHERE {leads}."id" >= %s AND {leads}."id" < %s"""
+        return sql, [*score_params, *lead_range]
     movable, movable_params = _movable_sql(profile, before, lead_range)
     candidates = " UNION ".join([f"SELECT lead_id FROM {CHANGED_TABLE}", *movable])
     sql = f"""
-        SELECT {leads}."id", {leads}."stage", {leads}."grade", {leads}."rank",
-               {leads}."temperature", {scores}."fit_points" + COALESCE(c.fit_delta, 0) AS new_fit,
-               {score_sql} AS new_score, {scores}."behaviour_score", {scores}."fit_points"
+        SELECT {columns}
         FROM ({candidates}) k
         JOIN {leads} ON {leads}."id" = k.lead_id
         JOIN {scores} ON {scores}."lead_id" = k.lead_id
-        LEFT JOIN (SELECT lead_id, SUM(fit_delta) AS fit_delta FROM {CHANGED_TABLE}
-                   GROUP BY lead_id) c ON c.lead_id = k.lead_id"""
+        LEFT JOIN {deltas} ON c.lead_id = k.lead_id"""
     return sql, [*score_params, *movable_params]

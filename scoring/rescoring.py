@@ -388,24 +388,28 @@ def _preview(rescoring: Rescoring) -> Outcome:
                 score = ledger.decayed_score_of_lead(
                     half_life_days=profile.half_life_days, now=now, every_lead=written.decay_all
                 )
+                leads = in_range.count()
+                every_lead = not narrow
                 if narrow:
                     narrowing.changed_create()
                     narrowing.record_touched()
                     narrowing.record_fit_deltas(leads=in_range, fit_changes=written.fit_changes)
+                    every_lead = narrowing.mostly_changed(leads_in_range=leads)
                     selection = narrowing.selection_sql(
                         lead_range=lead_range,
                         profile=profile,
                         before=written.profile_before,
                         score_sql=score.sql,
                         score_params=list(score.params),
+                        every_lead=every_lead,
                     )
                 else:
                     selection = _fit_and_score(in_range, grade_rules, score=score)
                 _materialise(selection, profile)
                 missing = SAMPLE_SIZE - len(outcome.samples or [])
                 range_outcome = _outcome(profile, samples=missing)
-                range_outcome.leads = in_range.count()
-                if narrow:
+                range_outcome.leads = leads
+                if not every_lead:
                     promoted, flagged = _verdicts_outside_pass(profile, lead_range)
                     range_outcome.become_mql += promoted
                     range_outcome.flagged += flagged
@@ -568,6 +572,8 @@ def _rescore_range(
             now=now,
             every_lead=decay_all,
         )
+    if leads is None:
+        leads = in_range.count()
     if narrow:
         narrowing.record_touched()
         narrowing.record_fit_deltas(leads=in_range, fit_changes=fit_changes)
@@ -578,6 +584,7 @@ def _rescore_range(
             before=profile_before,
             score_sql=f'{scores}."behaviour_score"',
             score_params=[],
+            every_lead=narrowing.mostly_changed(leads_in_range=leads),
         )
     elif refit:
         selection = _fit_and_score(in_range, grade_rules)
@@ -587,7 +594,7 @@ def _rescore_range(
         )
     _materialise(selection, profile)
     outcome = _outcome(profile, samples=samples)
-    outcome.leads = leads if leads is not None else in_range.count()
+    outcome.leads = leads
     _write_pass(refit=refit or bool(fit_changes))
     outcome.become_mql = lead_services.leads_transition_by_rule(
         leads=in_range.filter(stage__in=PROMOTABLE).filter(_meets_mql(profile)),

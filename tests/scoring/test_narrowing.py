@@ -289,3 +289,29 @@ def test_it_grades_no_lead_from_every_rule_while_a_save_moves_fit_points():
 
     services.lead_rescore_fit(lead_id=new.pk)  # once the save is done
     assert Lead.objects.get(pk=new.pk).score.fit_points == 20
+
+
+@time_machine.travel(MONDAY, tick=False)
+def test_it_moves_fit_by_differences_also_when_most_leads_changed_score():
+    director = lead("director", "Head of Sales", "DE")  # 45: C
+    vp = lead("vp", "Sales", "US")  # 30: C
+    manager = lead("manager", "Sales", "US")  # 10: D
+    for target in (director, vp, manager):
+        lead_services_event(target, "demo_request")  # 40 each: band 3
+
+    def director_and_demo(proposal):
+        grade_rule(proposal, "seniority", "director")["points"] = 25
+        next(r for r in proposal["behaviour_rules"] if r["name"] == "Demo request")["points"] = 60
+
+    shown = preview(director_and_demo)
+    rescoring = save(director_and_demo)
+
+    # Every lead's score moved (60: band 2), so every lead of the range is classified again;
+    # only the director's fit moves (+5: 50, a B).
+    assert scores() == {
+        director.pk: (50, "B", "B2"),
+        vp.pk: (30, "C", "C2"),
+        manager.pk: (10, "D", "D2"),
+    }
+    assert counts(shown) == counts(rescoring)
+    assert (rescoring.result["rank_changed"], rescoring.result["become_mql"]) == (3, 1)

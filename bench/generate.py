@@ -55,7 +55,8 @@ from leads.models import (  # noqa: E402
 )
 from reporting.rollup import rollup_refresh  # noqa: E402
 from scoring.models import MqlReview, ScoreEntry  # noqa: E402
-from scoring.services import active_profile, rescore_all  # noqa: E402
+from scoring.rescoring import rescore_all  # noqa: E402
+from scoring.services import active_profile  # noqa: E402
 
 CHUNK = 50_000
 BENCH_REP_PREFIX = "bench-rep-"

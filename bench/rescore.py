@@ -46,12 +46,8 @@ from leadcrm.celery import app as celery_app  # noqa: E402
 from leads.models import Event, Lead  # noqa: E402
 from scoring import proposals  # noqa: E402
 from scoring.models import Rescoring, ScoreEntry  # noqa: E402
-from scoring.services import (  # noqa: E402
-    active_profile,
-    leads_refresh_decay,
-    rescore_all,
-    rescoring_start,
-)
+from scoring.rescoring import leads_refresh_decay, rescore_all, rescoring_start  # noqa: E402
+from scoring.services import active_profile  # noqa: E402
 
 GOAL_S = 30.0
 
@@ -109,7 +105,7 @@ class StatementTimes:
             head = " ".join(sql.split())[:70]
             self.seconds[head] = self.seconds.get(head, 0.0) + time.perf_counter() - started
 
-    def report(self, total: float, top: int = 4) -> None:
+    def report(self, total: float, top: int = 6) -> None:
         for head, seconds in sorted(self.seconds.items(), key=lambda item: -item[1])[:top]:
             print(f"    {seconds:>7.1f} s  {head}")
         rest = total - sum(self.seconds.values())

@@ -5,7 +5,7 @@ whether the MQL rule can have promoted it: ``Scoring.load()`` reads the active p
 rules once, and ``Scoring.fit_points`` evaluates them in Python the way
 ``scoring.services.grade_rule_condition`` does in SQL (a test checks that the scoring app then
 agrees). Everything else about scores is the scoring app's: the writers store the leads unscored
-(behaviour score 0) with their events, then ``scoring.services.rescore_all`` derives the ledger,
+(behaviour score 0) with their events, then ``scoring.rescoring.rescore_all`` derives the ledger,
 the decayed scores, ranks, temperatures and MQL promotions the way the product does.
 
 One stand-in remains: ``assign_owner`` is a territory round-robin (no assignment rules yet).

@@ -21,6 +21,7 @@ from leads.models import RANKS, EventKind, Grade, Temperature
 from leads.permissions import LeadModelPermissions
 from scoring import proposals, selectors, services
 from scoring.models import BehaviourRule, GradeRule, ProfileVersion, Rescoring
+from scoring.rescoring import rescoring_progress, rescoring_save_preview, rescoring_start
 from scoring.selectors import BREAKDOWN_LIMIT, lead_score_breakdown
 
 
@@ -232,7 +233,7 @@ class RescoringOutputSerializer(serializers.Serializer):
 
 
 def _rescoring_data(rescoring: Rescoring) -> dict[str, Any]:
-    done, total = services.rescoring_progress(rescoring=rescoring)
+    done, total = rescoring_progress(rescoring=rescoring)
     data = {
         "id": rescoring.pk,
         "kind": rescoring.kind,
@@ -312,7 +313,7 @@ class RescoringCreateApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
-            rescoring = services.rescoring_start(
+            rescoring = rescoring_start(
                 kind=data["kind"],
                 proposal=_plain(data["proposal"]),
                 by_user=request.user,
@@ -352,7 +353,7 @@ class RescoringSaveApi(APIView):
     @extend_schema(request=None, responses={202: RescoringOutputSerializer, 400: INVALID})
     def post(self, request: Request, pk: int) -> Response:
         preview = get_object_or_404(Rescoring, pk=pk, kind=Rescoring.Kind.PREVIEW)
-        rescoring = services.rescoring_save_preview(preview_id=preview.pk, by_user=request.user)
+        rescoring = rescoring_save_preview(preview_id=preview.pk, by_user=request.user)
         return _rescoring_response(rescoring, status.HTTP_202_ACCEPTED)
 
 

@@ -13,6 +13,7 @@ A rule without an id is new; a rule of the profile missing from the proposal is 
 list order is the rules' order.
 """
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -156,18 +157,33 @@ def clean(proposal: Any, *, profile: ScoringProfile) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class FitChange:
+    """A grade rule added (``before`` None), deleted (``after`` None) or changed in its condition
+    or points, as it was and as it is: a rescoring moves the fit of the leads either matches by
+    the difference, and evaluates no other rule."""
+
+    before: GradeRule | None
+    after: GradeRule | None
+
+
+@dataclass(frozen=True)
 class Written:
     """What a saved proposal asks of the rescoring: the behaviour rules whose ledger rows must
     be derived again (new ones, and those changed in what they score), the rules whose rows stay
     and only take new points (``repoint``: nothing but the points changed, and no cap makes a
     row's points depend on the rows before it), whether every lead's score must be decayed again
-    (a new half-life, or a deleted rule whose rows, and so the leads they touched, are gone), and
-    whether fit points must be computed again (``refit``: a grade rule changed)."""
+    (a new half-life, or a deleted rule whose rows, and so the leads they touched, are gone),
+    whether fit points must be computed again from every rule (``refit``; a save moves them by
+    the ``fit_changes`` instead), and the profile's thresholds, matrix and MQL condition as they
+    were (``profile_before``): with it, only the leads whose fit or score changed and those the
+    new thresholds can move are classified again; without it, every lead."""
 
     rebuild: list[BehaviourRule]
     decay_all: bool
     repoint: list[BehaviourRule] = field(default_factory=list)
     refit: bool = True
+    fit_changes: list[FitChange] = field(default_factory=list)
+    profile_before: dict[str, Any] | None = None
 
 
 def write(
@@ -186,6 +202,7 @@ def write(
             saved_at=profile.updated_at,
         )
     half_life_before = profile.half_life_days
+    profile_before = {name: getattr(profile, name) for name in PROFILE_FIELDS}
     for name, value in proposal["profile"].items():
         setattr(profile, name, value)
     profile.version += 1
@@ -205,7 +222,9 @@ def write(
         rebuild=behaviour_rules.changed,
         repoint=behaviour_rules.repoint,
         decay_all=profile.half_life_days != half_life_before or kept < behaviour_rules_before,
-        refit=bool(grade_rules.changed or grade_rules.deleted),
+        refit=False,
+        fit_changes=grade_rules.fit_changes,
+        profile_before=profile_before,
     )
 
 
@@ -214,12 +233,18 @@ class _Saved:
     changed: list  # new rules and those changed in what they score
     repoint: list  # behaviour rules that only take new points (Written.repoint)
     deleted: int
+    fit_changes: list[FitChange]  # grade rules: each changed one as it was and as it is
 
 
 def _write_rules(profile: ScoringProfile, model, rows: list[dict]) -> _Saved:
     """Save ``rows`` as the profile's rules of ``model``, the others deleted."""
     existing = {rule.pk: rule for rule in model.objects.filter(profile=profile)}
     kept = {row["id"] for row in rows if row["id"] is not None}
+    fit_changes = [
+        FitChange(before=rule, after=None)
+        for pk, rule in existing.items()
+        if pk not in kept and model is GradeRule
+    ]
     deleted, _by_model = model.objects.filter(profile=profile).exclude(pk__in=kept).delete()
     scoring_fields = (
         BEHAVIOUR_SCORING_FIELDS if model is BehaviourRule else frozenset(GRADE_RULE_FIELDS)
@@ -234,6 +259,9 @@ def _write_rules(profile: ScoringProfile, model, rows: list[dict]) -> _Saved:
             for name in scoring_fields.intersection(values)
             if getattr(rule, name) != values[name]
         }
+        if model is GradeRule and (is_new or differing):
+            before = None if is_new else copy.copy(rule)
+            fit_changes.append(FitChange(before=before, after=rule))
         for name, value in values.items():
             setattr(rule, name, value)
         rule.position = position
@@ -244,4 +272,4 @@ def _write_rules(profile: ScoringProfile, model, rows: list[dict]) -> _Saved:
             repoint.append(rule)
         elif differing:
             changed.append(rule)
-    return _Saved(changed=changed, repoint=repoint, deleted=deleted)
+    return _Saved(changed=changed, repoint=repoint, deleted=deleted, fit_changes=fit_changes)

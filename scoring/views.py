@@ -19,6 +19,7 @@ from leads.models import Temperature
 from scoring import proposals, selectors, services
 from scoring.forms import BEHAVIOUR_PREFIX, GRADE_PREFIX, RulesForms, with_added_row
 from scoring.models import Rescoring
+from scoring.rescoring import rescoring_progress, rescoring_save_preview, rescoring_start
 
 VERSIONS_PAGE_SIZE = 25
 EDIT_PERMISSIONS = ("scoring.change_scoringprofile", "scoring.add_rescoring")
@@ -64,7 +65,7 @@ def _rules_post(request: HttpRequest, profile) -> HttpResponse:
     forms = RulesForms.build(data=request.POST)
     if forms.is_valid():
         try:
-            rescoring = services.rescoring_start(
+            rescoring = rescoring_start(
                 kind=Rescoring.Kind.PREVIEW,
                 proposal=forms.proposal(),
                 by_user=request.user,
@@ -115,7 +116,7 @@ def rescoring_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _rescoring_context(request: HttpRequest, rescoring: Rescoring) -> dict:
-    done, total = services.rescoring_progress(rescoring=rescoring)
+    done, total = rescoring_progress(rescoring=rescoring)
     result = rescoring.result or {}
     samples = result.get("samples", [])
     # The samples name leads: show each person only those they may see.
@@ -168,7 +169,7 @@ def rescoring_save(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     preview = get_object_or_404(Rescoring, pk=pk, kind=Rescoring.Kind.PREVIEW)
     try:
-        saved = services.rescoring_save_preview(preview_id=preview.pk, by_user=request.user)
+        saved = rescoring_save_preview(preview_id=preview.pk, by_user=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("scoring:rescoring", pk=preview.pk)

@@ -29,7 +29,8 @@ from leads.models import (
     StageTransition,
 )
 from scoring.models import MqlReview, ScoreEntry
-from scoring.services import active_profile, leads_rescore_fit, rescore_all
+from scoring.rescoring import rescore_all
+from scoring.services import active_profile, leads_rescore_fit
 
 pytestmark = pytest.mark.django_db
 

@@ -9,6 +9,7 @@ from django.db import connection
 from leadcrm.celery import app as celery_app
 from leads import services as lead_services
 from leads.models import Lead, StageTransition
+from scoring import rescoring as rescorings
 from scoring import services
 from scoring.models import MqlReview, ScoreEntry
 from tests.concurrency import run_in_threads
@@ -68,10 +69,10 @@ def test_it_halves_points_every_half_life():
         happen(lead, "pricing_page_view")  # 15
 
     with time_machine.travel(MONDAY + timedelta(days=30), tick=False):
-        services.leads_refresh_decay()
+        rescorings.leads_refresh_decay()
     thirty_days = state(lead)[0]
     with time_machine.travel(MONDAY + timedelta(days=45), tick=False):
-        services.leads_refresh_decay()
+        rescorings.leads_refresh_decay()
     forty_five_days = state(lead)[0]
 
     assert thirty_days == 27.5  # 55 / 2
@@ -217,8 +218,8 @@ def test_it_flags_an_mql_that_cooled_down_instead_of_moving_it_back():
     assert state(lead)[3] == "mql"
 
     with time_machine.travel(MONDAY + timedelta(days=20), tick=False):
-        first = services.leads_refresh_decay()
-        again = services.leads_refresh_decay()
+        first = rescorings.leads_refresh_decay()
+        again = rescorings.leads_refresh_decay()
 
     assert state(lead)[0] == 37.8  # 60 * 0.5^(20/30) = 37.798…
     assert state(lead)[3] == "mql"

@@ -12,6 +12,7 @@ from leads import services as lead_services
 from leads import signals as lead_signals
 from leads.models import Lead, StageTransition
 from scoring import proposals, services
+from scoring import rescoring as rescorings
 from scoring.models import MqlReview, ProfileVersion, Rescoring, ScoreEntry, ScoringProfile
 from tests.concurrency import run_in_threads
 from tests.factories import CompanyFactory, LeadFactory, UserFactory
@@ -56,8 +57,8 @@ def behaviour_rule(proposal: dict, name: str) -> dict:
 
 
 def run(kind: str, proposal: dict, by_user) -> Rescoring:
-    rescoring = services.rescoring_start(kind=kind, proposal=proposal, by_user=by_user)
-    services.rescoring_run(rescoring_id=rescoring.pk)
+    rescoring = rescorings.rescoring_start(kind=kind, proposal=proposal, by_user=by_user)
+    rescorings.rescoring_run(rescoring_id=rescoring.pk)
     rescoring.refresh_from_db()
     return rescoring
 
@@ -89,7 +90,7 @@ def test_it_derives_the_same_ledger_from_the_events_as_scoring_them_one_by_one()
     one_by_one = {lead.pk: ledger(lead), other.pk: ledger(other)}
 
     with time_machine.travel(MONDAY + timedelta(days=10), tick=False):
-        services.rescore_all(rebuild=list(services.active_profile().behaviour_rules.all()))
+        rescorings.rescore_all(rebuild=list(services.active_profile().behaviour_rules.all()))
 
     opens = [(n, p) for n, p, _at in one_by_one[lead.pk] if n == "E-mail opened"]
     # Week of 2 March: Mon to Sun, 14 opens, the first 5 count; week of 9 March: Mon, Tue, 4 count.
@@ -127,8 +128,8 @@ def test_it_previews_exactly_what_saving_then_does(django_capture_on_commit_call
         assert services.active_profile().grade_b_min == 50
         assert ledger(steady) == [("Demo request", 40, MONDAY)]
         with django_capture_on_commit_callbacks(execute=False):
-            saved = services.rescoring_save_preview(preview_id=preview.pk, by_user=admin)
-        services.rescoring_run(rescoring_id=saved.pk)
+            saved = rescorings.rescoring_save_preview(preview_id=preview.pk, by_user=admin)
+        rescorings.rescoring_run(rescoring_id=saved.pk)
         saved.refresh_from_db()
 
     # Clara: 45 ≥ 45 is a B now; 30 + 20 = 50 is band 2: B2 and an MQL. The steady lead: 30, B3
@@ -173,12 +174,12 @@ def test_it_refuses_to_save_a_preview_over_a_newer_version():
     admin = UserFactory()
     first = run("preview", proposal_with(lambda p: p["profile"].update(half_life_days=20)), admin)
     second = run("preview", proposal_with(lambda p: p["profile"].update(half_life_days=40)), admin)
-    services.rescoring_run(
-        rescoring_id=services.rescoring_save_preview(preview_id=first.pk, by_user=admin).pk
+    rescorings.rescoring_run(
+        rescoring_id=rescorings.rescoring_save_preview(preview_id=first.pk, by_user=admin).pk
     )
 
     with pytest.raises(ValidationError) as error:
-        services.rescoring_save_preview(preview_id=second.pk, by_user=admin)
+        rescorings.rescoring_save_preview(preview_id=second.pk, by_user=admin)
 
     assert "base_version" in error.value.message_dict
     assert services.active_profile().half_life_days == 20
@@ -223,7 +224,7 @@ def test_it_takes_a_deleted_rules_points_away():
 )
 def test_it_names_the_field_of_a_bad_proposal_and_queues_nothing(change, field):
     with pytest.raises(ValidationError) as error:
-        services.rescoring_start(kind="preview", proposal=proposal_with(change), by_user=None)
+        rescorings.rescoring_start(kind="preview", proposal=proposal_with(change), by_user=None)
 
     assert field in error.value.message_dict
     assert Rescoring.objects.count() == 0
@@ -273,14 +274,14 @@ def test_it_promotes_a_lead_whose_edit_makes_it_qualify():
 
 def test_it_reports_progress_per_range_of_leads(monkeypatch):
     LeadFactory.create_batch(5)
-    monkeypatch.setattr(services, "CHUNK_SIZE", 2)
+    monkeypatch.setattr(rescorings, "CHUNK_SIZE", 2)
     steps = []
-    monkeypatch.setattr(services, "_report_progress", lambda r, done, total: steps.append(done))
+    monkeypatch.setattr(rescorings, "_report_progress", lambda r, done, total: steps.append(done))
     rescoring = run("apply", proposals.snapshot(services.active_profile()), UserFactory())
 
     assert (rescoring.status, rescoring.result["leads"]) == (Rescoring.Status.DONE, 5)
     assert steps == [0, 1, 2]  # three ranges of two ids
-    assert services.rescoring_progress(rescoring=rescoring) == (1, 1)
+    assert rescorings.rescoring_progress(rescoring=rescoring) == (1, 1)
 
 
 def test_it_saves_each_version_with_who_and_what():
@@ -311,7 +312,7 @@ def test_it_promotes_once_when_a_rescoring_and_events_meet_one_lead():
 
     def work(index: int):
         if index == 0:
-            return services.rescore_all()
+            return rescorings.rescore_all()
         return services.event_score(event_id=events[index - 1].pk)
 
     results = run_in_threads(4, work)

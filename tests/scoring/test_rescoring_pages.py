@@ -5,6 +5,7 @@ from django.core.cache import cache
 
 from leads.models import Lead
 from scoring import proposals, services
+from scoring import rescoring as rescorings
 from scoring.models import Rescoring
 from tests.factories import LeadFactory, UserFactory
 
@@ -26,13 +27,13 @@ def started(kind: str = "preview", change=None, by_user=None) -> Rescoring:
     proposal = proposals.snapshot(services.active_profile())
     if change:
         change(proposal)
-    return services.rescoring_start(
+    return rescorings.rescoring_start(
         kind=kind, proposal=proposal, by_user=by_user or UserFactory(username="grace")
     )
 
 
 def finished(rescoring: Rescoring) -> Rescoring:
-    services.rescoring_run(rescoring_id=rescoring.pk)
+    rescorings.rescoring_run(rescoring_id=rescoring.pk)
     rescoring.refresh_from_db()
     return rescoring
 
@@ -149,7 +150,7 @@ def test_it_lets_only_admins_save(client, request, role):
 def test_it_refuses_to_save_a_preview_someone_saved_over(client, admin_user):
     first = finished(started(change=lower_grade_b))
     second = finished(started(change=lambda p: p["profile"].update(half_life_days=20)))
-    finished(services.rescoring_save_preview(preview_id=second.pk, by_user=admin_user))
+    finished(rescorings.rescoring_save_preview(preview_id=second.pk, by_user=admin_user))
     client.force_login(admin_user)
 
     page = client.get(f"/scoring/rescorings/{first.pk}/").content.decode()

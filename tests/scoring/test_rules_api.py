@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from leads import services as lead_services
 from leads.models import Lead
+from scoring import rescoring as rescorings
 from scoring import services
 from scoring.models import MqlReview, ProfileVersion, Rescoring
 from tests.factories import LeadFactory
@@ -46,7 +47,7 @@ def the_profile(api: APIClient) -> tuple[dict, int]:
 
 def run_task(rescoring_id: int) -> None:
     """What the Celery worker does with the queued task."""
-    services.rescoring_run(rescoring_id=rescoring_id)
+    rescorings.rescoring_run(rescoring_id=rescoring_id)
 
 
 def test_it_gives_the_profile_in_force_with_its_version(admin_api):
@@ -97,7 +98,7 @@ def test_it_gives_the_profile_in_force_with_its_version(admin_api):
     ],
 )
 def test_it_refuses_every_role_but_admin(request, role, method, path, admin_user):
-    rescoring = services.rescoring_start(
+    rescoring = rescorings.rescoring_start(
         kind="preview",
         proposal=services_snapshot(),
         by_user=admin_user,
@@ -374,7 +375,7 @@ def test_it_lists_versions_in_the_same_queries_however_many(
     def save(half_life: int) -> None:
         proposal, version = the_profile(admin_api)
         proposal["profile"]["half_life_days"] = half_life
-        rescoring = services.rescoring_start(
+        rescoring = rescorings.rescoring_start(
             kind="apply", proposal=proposal, by_user=admin_user, base_version=version
         )
         run_task(rescoring.pk)

@@ -12,6 +12,7 @@ from rest_framework.authtoken.models import Token
 from schemathesis import GenerationMode
 
 from scoring import proposals, services
+from scoring import rescoring as rescorings
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +25,7 @@ def api_headers(admin_user, settings) -> dict[str, str]:
     settings.API_THROTTLE_RATES = {"anon": "100000/minute", "user": "100000/minute"}
     # A finished preview and a queued one, so ids 1 and 2 exist.
     for _ in range(2):
-        services.rescoring_start(
+        rescorings.rescoring_start(
             kind="preview",
             proposal=proposals.snapshot(services.active_profile()),
             by_user=admin_user,

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from scoring import proposals, services
+from scoring import rescoring as rescorings
 from scoring.models import Rescoring
 from tests.factories import UserFactory
 
@@ -209,8 +210,8 @@ def test_it_puts_a_form_error_on_its_row_before_asking_the_service(client, admin
 
 
 def test_it_refuses_a_change_made_on_an_older_version(client, admin_user):
-    services.rescoring_run(
-        rescoring_id=services.rescoring_start(
+    rescorings.rescoring_run(
+        rescoring_id=rescorings.rescoring_start(
             kind="apply",
             proposal=proposals.snapshot(services.active_profile()),
             by_user=UserFactory(username="grace"),
@@ -255,7 +256,7 @@ def test_it_offers_the_rules_of_a_preview_to_change_again(client, admin_user):
     proposal["grade_rules"].append(
         {"id": None, "field": "city", "operator": "in", "value": "Munich", "points": 5}
     )
-    preview = services.rescoring_start(kind="preview", proposal=proposal, by_user=admin_user)
+    preview = rescorings.rescoring_start(kind="preview", proposal=proposal, by_user=admin_user)
     client.force_login(admin_user)
 
     response = client.get(f"{URL}?from={preview.pk}")
@@ -280,8 +281,8 @@ def test_it_costs_the_same_queries_however_many_rules(
         {"id": None, "field": "city", "operator": "in", "value": f"City {n}", "points": n}
         for n in range(1, 21)
     ]
-    services.rescoring_run(
-        rescoring_id=services.rescoring_start(
+    rescorings.rescoring_run(
+        rescoring_id=rescorings.rescoring_start(
             kind="apply", proposal=proposal, by_user=admin_user
         ).pk
     )

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from leads import services as lead_services
 from leads.models import Lead
+from scoring import rescoring as rescorings
 from scoring import services
 from scoring.services import active_profile
 from tests.factories import CompanyFactory, LeadFactory
@@ -38,7 +39,7 @@ def test_the_copy_follows_events_decay_edits_and_rule_changes(client, marketer):
         after_events = temperatures(lead)
         listed_hot = client.get(reverse("leads:list"), {"temperature": "hot", "sort": "score"})
     with time_machine.travel(MONDAY + timedelta(days=30), tick=False):
-        services.leads_refresh_decay()  # 40: B3, warm
+        rescorings.leads_refresh_decay()  # 40: B3, warm
         after_decay = temperatures(lead)
         # Not in DE: 45 fit points, grade C; C3 is cold.
         Lead.objects.filter(pk=lead.pk).update(country="US")
@@ -47,7 +48,7 @@ def test_the_copy_follows_events_decay_edits_and_rule_changes(client, marketer):
         profile = active_profile()
         profile.hot_ranks = [*profile.hot_ranks, "C3"]
         profile.save()
-        services.rescore_all(profile=profile)
+        rescorings.rescore_all(profile=profile)
         after_rule_change = temperatures(lead)
 
     assert after_events == ("hot", "hot")

@@ -3,6 +3,7 @@
 import pytest
 
 from scoring import proposals, services
+from scoring import rescoring as rescorings
 from scoring.models import ProfileVersion
 from scoring.selectors import snapshot_changes
 from tests.factories import UserFactory
@@ -15,8 +16,8 @@ URL = "/scoring/versions/"
 def save(change, by_user) -> None:
     proposal = proposals.snapshot(services.active_profile())
     change(proposal)
-    rescoring = services.rescoring_start(kind="apply", proposal=proposal, by_user=by_user)
-    services.rescoring_run(rescoring_id=rescoring.pk)
+    rescoring = rescorings.rescoring_start(kind="apply", proposal=proposal, by_user=by_user)
+    rescorings.rescoring_run(rescoring_id=rescoring.pk)
 
 
 def rule(proposal: dict, key: str, **match) -> dict:

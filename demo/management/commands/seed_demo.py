@@ -39,7 +39,8 @@ from reporting.models import ExchangeRate
 from reporting.rollup import rollup_refresh
 from sales.assignment import assignments_backfill
 from scoring.models import ScoreEntry
-from scoring.services import active_profile, rescore_all
+from scoring.rescoring import rescore_all
+from scoring.services import active_profile
 
 DEMO_PASSWORD = "demo-password"
 DEMO_USERS: list[tuple[str, str, str, str]] = [

@@ -1,0 +1,325 @@
+"""The ledger and the behaviour scores of many leads at once (a rule change, the nightly decay):
+ledger rows derived again from the events or given new points in place, scores summed again,
+moved by what changed or decayed, one range of lead ids at a time."""
+
+from datetime import datetime
+
+from django.db import connection
+from django.db.models import FloatField
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+
+from leads.models import Event, Lead, LeadScore
+from scoring.models import BehaviourRule, ScoreEntry
+from scoring.services import _age_in_days_sql, _decayed_sum_sql, _like_pattern
+
+# The leads whose ledger a range's rebuild changed (temporary, per connection).
+TOUCHED_TABLE = "scoring_touched"
+# The ledger rows a range's rebuild derives, before they are reconciled with the ledger.
+DERIVED_TABLE = "scoring_derived"
+
+
+def decayed_score_of_lead(*, half_life_days: int, now: datetime, every_lead: bool) -> RawSQL:
+    """The decayed ledger sum of each lead of a lead queryset (0 without a ledger); unless
+    ``every_lead``, only for the leads in TOUCHED_TABLE, the others keep their stored score."""
+    expression, params = _decayed_sum_sql(half_life_days=half_life_days, now=now)
+    ledger = connection.ops.quote_name(ScoreEntry._meta.db_table)
+    leads = connection.ops.quote_name(Lead._meta.db_table)
+    scores = connection.ops.quote_name(LeadScore._meta.db_table)
+    decayed = f'(SELECT COALESCE({expression}, 0) FROM {ledger} WHERE "lead_id" = {leads}."id")'
+    if not every_lead:
+        stored = f'(SELECT "behaviour_score" FROM {scores} WHERE "lead_id" = {leads}."id")'
+        decayed = (
+            f'CASE WHEN {leads}."id" IN (SELECT lead_id FROM {TOUCHED_TABLE})'
+            f" THEN {decayed} ELSE {stored} END"
+        )
+    return RawSQL(decayed, params, output_field=FloatField())
+
+
+def refresh_behaviour_scores(
+    *,
+    lead_range: tuple[int, int],
+    half_life_days: int,
+    now: datetime | None = None,
+    every_lead: bool = True,
+) -> None:
+    """Write the decayed ledger sum into ``LeadScore.behaviour_score`` for the leads with
+    lo <= id < hi (unless ``every_lead``, only those in TOUCHED_TABLE); leads without a ledger
+    go to 0."""
+    now = now or timezone.now()
+    if not every_lead and connection.vendor == "postgresql":
+        _move_touched_scores(half_life_days=half_life_days, now=now)
+        return
+    expression, params = _decayed_sum_sql(half_life_days=half_life_days, now=now)
+    ledger = connection.ops.quote_name(ScoreEntry._meta.db_table)
+    table = connection.ops.quote_name(LeadScore._meta.db_table)
+    lo, hi = lead_range
+    touched = "" if every_lead else f" AND {{id}} IN (SELECT lead_id FROM {TOUCHED_TABLE})"
+    # One pass: the range's leads left-joined to their ledger sums, so a lead whose ledger is
+    # gone drops to 0 in the same UPDATE.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE {table} SET "behaviour_score" = s."score", "scored_at" = %s
+                FROM (SELECT l."lead_id", COALESCE(sums."score", 0) AS "score"
+                      FROM {table} l LEFT JOIN (
+                        SELECT "lead_id", {expression} AS "score" FROM {ledger}
+                        WHERE "lead_id" >= %s AND "lead_id" < %s{touched.format(id='"lead_id"')}
+                        GROUP BY "lead_id") AS sums ON sums."lead_id" = l."lead_id"
+                      WHERE l."lead_id" >= %s AND l."lead_id" < %s
+                            {touched.format(id='l."lead_id"')}) AS s
+                WHERE {table}."lead_id" = s."lead_id"
+                  AND ({table}."behaviour_score" <> s."score" OR {table}."scored_at" <> %s)
+            """,
+            [now, *params, lo, hi, lo, hi, now],
+        )
+
+
+def _move_touched_scores(*, half_life_days: int, now: datetime) -> None:
+    """The scores of the leads in TOUCHED_TABLE decayed to now, plus what their changed ledger
+    rows add now (the deltas ledger_rebuild recorded): the sum of their new ledger."""
+    age_days, params = _age_in_days_sql('"scored_at"', now)
+    table = connection.ops.quote_name(LeadScore._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE {table}
+                SET "behaviour_score" = "behaviour_score" * POWER(0.5, ({age_days}) / %s)
+                                        + t.delta,
+                    "scored_at" = %s
+                FROM (SELECT lead_id, SUM(delta) AS delta FROM {TOUCHED_TABLE}
+                      GROUP BY lead_id) AS t
+                WHERE {table}."lead_id" = t.lead_id""",
+            [*params, float(half_life_days), now],
+        )
+
+
+def decay_stored_scores(*, lead_range: tuple[int, int], half_life_days: int, now: datetime):
+    """Decay the stored scores of the leads with lo <= id < hi from their scored_at to ``now``:
+    Σ p·0.5^((now - at)/h) = 0.5^((now - scored_at)/h) · Σ p·0.5^((scored_at - at)/h), so one
+    multiplication per lead gives what summing its whole ledger again would."""
+    age_days, params = _age_in_days_sql('"scored_at"', now)
+    table = connection.ops.quote_name(LeadScore._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE {table}
+                SET "behaviour_score" = "behaviour_score" * POWER(0.5, ({age_days}) / %s),
+                    "scored_at" = %s
+                WHERE "lead_id" >= %s AND "lead_id" < %s AND "behaviour_score" <> 0
+                  AND "scored_at" < %s""",
+            [*params, float(half_life_days), now, *lead_range, now],
+        )
+
+
+def _day_number_sql(column: str) -> str:
+    if connection.vendor == "postgresql":
+        return (
+            f"CAST(FLOOR(EXTRACT(EPOCH FROM ({column} - TIMESTAMPTZ '2001-01-01 00:00:00+00'))"
+            f" / 86400) AS INTEGER)"
+        )
+    return f"CAST(julianday({column}) - julianday('2001-01-01') AS INTEGER)"
+
+
+def ledger_repoint(
+    *,
+    rules: list[BehaviourRule],
+    lead_range: tuple[int, int],
+    half_life_days: int,
+    now: datetime,
+    adjust_scores: bool,
+) -> None:
+    """The ledger rows of ``rules`` (leads lo <= id < hi) take their rule's new points in place
+    (proposals.Written.repoint: the same rows, other points). Unless every score is summed again
+    afterwards (``adjust_scores`` false), each lead's stored score moves by what its rows gained:
+    the stored score decayed to now, plus Σ (new - old points) · 0.5^(age / half-life); exactly
+    the sum of the changed ledger, without reading the lead's other rows."""
+    lo, hi = lead_range
+    ledger = connection.ops.quote_name(ScoreEntry._meta.db_table)
+    scores = connection.ops.quote_name(LeadScore._meta.db_table)
+    new_points = 'CASE "rule_id" ' + " ".join("WHEN %s THEN %s" for _rule in rules) + " END"
+    new_params = [value for rule in rules for value in (rule.pk, rule.points)]
+    of_rules = (
+        f'"rule_id" IN ({", ".join(["%s"] * len(rules))})'
+        f' AND "lead_id" >= %s AND "lead_id" < %s AND "points" <> {new_points}'
+    )
+    of_rules_params = [*(rule.pk for rule in rules), lo, hi, *new_params]
+    hl = float(half_life_days)
+    with connection.cursor() as cursor:
+        if adjust_scores:
+            stored_age, stored_params = _age_in_days_sql('"scored_at"', now)
+            entry_age, entry_params = _age_in_days_sql('"at"', now)
+            cursor.execute(
+                f"""UPDATE {scores}
+                    SET "behaviour_score" = "behaviour_score" * POWER(0.5, ({stored_age}) / %s)
+                                            + d."delta",
+                        "scored_at" = %s
+                    FROM (SELECT "lead_id",
+                                 SUM(({new_points} - "points")
+                                     * POWER(0.5, ({entry_age}) / %s)) AS "delta"
+                          FROM {ledger} WHERE {of_rules} GROUP BY "lead_id") AS d
+                    WHERE {scores}."lead_id" = d."lead_id" """,
+                [
+                    *stored_params,
+                    hl,
+                    now,
+                    *new_params,
+                    *entry_params,
+                    hl,
+                    *of_rules_params,
+                ],
+            )
+        cursor.execute(
+            f'UPDATE {ledger} SET "points" = {new_points} WHERE {of_rules}',
+            [*new_params, *of_rules_params],
+        )
+
+
+def ledger_rebuild(
+    *,
+    rules: list[BehaviourRule],
+    lead_range: tuple[int, int],
+    half_life_days: int,
+    now: datetime,
+) -> None:
+    """Derive the ledger rows of ``rules`` for the leads with lo <= id < hi from their events, as
+    ``event_score`` would have written them event by event in the order they happened: window
+    functions number each rule's matching events per lead (ever, per day, per cap period).
+
+    The derived rows go to a temporary table and the ledger is reconciled with it: only rows
+    whose points changed are rewritten (in place: no foreign-key checks), rows no longer derived
+    deleted, new ones inserted. The leads whose ledger changed, and no others, are left in
+    TOUCHED_TABLE: a rule change rescores only them. On PostgreSQL each row there also carries
+    what one changed ledger row adds to its lead's score now (``delta``, decayed to ``now``), so
+    the score moves by the sum without the lead's other rows being read again."""
+    lo, hi = lead_range
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {TOUCHED_TABLE}")
+        cursor.execute(f"DROP TABLE IF EXISTS {DERIVED_TABLE}")
+        if not rules:
+            cursor.execute(f"CREATE TEMPORARY TABLE {TOUCHED_TABLE} (lead_id INTEGER, delta FLOAT)")
+            return
+        derive_sql, derive_params = _derived_ledger_sql(rules, lead_range)
+        cursor.execute(f"CREATE TEMPORARY TABLE {DERIVED_TABLE} AS {derive_sql}", derive_params)
+        ledger = connection.ops.quote_name(ScoreEntry._meta.db_table)
+        rule_ids = [rule.pk for rule in rules]
+        of_rules = (
+            f"l.rule_id IN ({', '.join(['%s'] * len(rule_ids))})"
+            " AND l.lead_id >= %s AND l.lead_id < %s"
+        )
+        of_rules_params = [*rule_ids, lo, hi]
+        derived = (
+            f"SELECT 1 FROM {DERIVED_TABLE} d"
+            " WHERE d.event_id = l.event_id AND d.rule_id = l.rule_id"
+        )
+        in_ledger = (
+            f"SELECT 1 FROM {ledger} l WHERE l.event_id = d.event_id AND l.rule_id = d.rule_id"
+        )
+        delete = (
+            f"DELETE FROM {ledger} WHERE id IN"
+            f" (SELECT l.id FROM {ledger} l WHERE {of_rules} AND NOT EXISTS ({derived}))"
+        )
+        update = f"""UPDATE {ledger} SET "points" = d.points FROM {DERIVED_TABLE} d
+                     WHERE {ledger}."event_id" = d.event_id AND {ledger}."rule_id" = d.rule_id
+                       AND {ledger}."points" <> d.points"""
+        # The same update joined to the ledger's rows as they were (the statement's snapshot),
+        # so RETURNING can say by how much each row's points changed.
+        update_returning = f"""UPDATE {ledger} SET "points" = d.points
+                     FROM {DERIVED_TABLE} d, {ledger} prior
+                     WHERE {ledger}."event_id" = d.event_id AND {ledger}."rule_id" = d.rule_id
+                       AND {ledger}."points" <> d.points AND prior.id = {ledger}.id
+                     RETURNING {ledger}.lead_id, {ledger}.points - prior.points AS points,
+                               {ledger}.at"""
+        insert = f"""INSERT INTO {ledger} ("lead_id", "rule_id", "event_id", "points", "at")
+                     SELECT d.lead_id, d.rule_id, d.event_id, d.points, d.at
+                     FROM {DERIVED_TABLE} d WHERE NOT EXISTS ({in_ledger})"""
+        if connection.vendor == "postgresql":
+            # Each write says which leads it changed and by how much (RETURNING): no second
+            # pass over the ledger to find them, no sum over their whole ledgers afterwards.
+            cursor.execute(f"CREATE TEMPORARY TABLE {TOUCHED_TABLE} (lead_id INTEGER, delta FLOAT)")
+            age_days, age_params = _age_in_days_sql('"at"', now)
+            returning = f" RETURNING {ledger}.lead_id, {ledger}.points, {ledger}.at"
+            for statement, sign, params in (
+                (delete + returning, -1, of_rules_params),
+                (update_returning, 1, []),
+                (insert + returning, 1, []),
+            ):
+                cursor.execute(
+                    f"WITH changed AS ({statement}) INSERT INTO {TOUCHED_TABLE}"
+                    f" SELECT lead_id, {sign} * points * POWER(0.5, ({age_days}) / %s)"
+                    " FROM changed",
+                    [*params, *age_params, float(half_life_days)],
+                )
+        else:
+            cursor.execute(
+                f"""CREATE TEMPORARY TABLE {TOUCHED_TABLE} AS
+                    SELECT l.lead_id FROM {ledger} l WHERE {of_rules} AND NOT EXISTS ({derived})
+                    UNION
+                    SELECT d.lead_id FROM {DERIVED_TABLE} d
+                    WHERE NOT EXISTS ({in_ledger} AND l.points = d.points)""",
+                of_rules_params,
+            )
+            cursor.execute(delete, of_rules_params)
+            cursor.execute(update)
+            cursor.execute(insert)
+        cursor.execute(f"DROP TABLE {DERIVED_TABLE}")
+
+
+def _derived_ledger_sql(
+    rules: list[BehaviourRule], lead_range: tuple[int, int]
+) -> tuple[str, list]:
+    """SELECT lead_id, rule_id, event_id, points, at: the ledger rows ``rules`` give the events
+    of the leads with lo <= id < hi."""
+    rule_rows, params = [], []
+    for rule in rules:
+        rule_rows.append(
+            "SELECT CAST(%s AS INTEGER) AS rule_id, CAST(%s AS VARCHAR(20)) AS kind,"
+            " CAST(%s AS VARCHAR(600)) AS pattern, CAST(%s AS INTEGER) AS points,"
+            " CAST(%s AS VARCHAR(15)) AS frequency, CAST(%s AS INTEGER) AS cap_points,"
+            " CAST(%s AS INTEGER) AS cap_days"
+        )
+        params += [
+            rule.pk,
+            rule.event_kind,
+            _like_pattern(rule.pattern),
+            rule.points,
+            rule.frequency,
+            rule.cap_points,
+            rule.cap_days,
+        ]
+    events = connection.ops.quote_name(Event._meta.db_table)
+    day = _day_number_sql('e."occurred_at"')
+    nth_before = "(k.nth - 1) * k.points"
+    sql = f"""
+        SELECT g.lead_id, g.rule_id, g.event_id, g.given AS points, g.at FROM (
+          SELECT k.lead_id, k.rule_id, k.event_id, k.at,
+            CASE WHEN k.cap_points IS NULL OR k.points <= 0 THEN k.points
+                 WHEN k.cap_points - {nth_before} >= k.points THEN k.points
+                 WHEN k.cap_points - {nth_before} > 0 THEN k.cap_points - {nth_before}
+                 ELSE 0 END AS given
+          FROM (
+            SELECT f.*, ROW_NUMBER() OVER (
+                PARTITION BY f.lead_id, f.rule_id, f.period ORDER BY f.at, f.event_id) AS nth
+            FROM (
+              SELECT m.*,
+                ROW_NUMBER() OVER (
+                    PARTITION BY m.lead_id, m.rule_id ORDER BY m.at, m.event_id) AS nth_ever,
+                ROW_NUMBER() OVER (
+                    PARTITION BY m.lead_id, m.rule_id, m.day ORDER BY m.at, m.event_id) AS nth_day
+              FROM (
+                SELECT e."id" AS event_id, e."lead_id" AS lead_id, e."occurred_at" AS at,
+                       r.rule_id, r.points, r.frequency, r.cap_points, {day} AS day,
+                       CASE WHEN r.cap_days IS NULL THEN 0 ELSE {day} / r.cap_days END AS period
+                FROM {events} e JOIN ({" UNION ALL ".join(rule_rows)}) r ON e."kind" = r.kind
+                  AND (r.pattern = '' OR LOWER(e."url") LIKE r.pattern ESCAPE '\\'
+                       OR LOWER(e."asset") LIKE r.pattern ESCAPE '\\')
+                WHERE e."lead_id" >= %s AND e."lead_id" < %s
+              ) m
+            ) f
+            WHERE f.frequency = 'every_time' OR (f.frequency = 'once_ever' AND f.nth_ever = 1)
+               OR (f.frequency = 'once_per_day' AND f.nth_day = 1)
+          ) k
+        ) g WHERE g.given <> 0"""
+    return sql, [*params, *lead_range]
+
+
+def drop_touched() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {TOUCHED_TABLE}")

@@ -21,7 +21,13 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from leadcrm.exceptions import Conflict
-from leadcrm.paging import LIST_COUNT_CAP, capped_count, rows_in_order, scan_page
+from leadcrm.paging import (
+    LIST_COUNT_CAP,
+    capped_count,
+    capped_union_count,
+    rows_in_order,
+    scan_page,
+)
 
 # Primary keys are PostgreSQL bigints: anything above cannot exist and must not reach the database.
 MAX_ID = 2**63 - 1
@@ -343,8 +349,8 @@ class CountedKeysetPagination(KeysetCursorPagination):
             page = queryset.values("pk")[: self.page_size + 1]
             return list(queryset.filter(pk__in=page))
         descending = {term.startswith("-") for term in ordering}
-        if len(descending) > 1:  # a mixed ordering reads and counts as any other list
-            self.count, self.count_capped = capped_count(queryset)
+        if len(descending) > 1:  # a mixed ordering reads its page as any other list
+            self.count, self.count_capped = capped_union_count(self.arms)
             return super().page_rows(queryset, ordering, position)
         keys = [
             (f"k_{term.lstrip('-').replace('__', '_')}", F(term.lstrip("-"))) for term in ordering

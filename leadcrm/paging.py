@@ -56,12 +56,8 @@ def scan_page(
     else:
         selected = [("k_pk", F("pk"))]
     names = [name for name, _expression in selected]
-    parts = [arm.order_by().annotate(**dict(selected)).values_list(*names) for arm in arms]
-    if connection.features.supports_slicing_ordering_in_compound:
-        # More than ``cap`` rows in one arm are more than ``cap`` in all: reading on is waste.
-        parts = [part[: cap + 1] for part in parts]
     try:
-        matches_sql, matches_params = parts[0].union(*parts[1:]).query.sql_with_params()
+        matches_sql, matches_params = _union(arms, selected, cap).query.sql_with_params()
     except EmptyResultSet:
         return [], 0, False
     if related is None:
@@ -83,6 +79,23 @@ def scan_page(
     if isinstance(ids, str):  # SQLite has no arrays: a JSON list
         ids = json.loads(ids)
     return list(ids or []), total, False
+
+
+def capped_union_count(arms: Sequence[QuerySet], cap: int | None = None) -> tuple[int, bool]:
+    """capped_count of a search's matches, from its ``arms`` (see scan_page), for the lists
+    that read their page otherwise."""
+    cap = LIST_COUNT_CAP if cap is None else cap
+    found = _union(arms, [("k_pk", F("pk"))], cap).count()
+    return min(found, cap), found > cap
+
+
+def _union(arms: Sequence[QuerySet], selected: list[tuple[str, Any]], cap: int) -> QuerySet:
+    names = [name for name, _expression in selected]
+    parts = [arm.order_by().annotate(**dict(selected)).values_list(*names) for arm in arms]
+    if connection.features.supports_slicing_ordering_in_compound:
+        # More than ``cap`` rows in one arm are more than ``cap`` in all: reading on is waste.
+        parts = [part[: cap + 1] for part in parts]
+    return parts[0].union(*parts[1:])
 
 
 def _own_page_sql(

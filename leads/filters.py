@@ -19,7 +19,8 @@ from leads.lifecycle import Stage
 from leads.models import RANK_ORDER, RANKS, Campaign, Channel, Company, Grade, Lead, Temperature
 from leads.selectors import assignable_owners
 
-# A prefix that matches more companies than this is too vague to search by company.
+# A search lists the leads of at most this many companies of its prefix: one matching more
+# is too vague for the rest to matter.
 MAX_SEARCH_COMPANIES = 500
 
 
@@ -147,20 +148,15 @@ def search_conditions(value: str) -> list[Q]:
         return []
     if "@" in value:
         return [Q(email_key__startswith=value.lower())]
-    # Company ids first: a join inside the OR would stop PostgreSQL from combining the
-    # prefix indexes and make it scan every lead.
-    company_ids = list(
-        Company.objects.filter(name__istartswith=value).values_list("id", flat=True)[
-            :MAX_SEARCH_COMPANIES
-        ]
-    )
+    # The companies as a subquery of their own rather than a join, so that this way of
+    # matching reads the companies' name index, then each one's leads from lead_company.
+    companies = Company.objects.filter(name__istartswith=value).values("id")
     conditions = [
         Q(email_key__startswith=value.lower()),
         Q(last_name__istartswith=value),
         Q(first_name__istartswith=value),
+        Q(company_id__in=companies[:MAX_SEARCH_COMPANIES]),
     ]
-    if company_ids:
-        conditions.append(Q(company_id__in=company_ids))
     parts = value.split()
     if len(parts) == 2:
         conditions.append(Q(first_name__istartswith=parts[0], last_name__istartswith=parts[1]))

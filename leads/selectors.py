@@ -14,7 +14,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.utils.translation import gettext_lazy as _
 
-from leadcrm.paging import capped_count, rows_in_order, scan_page
+from leadcrm.paging import capped_count, capped_union_count, rows_in_order, scan_page
 from leadcrm.roles import Role, has_role, sees_all_leads
 from leads.lifecycle import Stage
 from leads.listing import Sort, clean_columns
@@ -338,6 +338,8 @@ def lead_page(
             return lead_page(leads=leads, sort=sort, size=size, counted=counted, search=search)
         found.reverse()
         start = max(start, 2)
+    if counts is None and search:  # a sort of several phases: the matches counted alone
+        counts = capped_union_count(search)
     count, capped = counts or capped_count(leads if counted is None else counted)
     has_previous = backwards or decoded is not None
     has_next = (not backwards and more) or backwards

@@ -181,9 +181,9 @@ def test_the_api_reads_a_search_once_for_page_and_count(
 ):
     client = api_as(marketer)
 
-    # the user's roles and permissions, the companies named so, the matches (count and the
-    # page's ids), the page's leads by id
-    with django_assert_num_queries(4) as queries:
+    # the user's roles and permissions, the matches (count and the page's ids, the companies
+    # named so among them), the page's leads by id
+    with django_assert_num_queries(3) as queries:
         body = client.get(API_URL, {"q": "schm"}).json()
 
     assert emails(body["results"]) == NEWEST

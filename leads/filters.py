@@ -150,7 +150,9 @@ def search_conditions(value: str) -> list[Q]:
         return [Q(email_key__startswith=value.lower())]
     # The companies as a subquery of their own rather than a join, so that this way of
     # matching reads the companies' name index, then each one's leads from lead_company.
-    companies = Company.objects.filter(name__istartswith=value).values("id")
+    # Unordered: for a prefix of thousands of companies, sorting them all by name only to keep
+    # 500 took 13 ms ("M", 6,200 companies of 100,000).
+    companies = Company.objects.filter(name__istartswith=value).order_by().values("id")
     conditions = [
         Q(email_key__startswith=value.lower()),
         Q(last_name__istartswith=value),

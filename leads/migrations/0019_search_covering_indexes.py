@@ -2,25 +2,27 @@
 
 A search (leads.filters.search_conditions) matches an e-mail prefix, a last-name or first-name
 prefix, or a company; leadcrm.paging.scan_page reads each of these arms by itself and unites
-them. Before, one OR of them was read through a BitmapOr of these indexes and then the table, row
-by row, for the sort's created_at: 4,121 heap pages for the 4,333 leads of "Neur" at 1,000,000
-leads, 9 to 12 ms of the 30 ms an API search took. With created_at and id in each index (and the
-name itself, which the LIKE rechecks), every arm is an index-only scan: 1,245 index pages, the
-matches read in about a third of the time (docs/benchmarks.md, "Search read from covering
+them. Before, one OR of them was read through a BitmapOr of these indexes and then the table,
+row by row, for the sort's created_at: 4,842 buffers (4,121 heap pages) for the 4,333 leads of
+"Neur" at 1,000,000 leads. With created_at and id in each index (and the name itself, which the
+LIKE rechecks), every arm is an index-only scan: 1,487 buffers, the companies' included. The
+bench's statement went from 12.3 to 4.4 ms (p50), and the API search from 51.8 / 64.8 ms (p50 /
+p95) to 19.7 / 25.7 ms, in the same sitting (docs/benchmarks.md, "Search read from covering
 indexes").
 
-No index is added: the four are widened, and the old forms dropped.
+No index is added: four are widened, their old forms dropped. Sizes at 1,000,000 leads:
 
 - lead_last_name_prefix, lead_first_name_prefix: (UPPER(name) text_pattern_ops) INCLUDE (name,
-  created_at, id), 12 MB -> 50 MB each at 1,000,000 leads (an index with INCLUDE columns is not
-  deduplicated). PostgreSQL-only like migration 0003; SQLite needs none.
-- lead_email_key_unique: the unique index on the normalised e-mail, INCLUDE (created_at, id).
-- lead_company (company_id, id): INCLUDE (created_at).
+  created_at, id), 12 MB -> 50 MB each (an index with INCLUDE columns is not deduplicated).
+  PostgreSQL-only like migration 0003; SQLite needs none.
+- lead_email_key_unique: the unique index on the normalised e-mail, INCLUDE (created_at, id):
+  75 MB -> 74 MB (rebuilt; about 20 bytes more per entry).
+- lead_company (company_id, id): INCLUDE (created_at): 60 MB -> 39 MB (rebuilt).
 
-What it costs: no extra index entry per insert or update of a lead, wider ones; rescoring
-updates rank and temperature of leads_lead (not HOT: both are indexed), so each such update
-writes these four entries as before, about 20 bytes longer. Building them takes about 2 s each
-at 1,000,000 leads.
+What it costs: no extra index entry for any insert or update of a lead, wider ones. Lead inserts
+(capture, import) write the same four entries, 8 to 20 bytes longer; rescoring updates rank and
+temperature of leads_lead, which are indexed (not HOT), so it too writes these four entries as
+before, longer. Building each took about 2 s at 1,000,000 leads.
 """
 
 from django.db import migrations, models

@@ -3,6 +3,7 @@
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
@@ -71,6 +72,11 @@ def scan_page(
         f"counted AS MATERIALIZED (SELECT COUNT(*) AS n FROM matches) "
         f"SELECT (SELECT n FROM counted), {page_sql}"
     )
+    # Cursor values as the ORM would send them (SQLite stores datetimes as text, without zone).
+    page_params = [
+        connection.ops.adapt_datetimefield_value(value) if isinstance(value, datetime) else value
+        for value in page_params
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, [*matches_params, *page_params, limit])
         total, ids = cursor.fetchone()

@@ -22,7 +22,13 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from leadcrm.exceptions import Conflict
-from leadcrm.paging import LIST_COUNT_CAP, capped_count, row_lookup, rows_in_order, scan_page
+from leadcrm.paging import (
+    LIST_COUNT_CAP,
+    capped_count,
+    capped_union_count,
+    rows_in_order,
+    scan_page,
+)
 
 # Primary keys are PostgreSQL bigints: anything above cannot exist and must not reach the database.
 MAX_ID = 2**63 - 1
@@ -321,6 +327,8 @@ class CountingFilterBackend(DjangoFilterBackend):
         if not filterset.is_valid() and self.raise_exception:
             raise utils.translate_validation(filterset.errors)
         view.counted_queryset = getattr(filterset, "counted_qs", filterset.qs)
+        # CountedKeysetPagination reads a search's arms from it.
+        view.filterset = filterset
         return filterset.qs
 
 
@@ -328,21 +336,20 @@ class CountedKeysetPagination(KeysetCursorPagination):
     """Keyset pages that also say how many rows match, counting no further than
     leadcrm.paging.LIST_COUNT_CAP (``count_capped``: more match), as the list page does.
 
-    A view whose ``search_param`` is in the request (the lead list's ``?q=``) has its page and
-    count read together (leadcrm.paging.scan_page): a search matches through a bitmap of every
-    matching row, which a separate count built a second time.
+    A search (the view's filterset offers ``search_arms``, as the lead list's does for ``?q=``)
+    has its page and count read together from its arms (leadcrm.paging.scan_page).
     """
 
     def paginate_queryset(self, queryset, request, view=None):
-        search_param = getattr(view, "search_param", None)
-        self.scan = bool(search_param and request.query_params.get(search_param, "").strip())
-        if not self.scan:
+        filterset = getattr(view, "filterset", None)
+        self.arms = filterset.search_arms() if hasattr(filterset, "search_arms") else None
+        if not self.arms:
             counted = getattr(view, "counted_queryset", None)
             self.count, self.count_capped = capped_count(queryset if counted is None else counted)
         return super().paginate_queryset(queryset, request, view)
 
     def page_rows(self, queryset, ordering, position) -> list:
-        if not self.scan:
+        if not self.arms:
             queryset = self.joined(queryset, ordering)
             # The page's ids first, then only their rows joined (``select_related``): where
             # PostgreSQL sorts the matches rather than reading them in index order (a rep's SQL
@@ -352,16 +359,14 @@ class CountedKeysetPagination(KeysetCursorPagination):
             page = queryset.values("pk")[: self.page_size + 1]
             return list(queryset.filter(pk__in=page))
         descending = {term.startswith("-") for term in ordering}
-        if len(descending) > 1:  # a mixed ordering reads and counts as any other list
-            self.count, self.count_capped = capped_count(queryset)
+        if len(descending) > 1:  # a mixed ordering reads its page as any other list
+            self.count, self.count_capped = capped_union_count(self.arms)
             return super().page_rows(queryset, ordering, position)
-        # Each match's key columns looked up by primary key, not joined (leadcrm.paging).
         keys = [
-            (f"k_{term.lstrip('-').replace('__', '_')}", row_lookup(self.model, term.lstrip("-")))
-            for term in ordering
+            (f"k_{term.lstrip('-').replace('__', '_')}", F(term.lstrip("-"))) for term in ordering
         ]
         ids, self.count, self.count_capped = scan_page(
-            queryset, keys, descending=descending.pop(), after=position, limit=self.page_size + 1
+            self.arms, keys, descending=descending.pop(), after=position, limit=self.page_size + 1
         )
         if ids is None:
             return super().page_rows(queryset, ordering, position)

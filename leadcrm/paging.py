@@ -1,8 +1,12 @@
 """Counting long lists without reading all of a million rows."""
 
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import F, Model, OuterRef, QuerySet, Subquery
 
@@ -19,7 +23,7 @@ def capped_count(queryset: QuerySet, cap: int | None = None) -> tuple[int, bool]
 
 
 def scan_page(
-    queryset: QuerySet,
+    arms: Sequence[QuerySet],
     keys: Sequence[tuple[str, Any]],
     *,
     descending: bool,
@@ -27,48 +31,211 @@ def scan_page(
     limit: int,
     cap: int | None = None,
 ) -> tuple[list[int] | None, int, bool]:
-    """One page of ``queryset`` and its capped count from a single reading of the matches, for
-    lists PostgreSQL can only answer from a bitmap of every matching row (a search by name
-    prefixes): counting and paging separately built that bitmap twice, and on a sorted page
-    PostgreSQL would rather walk the sort's index through a million leads to find 50 matches.
+    """One page of a search's matches and their capped count from a single reading of them.
 
-    ``keys`` are (name, expression) pairs ending in the primary key, all sorted one way. The
+    ``arms`` are the ways of matching (leads.filters.LeadFilter.search_arms): querysets whose
+    union is the list. Each is read from its own index, index only where the index covers the
+    sort (migration leads 0020), and at most ``cap + 1`` rows of each; one bitmap of every match
+    instead (an OR of them) read the table row by row for the keys. Counting and paging
+    separately built the matches twice, and on a sorted page PostgreSQL would rather walk the
+    sort's index through a million leads to find 50 matches.
+
+    ``keys`` are (name, expression) pairs ending in the primary key, all sorted one way. Keys
+    on one related row (``F("score__behaviour_score")`` and the primary key) rank the matches
+    from that row's table (_related_page_sql); other related columns are looked up per match
+    (row_lookup). The
     answer is (ids, count, capped) as capped_count counts: the ids of up to ``limit`` rows after
     ``after`` in that order, and how many rows match in all (``after`` does not narrow the
     count). When more than ``cap`` rows match, ids is None: the caller reads the page from an
     index as usual (a search that broad finds a page's worth of rows at the start of it).
     """
     cap = LIST_COUNT_CAP if cap is None else cap
-    names = [name for name, _expression in keys]
-    matches = queryset.order_by().annotate(**dict(keys)).values_list(*names)[: cap + 1].query
-    matches_sql, matches_params = matches.sql_with_params()
+    model = arms[0].model
+    related = _related_keys(model, keys)
+    if related is None:
+        selected = [(name, row_lookup(model, expression)) for name, expression in keys]
+    else:
+        selected = [("k_pk", F("pk"))]
+    names = [name for name, _expression in selected]
+    try:
+        matches_sql, matches_params = _union(arms, selected, cap).query.sql_with_params()
+    except EmptyResultSet:
+        return [], 0, False
+    if related is None:
+        page_sql, page_params = _own_page_sql(names, descending=descending, after=after)
+    else:
+        page_sql, page_params = _related_page_sql(
+            related, descending=descending, after=after, limit=limit
+        )
+    sql = (
+        f"WITH matches AS MATERIALIZED ({matches_sql}), "
+        f"counted AS MATERIALIZED (SELECT COUNT(*) AS n FROM matches) "
+        f"SELECT (SELECT n FROM counted), {page_sql}"
+    )
+    # Cursor values as the ORM would send them (SQLite stores datetimes as text, without zone).
+    page_params = [
+        connection.ops.adapt_datetimefield_value(value) if isinstance(value, datetime) else value
+        for value in page_params
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*matches_params, *page_params, limit])
+        total, ids = cursor.fetchone()
+    if total > cap:
+        return None, cap, True
+    if isinstance(ids, str):  # SQLite has no arrays: a JSON list
+        ids = json.loads(ids)
+    return list(ids or []), total, False
+
+
+def capped_union_count(arms: Sequence[QuerySet], cap: int | None = None) -> tuple[int, bool]:
+    """capped_count of a search's matches, from its ``arms`` (see scan_page), for the lists
+    that read their page otherwise."""
+    cap = LIST_COUNT_CAP if cap is None else cap
+    found = _union(arms, [("k_pk", F("pk"))], cap).count()
+    return min(found, cap), found > cap
+
+
+def _union(arms: Sequence[QuerySet], selected: list[tuple[str, Any]], cap: int) -> QuerySet:
+    names = [name for name, _expression in selected]
+    parts = [arm.order_by().annotate(**dict(selected)).values_list(*names) for arm in arms]
+    if connection.features.supports_slicing_ordering_in_compound:
+        # More than ``cap`` rows in one arm are more than ``cap`` in all: reading on is waste.
+        parts = [part[: cap + 1] for part in parts]
+    return parts[0].union(*parts[1:])
+
+
+def _own_page_sql(
+    names: list[str], *, descending: bool, after: tuple | None
+) -> tuple[str, list[Any]]:
+    """The page's ids from the matches' own key columns."""
     quote = connection.ops.quote_name
     columns = ", ".join(quote(name) for name in names)
     direction = "DESC" if descending else "ASC"
     order = ", ".join(f"{quote(name)} {direction}" for name in names)
-    where, where_params = "", []
+    where, params = "", []
     if after is not None:
         slots = ", ".join(["%s"] * len(after))
         where = f"WHERE ({columns}) {'<' if descending else '>'} ({slots})"
-        where_params = list(after)
-    sql = (
-        f"WITH matches AS MATERIALIZED ({matches_sql}) "
-        f"SELECT (SELECT COUNT(*) FROM matches), "
-        f"ARRAY(SELECT {quote(names[-1])} FROM matches {where} ORDER BY {order} LIMIT %s)"
+        params = list(after)
+    chosen = f"SELECT {quote(names[-1])} FROM matches {where} ORDER BY {order} LIMIT %s"
+    return _id_list(chosen, quote(names[-1])), params
+
+
+@dataclass(frozen=True)
+class RelatedKeys:
+    """A sort on columns of a row every listed row has one of (the lead's LeadScore): its
+    table, the column pointing at the listed row, and each key's column there."""
+
+    table: str
+    pointer: str
+    columns: tuple[str, ...]
+
+
+def _related_keys(model: type[Model], keys: Sequence[tuple[str, Any]]) -> RelatedKeys | None:
+    """``keys`` as columns of one reverse one-to-one row (``score__behaviour_score`` and the
+    primary key, which that row points at), else None."""
+    relation, paths = None, []
+    for _name, expression in keys:
+        if not isinstance(expression, F):
+            return None
+        path = expression.name
+        head, _separator, rest = path.partition("__")
+        if not rest:
+            paths.append((None, path))
+            continue
+        field = model._meta.get_field(head)
+        if not (field.one_to_one and not field.concrete) or relation not in (None, field):
+            return None
+        relation = field
+        paths.append((field, rest))
+    if relation is None:
+        return None
+    related = relation.related_model._meta
+    pointer = relation.field
+    columns = []
+    for field, column in paths:
+        if field is None:
+            if column not in ("pk", model._meta.pk.name):
+                return None
+            columns.append(pointer.column)
+        else:
+            columns.append(related.get_field(column).column)
+    return RelatedKeys(related.db_table, pointer.column, tuple(columns))
+
+
+# A page of matches ranked by a related row is found by walking that table's index in order
+# and keeping the matches (a few index entries per match found, none per match not shown)
+# rather than looking up every match's row by primary key (four buffers each), when the walk
+# is expected to be shorter: each match is one row in reltuples / matches, so a page of
+# ``limit`` costs limit * reltuples / matches index entries. An entry costs about a thirtieth
+# of a lookup (docs/benchmarks.md, "Search read from covering indexes").
+WALK_ENTRY_COST = 1 / 30
+
+
+def _related_page_sql(
+    related: RelatedKeys, *, descending: bool, after: tuple | None, limit: int
+) -> tuple[str, list[Any]]:
+    """The page's ids ranked by the related row's columns: its index walked in order, or every
+    match's row looked up, whichever the number of matches makes shorter (WALK_ENTRY_COST)."""
+    quote = connection.ops.quote_name
+    table, pointer = quote(related.table), quote(related.pointer)
+    direction, beyond = ("DESC", "<") if descending else ("ASC", ">")
+    slots = ", ".join(["%s"] * len(related.columns))
+    keyset = [] if after is None else list(after)
+
+    # Each match's key columns by primary key: correlated subqueries, so no plan can differ.
+    names = [f"k_{index}" for index in range(len(related.columns))]
+    values = ", ".join(
+        (
+            "m.k_pk"
+            if column == related.pointer
+            else f"(SELECT r.{quote(column)} FROM {table} r WHERE r.{pointer} = m.k_pk)"
+        )
+        + f" AS {name}"
+        for column, name in zip(related.columns, names, strict=True)
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*matches_params, *where_params, limit])
-        total, ids = cursor.fetchone()
-    if total > cap:
-        return None, cap, True
-    return list(ids), total, False
+    lookup = (
+        f"SELECT {names[-1]} FROM (SELECT {values} FROM matches m) s"
+        + ("" if after is None else f" WHERE ({', '.join(names)}) {beyond} ({slots})")
+        + f" ORDER BY {', '.join(f'{name} {direction}' for name in names)} LIMIT %s"
+    )
+    if connection.vendor != "postgresql":
+        return _id_list(lookup, names[-1]), keyset
+
+    # ``IS TRUE``: a test PostgreSQL cannot turn into a join, so it stays a hashed lookup in
+    # the matches beside the index walk, which the LIMIT stops.
+    columns = [f"r.{quote(column)}" for column in related.columns]
+    walk = (
+        f"SELECT r.{pointer} FROM {table} r "
+        f"WHERE (r.{pointer} IN (SELECT k_pk FROM matches)) IS TRUE"
+        + ("" if after is None else f" AND ({', '.join(columns)}) {beyond} ({slots})")
+        + f" ORDER BY {', '.join(f'{column} {direction}' for column in columns)} LIMIT %s"
+    )
+    rows = f"(SELECT reltuples FROM pg_class WHERE oid = '{table}'::regclass)"
+    sql = (
+        f"CASE WHEN (SELECT n * n FROM counted) >= %s * {WALK_ENTRY_COST} * {rows} "
+        f"THEN ARRAY({walk}) ELSE ARRAY({lookup}) END"
+    )
+    # The page's size in the comparison, the walk's keyset and size, the lookup's keyset (the
+    # caller adds the lookup's size).
+    return sql, [limit, *keyset, limit, *keyset]
 
 
-def row_lookup(model: type[Model], path: str) -> Any:
-    """``path`` ("score__behaviour_score") as scan_page should compute it for each match: a
-    column of the row itself as is, a column of a related row looked up by primary key (a
-    correlated subquery). Joined, a search's few thousand matches made PostgreSQL hash the whole
-    related table (all million score rows: 190 ms instead of 60 at random_page_cost 4)."""
+def _id_list(select: str, column: str) -> str:
+    """``select``'s ids as one value: an array, or on SQLite (no arrays) a JSON list."""
+    if connection.vendor == "postgresql":
+        return f"ARRAY({select})"
+    return f"(SELECT json_group_array({column}) FROM ({select}))"
+
+
+def row_lookup(model: type[Model], expression: Any) -> Any:
+    """``expression`` as scan_page computes it for each match: a column of the row itself as
+    is, a column of a related row (``F("company__name")``) looked up by primary key (a
+    correlated subquery). Joined, a search's few thousand matches made PostgreSQL hash the
+    whole related table."""
+    if not isinstance(expression, F):
+        return expression
+    path = expression.name
     relation, _separator, rest = path.partition("__")
     if not rest:
         return F(path)

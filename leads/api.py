@@ -268,8 +268,6 @@ class LeadListCreateApi(generics.ListAPIView):
         "behaviour_score": ("score__behaviour_score",),
     }
     ordering = ["-created_at", "-id"]
-    # A search reads its page and count in one query (leadcrm.api.CountedKeysetPagination).
-    search_param = "q"
 
     @extend_schema_serializer(component_name="LeadCreateInput")
     class InputSerializer(LeadFieldsInputSerializer):

@@ -185,7 +185,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
         sort=SORTS[sort],
         cursor=request.GET.get("cursor"),
         size=PAGE_SIZE,
-        search=bool(request.GET.get("q", "").strip()) and not filter_invalid,
+        search=None if filter_invalid else filterset.search_arms(),
     )
 
     _add_labels(page.leads)

@@ -306,10 +306,12 @@ class Lead(models.Model):
         permissions = [("transition_lead", _("Can move a lead to another stage"))]
         constraints = [
             # varchar_pattern_ops (PostgreSQL; ignored elsewhere) lets the same index serve
-            # `email_key LIKE 'prefix%'` under any collation, so one index does all three jobs.
+            # `email_key LIKE 'prefix%'` under any collation, so one index does all three jobs;
+            # with created_at and id it answers the search's e-mail arm index only (0020).
             models.UniqueConstraint(
                 fields=["email_key"],
                 opclasses=["varchar_pattern_ops"],
+                include=["created_at", "id"],
                 name="lead_email_key_unique",
             ),
             models.CheckConstraint(
@@ -352,7 +354,8 @@ class Lead(models.Model):
             ),
             models.Index(fields=["-stage_changed_at", "-id"], name="lead_stage_changed"),
             models.Index(fields=["-updated_at", "-id"], name="lead_updated"),
-            models.Index(fields=["company", "id"], name="lead_company"),
+            # created_at: the search's company arm read index only (migration 0020).
+            models.Index(fields=["company", "id"], include=["created_at"], name="lead_company"),
             # Filters too rare to find 50 rows quickly by walking a sort's index, counted
             # index-only: the temperature (hot is a few per cent) and the channel.
             models.Index(fields=["temperature", "-created_at", "-id"], name="lead_temperature"),

@@ -14,7 +14,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.utils.translation import gettext_lazy as _
 
-from leadcrm.paging import capped_count, row_lookup, rows_in_order, scan_page
+from leadcrm.paging import capped_count, capped_union_count, rows_in_order, scan_page
 from leadcrm.roles import Role, has_role, sees_all_leads
 from leads.lifecycle import Stage
 from leads.listing import Sort, clean_columns
@@ -265,21 +265,21 @@ def _phase_rows(
 
 
 def _scanned_rows(
-    leads: QuerySet[Lead], sort: Sort, *, after: tuple | None, backwards: bool, limit: int
+    arms: Sequence[QuerySet[Lead]],
+    leads: QuerySet[Lead],
+    sort: Sort,
+    *,
+    after: tuple | None,
+    backwards: bool,
+    limit: int,
 ) -> tuple[list[Lead] | None, int, bool]:
-    """The page's rows and the capped count from one reading of the matches
-    (leadcrm.paging.scan_page), for a sort of one phase; rows None when more match than the cap:
-    then the page is read from the sort's index."""
+    """The page's rows and the capped count from one reading of a search's ``arms``
+    (leadcrm.paging.scan_page), for a sort of one phase; rows None when more match than the
+    cap: then the page is read from the sort's index."""
     keys = sort.phases[0].keys
-    # A key column of a related row (the score) is looked up per match, not joined.
     ids, count, capped = scan_page(
-        leads,
-        [
-            (key.name, row_lookup(Lead, key.expression.name))
-            if isinstance(key.expression, F)
-            else (key.name, key.expression)
-            for key in keys
-        ],
+        arms,
+        [(key.name, key.expression) for key in keys],
         descending=sort.descending != backwards,
         after=after,
         limit=limit,
@@ -297,14 +297,14 @@ def lead_page(
     cursor: str | None = None,
     size: int = 50,
     counted: QuerySet | None = None,
-    search: bool = False,
+    search: Sequence[QuerySet[Lead]] | None = None,
 ) -> LeadPage:
     """One page of ``leads`` in ``sort`` order after (or, going back, before) the cursor's lead:
     keyset paging, as fast on the thousandth page as on the first. A cursor that does not
     decode starts at the first page. ``counted`` is what to count, where cheaper than ``leads``
     (without the columns only the page shows). ``search``: ``leads`` are a search's matches,
-    which PostgreSQL finds through a bitmap of them all; the page and the count are then read
-    together, from one bitmap (sorts of one phase)."""
+    these its arms (leads.filters.LeadFilter.search_arms); the page and the count are then
+    read together from them (sorts of one phase)."""
     decoded = _decode_cursor(sort, cursor) if cursor else None
     phase, after, backwards, start = decoded or (0, None, False, 1)
     found: list[tuple[int, Lead]] = []
@@ -312,7 +312,7 @@ def lead_page(
     scanned = None
     if search and len(sort.phases) == 1:
         scanned, *counted_now = _scanned_rows(
-            leads, sort, after=after, backwards=backwards, limit=size + 1
+            search, leads, sort, after=after, backwards=backwards, limit=size + 1
         )
         counts = (counted_now[0], counted_now[1])
     if scanned is not None:
@@ -338,6 +338,8 @@ def lead_page(
             return lead_page(leads=leads, sort=sort, size=size, counted=counted, search=search)
         found.reverse()
         start = max(start, 2)
+    if counts is None and search:  # a sort of several phases: the matches counted alone
+        counts = capped_union_count(search)
     count, capped = counts or capped_count(leads if counted is None else counted)
     has_previous = backwards or decoded is not None
     has_next = (not backwards and more) or backwards

@@ -744,12 +744,21 @@ def test_it_has_the_prefix_search_indexes_on_postgresql():
         "company_name_prefix",
     }
     assert all("text_pattern_ops" in definition for definition in indexes.values())
+    # Each of the search's ways of matching is read from its index alone (migration 0020).
+    assert indexes["lead_last_name_prefix"].endswith("INCLUDE (last_name, created_at, id)")
+    assert indexes["lead_first_name_prefix"].endswith("INCLUDE (first_name, created_at, id)")
     # The e-mail prefix search uses the unique index on the normalised address.
     with connection.cursor() as cursor:
-        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'lead_email_key_unique'")
-        (email_index,) = cursor.fetchone()
-    assert email_index.startswith("CREATE UNIQUE INDEX")
-    assert "(email_key varchar_pattern_ops)" in email_index
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes "
+            "WHERE indexname IN ('lead_email_key_unique', 'lead_company')"
+        )
+        indexes = dict(cursor.fetchall())
+    assert indexes["lead_email_key_unique"].startswith("CREATE UNIQUE INDEX")
+    assert indexes["lead_email_key_unique"].endswith(
+        "(email_key varchar_pattern_ops) INCLUDE (created_at, id)"
+    )
+    assert indexes["lead_company"].endswith("(company_id, id) INCLUDE (created_at)")
 
 
 # --- Lifecycle and ownership through the services -------------------------------------------

@@ -168,6 +168,11 @@ def test_hot_leads_by_score_are_the_hot_ones_highest_first_page_after_page(clien
     api_rising = client.get(
         reverse("api-lead-list"), {"temperature": "hot", "ordering": "behaviour_score"}
     ).json()
+    searched = client.get(LIST_URL, {"temperature": "hot", "sort": "score", "q": "hot7"})
+    api_searched = client.get(
+        reverse("api-lead-list"),
+        {"temperature": "hot", "ordering": "-behaviour_score", "q": "Hot"},
+    ).json()
 
     assert names(page) == ["Hot80", "Hot75", "Hot30", "Hot10"]
     assert page.context["page"].count == 4
@@ -180,6 +185,14 @@ def test_hot_leads_by_score_are_the_hot_ones_highest_first_page_after_page(clien
         "Hot75",
         "Hot80",
     ]
+    assert (names(searched), searched.context["page"].count) == (["Hot75"], 1)
+    assert [lead["last_name"] for lead in api_searched["results"]] == [
+        "Hot80",
+        "Hot75",
+        "Hot30",
+        "Hot10",
+    ]
+    assert api_searched["count"] == 4
 
 
 def test_grade_filter_takes_every_rank_of_the_grade(client, marketer, five_leads):

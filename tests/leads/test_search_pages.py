@@ -4,6 +4,7 @@ on the lead list page and in the API: same rows, order, pages and counts as any 
 from datetime import UTC, datetime
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -70,7 +71,12 @@ BY_SCORE += ["e@example.com", "schmo@example.com"]
 
 @pytest.mark.parametrize(
     ("ordering", "expected"),
-    [("-created_at", NEWEST), ("-behaviour_score", BY_SCORE), ("created_at", NEWEST[::-1])],
+    [
+        ("-created_at", NEWEST),
+        ("-behaviour_score", BY_SCORE),
+        ("created_at", NEWEST[::-1]),
+        ("behaviour_score", BY_SCORE[::-1]),
+    ],
 )
 def test_the_api_pages_through_a_search_in_order_with_its_count(
     marketer, searched, ordering, expected
@@ -92,6 +98,75 @@ def test_the_api_pages_through_a_search_in_order_with_its_count(
     ]
 
 
+@pytest.mark.parametrize("walk", [True, False], ids=["walking the scores", "looking them up"])
+def test_a_search_by_score_pages_alike_however_the_scores_are_read(
+    marketer, searched, walk, monkeypatch
+):
+    """By score, the page is found by walking the scores' index in order (many matches) or by
+    looking up every match's score (few): leadcrm.paging.WALK_ENTRY_COST decides against the
+    table's size, which ANALYZE records."""
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE leads_leadscore")
+    monkeypatch.setattr("leadcrm.paging.WALK_ENTRY_COST", 0 if walk else 10**6)
+    client = api_as(marketer)
+
+    first = client.get(API_URL, {"q": "schm", "ordering": "-behaviour_score", "page_size": 4})
+    second = client.get(first.json()["next"]).json()
+    back = client.get(second["previous"]).json()
+
+    assert emails(first.json()["results"]) == BY_SCORE[:4]
+    assert emails(second["results"]) == BY_SCORE[4:]
+    assert emails(back["results"]) == BY_SCORE[:4]
+    assert (second["count"], second["count_capped"]) == (6, False)
+
+
+def test_a_lead_matching_several_ways_is_listed_and_counted_once(client, marketer, db):
+    everywhere = LeadFactory(
+        email="schmid@example.com",
+        first_name="Schmuel",
+        last_name="Schmid",
+        company=CompanyFactory(name="Schmid AG"),
+        created_at=at(2),
+        behaviour_score=10.0,
+    )
+    by_company = LeadFactory(
+        email="o@example.com",
+        last_name="Otto",
+        company=everywhere.company,
+        created_at=at(1),
+        behaviour_score=20.0,
+    )
+    LeadFactory(email="p@example.com", last_name="Peters", created_at=at(3))
+    client.force_login(marketer)
+
+    by_score = api_as(marketer).get(API_URL, {"q": "Schmi", "ordering": "-behaviour_score"})
+    newest = api_as(marketer).get(API_URL, {"q": "schmi"}).json()
+    page = client.get(PAGE_URL, {"q": "SCHMI"})
+
+    assert [lead["id"] for lead in by_score.json()["results"]] == [by_company.pk, everywhere.pk]
+    assert [lead["id"] for lead in newest["results"]] == [everywhere.pk, by_company.pk]
+    assert (newest["count"], newest["count_capped"]) == (2, False)
+    assert [lead.pk for lead in page.context["leads"]] == [everywhere.pk, by_company.pk]
+    assert "2 leads" in page.content.decode()
+
+
+def test_one_way_of_matching_broader_than_the_cap_caps_the_count(marketer, db, monkeypatch):
+    monkeypatch.setattr("leadcrm.paging.LIST_COUNT_CAP", 2)
+    for day in (1, 2, 3):
+        LeadFactory(last_name=f"Schmid{day}", created_at=at(day))
+    client = api_as(marketer)
+
+    body = client.get(API_URL, {"q": "schmid", "page_size": 2}).json()
+    following = client.get(body["next"]).json()
+
+    assert (body["count"], body["count_capped"]) == (2, True)
+    assert [lead["last_name"] for lead in body["results"] + following["results"]] == [
+        "Schmid3",
+        "Schmid2",
+        "Schmid1",
+    ]
+
+
 def searching(queries) -> list[str]:
     """The statements that looked for leads by the search's name prefixes."""
     return [
@@ -106,9 +181,9 @@ def test_the_api_reads_a_search_once_for_page_and_count(
 ):
     client = api_as(marketer)
 
-    # the user's roles and permissions, the companies named so, the matches (count and the
-    # page's ids), the page's leads by id
-    with django_assert_num_queries(4) as queries:
+    # the user's roles and permissions, the matches (count and the page's ids, the companies
+    # named so among them), the page's leads by id
+    with django_assert_num_queries(3) as queries:
         body = client.get(API_URL, {"q": "schm"}).json()
 
     assert emails(body["results"]) == NEWEST
@@ -173,14 +248,15 @@ BY_NAME += ["e@example.com", "a@example.com"]
     ("sort", "expected"), [("newest", NEWEST), ("score", BY_SCORE), ("name", BY_NAME)]
 )
 def test_the_page_pages_through_a_search_in_order(marketer, searched, sort, expected):
-    matching = LeadFilter({"q": "schm"}, queryset=lead_visible_to(marketer)).qs
+    filterset = LeadFilter({"q": "schm"}, queryset=lead_visible_to(marketer))
+    matching, arms = filterset.qs, filterset.search_arms()
 
-    first = lead_page(leads=matching, sort=SORTS[sort], size=4, search=True)
+    first = lead_page(leads=matching, sort=SORTS[sort], size=4, search=arms)
     second = lead_page(
-        leads=matching, sort=SORTS[sort], cursor=first.next_cursor, size=4, search=True
+        leads=matching, sort=SORTS[sort], cursor=first.next_cursor, size=4, search=arms
     )
     back = lead_page(
-        leads=matching, sort=SORTS[sort], cursor=second.previous_cursor, size=4, search=True
+        leads=matching, sort=SORTS[sort], cursor=second.previous_cursor, size=4, search=arms
     )
 
     assert [lead.email for lead in first.leads] == expected[:4]

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from leads import services as lead_services
 from leads.models import Lead
-from scoring import proposals, services
+from scoring import proposals, services, tasks
 from scoring import rescoring as rescorings
 from scoring.models import Rescoring
 from tests.factories import CompanyFactory, LeadFactory, UserFactory
@@ -315,3 +315,22 @@ def test_it_moves_fit_by_differences_also_when_most_leads_changed_score():
     }
     assert counts(shown) == counts(rescoring)
     assert (rescoring.result["rank_changed"], rescoring.result["become_mql"]) == (3, 1)
+
+
+def test_a_lead_edited_during_a_save_is_graded_once_the_save_is_done(monkeypatch):
+    new = LeadFactory(seniority="director", job_title="Sales", country="US", company=None)
+    # The save holds the lock for the task's first two tries, then finishes.
+    answers = iter([False, False, True])
+    tries = []
+
+    def settled() -> bool:
+        tries.append(True)
+        return next(answers)
+
+    monkeypatch.setattr(services, "_fit_rules_settled", settled)
+
+    result = tasks.lead_rescore_fit.apply(args=[new.pk])
+
+    assert result.successful()
+    assert len(tries) == 3
+    assert Lead.objects.get(pk=new.pk).score.fit_points == 20  # director

@@ -314,20 +314,17 @@ class KeysetCursorPagination(CursorPagination):
         return int(raw)
 
 
-class CountingFilterBackend(DjangoFilterBackend):
-    """django-filter's, also leaving on the view what CountedKeysetPagination should count:
-    the filter set's ``counted_qs`` where it has one (the same rows, filtered as a count reads
-    them fastest; leads.filters.LeadFilter)."""
+class KeptFilterBackend(DjangoFilterBackend):
+    """django-filter's, keeping the filter set on the view: CountedKeysetPagination reads from
+    it what to count (``counted_qs``) and a search's arms (``search_arms``), where it has them
+    (leads.filters.LeadFilter)."""
 
     def filter_queryset(self, request, queryset, view):
         filterset = self.get_filterset(request, queryset, view)
         if filterset is None:
-            view.counted_queryset = queryset
             return queryset
         if not filterset.is_valid() and self.raise_exception:
             raise utils.translate_validation(filterset.errors)
-        view.counted_queryset = getattr(filterset, "counted_qs", filterset.qs)
-        # CountedKeysetPagination reads a search's arms from it.
         view.filterset = filterset
         return filterset.qs
 
@@ -344,8 +341,8 @@ class CountedKeysetPagination(KeysetCursorPagination):
         filterset = getattr(view, "filterset", None)
         self.arms = filterset.search_arms() if hasattr(filterset, "search_arms") else None
         if not self.arms:
-            counted = getattr(view, "counted_queryset", None)
-            self.count, self.count_capped = capped_count(queryset if counted is None else counted)
+            counted = getattr(filterset, "counted_qs", queryset)
+            self.count, self.count_capped = capped_count(counted)
         return super().paginate_queryset(queryset, request, view)
 
     def page_rows(self, queryset, ordering, position) -> list:

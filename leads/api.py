@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 
 from leadcrm.api import (
     CountedKeysetPagination,
-    CountingFilterBackend,
+    KeptFilterBackend,
     StrictInputSerializer,
     StrictPrimaryKeyRelatedField,
     UniqueOrderingFilter,
@@ -258,7 +258,7 @@ class LeadListCreateApi(generics.ListAPIView):
     serializer_class = LeadOutputSerializer
     pagination_class = CountedKeysetPagination
     filterset_class = LeadApiFilter
-    filter_backends = [CountingFilterBackend, UniqueOrderingFilter]
+    filter_backends = [KeptFilterBackend, UniqueOrderingFilter]
     ordering_fields = ["created_at", "updated_at", "stage_changed_at", "behaviour_score", "rank"]
     ordering_aliases = {
         # Best rank first (A1 … D4), then the newest, as the page's "Best rank"; one direction

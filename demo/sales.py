@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from leads.lifecycle import Stage
 from leads.models import Activity, Lead, Opportunity, PipelineStage, StageTransition
-from sales import assignment
+from sales import assignment, sla, teams
 from sales.models import (
     BANT_FIELDS,
     MEDDIC_FIELDS,
@@ -239,25 +239,25 @@ def load_assignment(*, manager: Any, reps: list[Any], away_rep: Any) -> dict[str
     overdue (beat escalates them to the manager once ``make run`` is up). The generator's owners
     of open MQLs give way to the rules' picks."""
     existing = dict(Team.objects.values_list("name", "pk"))
-    dach = assignment.team_save(team_id=existing.get("DACH"), name="DACH", managers=[manager])
-    international = assignment.team_save(
+    dach = teams.team_save(team_id=existing.get("DACH"), name="DACH", managers=[manager])
+    international = teams.team_save(
         team_id=existing.get("International"),
         name="International",
         managers=[manager],
         sla_hours=16,
     )
     if not AssignmentRule.objects.exists():
-        assignment.assignment_rule_save(
+        teams.assignment_rule_save(
             name="DACH (Germany, Austria, Switzerland)",
             team=dach,
             position=10,
             countries=["DE", "AT", "CH"],
         )
-        assignment.assignment_rule_save(name="Everyone else", team=international, position=100)
+        teams.assignment_rule_save(name="Everyone else", team=international, position=100)
     first, second = reps
-    assignment.rep_profile_update(user=first, by_user=manager, team=dach, capacity=120)
-    assignment.rep_profile_update(user=second, by_user=manager, team=international)
-    assignment.rep_profile_update(
+    teams.rep_profile_update(user=first, by_user=manager, team=dach, capacity=120)
+    teams.rep_profile_update(user=second, by_user=manager, team=international)
+    teams.rep_profile_update(
         user=away_rep,
         by_user=manager,
         team=international,
@@ -272,5 +272,5 @@ def load_assignment(*, manager: Any, reps: list[Any], away_rep: Any) -> dict[str
     )
     for lead_id, became_mql in waiting.values_list("id", "stage_changed_at"):
         made += len(assignment.leads_assign(lead_ids=[lead_id], now=became_mql))
-    overdue = assignment.overdue_assignments(timezone.now()).count()
+    overdue = sla.overdue_assignments(timezone.now()).count()
     return {"MQLs assigned by rule": made, "  overdue": overdue}

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from leadcrm.api import StrictInputSerializer, StrictPrimaryKeyRelatedField
 from leads.models import Industry
 from leads.selectors import assignable_owners
-from sales import assignment, notifications, selectors
+from sales import assignment, notifications, selectors, teams
 from sales.api import INVALID, NOT_FOUND, UserRefSerializer, _require, _visible_lead
 from sales.models import AssignmentRule, RepProfile, Team, Weekday
 
@@ -156,7 +156,7 @@ class TeamListApi(APIView):
         _require(self, request, "sales.add_team")
         serializer = TeamInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        team = assignment.team_save(**serializer.validated_data)
+        team = teams.team_save(**serializer.validated_data)
         return Response(
             TeamOutputSerializer(_team_or_404(team.pk)).data, status=status.HTTP_201_CREATED
         )
@@ -177,13 +177,13 @@ class TeamDetailApi(APIView):
         team = _team_or_404(pk)
         serializer = TeamInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        assignment.team_save(team_id=team.pk, **serializer.validated_data)
+        teams.team_save(team_id=team.pk, **serializer.validated_data)
         return Response(TeamOutputSerializer(_team_or_404(pk)).data)
 
     @extend_schema(responses={204: None, 403: FORBIDDEN, 404: NOT_FOUND})
     def delete(self, request: Request, pk: int) -> Response:
         _require(self, request, "sales.delete_team")
-        assignment.team_delete(team_id=_team_or_404(pk).pk)
+        teams.team_delete(team_id=_team_or_404(pk).pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -235,7 +235,7 @@ class RuleListApi(APIView):
         _require(self, request, "sales.add_assignmentrule")
         serializer = RuleInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        rule = assignment.assignment_rule_save(**serializer.validated_data)
+        rule = teams.assignment_rule_save(**serializer.validated_data)
         return Response(RuleOutputSerializer(rule).data, status=status.HTTP_201_CREATED)
 
 
@@ -254,13 +254,13 @@ class RuleDetailApi(APIView):
         rule = get_object_or_404(AssignmentRule, pk=pk)
         serializer = RuleInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        rule = assignment.assignment_rule_save(rule_id=rule.pk, **serializer.validated_data)
+        rule = teams.assignment_rule_save(rule_id=rule.pk, **serializer.validated_data)
         return Response(RuleOutputSerializer(rule).data)
 
     @extend_schema(responses={204: None, 403: FORBIDDEN, 404: NOT_FOUND})
     def delete(self, request: Request, pk: int) -> Response:
         _require(self, request, "sales.delete_assignmentrule")
-        assignment.assignment_rule_delete(rule_id=get_object_or_404(AssignmentRule, pk=pk).pk)
+        teams.assignment_rule_delete(rule_id=get_object_or_404(AssignmentRule, pk=pk).pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -316,7 +316,7 @@ class RepProfileApi(APIView):
         user = self._user(request, user_id)
         serializer = RepProfileInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        profile = assignment.rep_profile_update(
+        profile = teams.rep_profile_update(
             user=user, by_user=request.user, **serializer.validated_data
         )
         return Response(RepProfileSerializer(profile).data)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from leads.forms import add_service_error
-from sales import assignment, notifications, selectors
+from sales import assignment, notifications, selectors, teams
 from sales.forms import AssignmentRuleForm, ReassignForm, RepProfileForm, TeamForm
 from sales.models import AssignmentRule, RepProfile, Team
 from sales.panels import assignment_panel
@@ -106,12 +106,12 @@ def team_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         if request.POST.get("delete") and team is not None:
             if not request.user.has_perm("sales.delete_team"):
                 raise PermissionDenied
-            assignment.team_delete(team_id=team.pk)
+            teams.team_delete(team_id=team.pk)
             messages.success(request, _("Team “%(team)s” deleted.") % {"team": team.name})
             return redirect("sales:assignment")
         if form.is_valid():
             try:
-                team = assignment.team_save(team_id=team and team.pk, **form.cleaned_data)
+                team = teams.team_save(team_id=team and team.pk, **form.cleaned_data)
             except ValidationError as exc:
                 add_service_error(form, exc)
             else:
@@ -143,14 +143,12 @@ def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         if request.POST.get("delete") and rule is not None:
             if not request.user.has_perm("sales.delete_assignmentrule"):
                 raise PermissionDenied
-            assignment.assignment_rule_delete(rule_id=rule.pk)
+            teams.assignment_rule_delete(rule_id=rule.pk)
             messages.success(request, _("Rule “%(rule)s” deleted.") % {"rule": rule.name})
             return redirect("sales:assignment")
         if form.is_valid():
             try:
-                rule = assignment.assignment_rule_save(
-                    rule_id=rule and rule.pk, **form.cleaned_data
-                )
+                rule = teams.assignment_rule_save(rule_id=rule and rule.pk, **form.cleaned_data)
             except ValidationError as exc:
                 add_service_error(form, exc)
             else:
@@ -188,7 +186,7 @@ def rep_edit(request: HttpRequest, user_id: int | None = None) -> HttpResponse:
     form = RepProfileForm(request.POST or None, initial=initial, manager=manager)
     if request.method == "POST" and form.is_valid():
         try:
-            assignment.rep_profile_update(user=user, by_user=request.user, **form.cleaned_data)
+            teams.rep_profile_update(user=user, by_user=request.user, **form.cleaned_data)
         except ValidationError as exc:
             add_service_error(form, exc)
         else:

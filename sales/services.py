@@ -22,7 +22,6 @@ from leads.models import Activity, Lead, StageTransition
 from leads.permissions import can_assign_owner
 from leads.selectors import lead_visible_to
 from leads.services import lead_transition
-from sales.assignment import sla_close
 from sales.exceptions import NotAnMql, ReasonInUse
 from sales.models import (
     BANT_FIELDS,
@@ -34,6 +33,7 @@ from sales.models import (
     RejectionReason,
 )
 from sales.selectors import qualification_policy
+from sales.sla import sla_close
 
 TEXT_MAX = 2000
 CRITERIA = [*BANT_FIELDS, *MEDDIC_FIELDS]

@@ -2,7 +2,7 @@ from datetime import datetime
 
 from celery import shared_task
 
-from sales import assignment, notifications
+from sales import assignment, notifications, sla
 
 
 @shared_task(ignore_result=True, acks_late=True, soft_time_limit=120, time_limit=150)
@@ -33,7 +33,7 @@ def mqls_place_waiting() -> None:
 @shared_task(ignore_result=True, acks_late=True, soft_time_limit=120, time_limit=150)
 def sla_escalate_overdue() -> None:
     """Beat, every minute. Idempotent: an escalated clock is stamped and not escalated again."""
-    assignment.sla_escalate_overdue()
+    sla.sla_escalate_overdue()
 
 
 @shared_task(

@@ -461,8 +461,8 @@ def test_it_gives_marketing_forms_with_submissions_and_waiting_confirmations():
 
 
 def test_the_demo_assigns_mqls_by_its_rules_with_one_rep_away_and_some_overdue():
-    from sales.assignment import overdue_assignments
     from sales.models import Assignment, RepProfile
+    from sales.sla import overdue_assignments
 
     output = seed()
 

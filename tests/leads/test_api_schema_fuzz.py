@@ -44,8 +44,9 @@ def api_headers(sales_manager, settings) -> dict[str, str]:
     LeadFactory(stage="sql", owner=sales_manager)
     OpportunityFactory(lead=LeadFactory(stage="opportunity", owner=sales_manager))
     # A team with a rule, and an assignment with its notification (sales.assignment).
-    from sales.assignment import leads_reassign, team_save
+    from sales.assignment import leads_reassign
     from sales.models import AssignmentRule
+    from sales.teams import team_save
 
     team = team_save(name="Fuzz team", managers=[sales_manager])
     AssignmentRule.objects.create(name="Everyone", team=team)

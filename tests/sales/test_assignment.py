@@ -11,7 +11,7 @@ from django.db import connection
 from leads import services as lead_services
 from leads.lifecycle import Stage
 from leads.models import Industry, Lead, LeadChange
-from sales import assignment, tasks
+from sales import assignment, tasks, teams
 from sales.models import Assignment, AssignmentRule, RepProfile, Team
 from tests.concurrency import run_in_threads
 from tests.factories import CompanyFactory, LeadFactory, UserFactory
@@ -139,7 +139,7 @@ def test_a_newcomer_is_neither_skipped_nor_flooded(team, sales_manager):
     assignment.leads_assign(lead_ids=[lead.pk for lead in mqls(9)])  # 3 each
     newcomer = UserFactory(username="newcomer", role="sales_rep")
 
-    assignment.rep_profile_update(user=newcomer, by_user=sales_manager, team=the_team)
+    teams.rep_profile_update(user=newcomer, by_user=sales_manager, team=the_team)
     leads = mqls(8)
     assignment.leads_assign(lead_ids=[lead.pk for lead in leads])
 
@@ -148,7 +148,7 @@ def test_a_newcomer_is_neither_skipped_nor_flooded(team, sales_manager):
 
 def test_a_rep_who_left_gets_nothing_more(team, sales_manager):
     _team, (leaving, second, third) = team
-    assignment.rep_profile_update(user=leaving, by_user=sales_manager, team=None)
+    teams.rep_profile_update(user=leaving, by_user=sales_manager, team=None)
     leads = mqls(6)
 
     assignment.leads_assign(lead_ids=[lead.pk for lead in leads])

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from leads import services as lead_services
 from leads.lifecycle import Stage
 from leads.models import Lead, LeadChange
-from sales import assignment, tasks
+from sales import assignment, sla, tasks
 from sales.models import Assignment, AssignmentRule, Notification, RepProfile, Team
 from tests.factories import LeadFactory, UserFactory
 
@@ -177,9 +177,9 @@ def test_escalation_works_for_a_handed_over_lead(rep, team, sales_manager):
     with time_machine.travel(FRIDAY_FOUR, tick=False):
         assignment.owned_mqls_hand_over(lead_ids=[lead.pk])
 
-    assert assignment.sla_escalate_overdue(now=WEDNESDAY_FOUR - timedelta(seconds=1)) == []
-    escalated = assignment.sla_escalate_overdue(now=WEDNESDAY_FOUR)
-    again = assignment.sla_escalate_overdue(now=WEDNESDAY_FOUR + timedelta(hours=1))
+    assert sla.sla_escalate_overdue(now=WEDNESDAY_FOUR - timedelta(seconds=1)) == []
+    escalated = sla.sla_escalate_overdue(now=WEDNESDAY_FOUR)
+    again = sla.sla_escalate_overdue(now=WEDNESDAY_FOUR + timedelta(hours=1))
 
     assert len(escalated) == 1
     assert again == []

@@ -20,7 +20,7 @@ from leads import list_services
 from leads import services as lead_services
 from leads.lifecycle import Stage
 from leads.models import Lead, LeadChange
-from sales import assignment, tasks
+from sales import assignment, tasks, teams
 from sales.models import Assignment, AssignmentRule, Notification, RepProfile, Team
 from tests.concurrency import run_in_threads
 from tests.factories import LeadFactory, OpportunityFactory, UserFactory
@@ -512,7 +512,7 @@ def test_a_change_that_may_make_room_queues_the_retry_at_once(
     monkeypatch.setattr(tasks.mqls_place_waiting, "delay", lambda: calls.append(1))
 
     with django_capture_on_commit_callbacks(execute=True):
-        assignment.rep_profile_update(user=rep, by_user=sales_manager, **change)
+        teams.rep_profile_update(user=rep, by_user=sales_manager, **change)
 
     assert len(calls) == queued
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 from leadcrm.celery import app as celery_app
 from leads.lifecycle import Stage
 from leads.models import Lead
-from sales import assignment, notifications, selectors, services, tasks
+from sales import assignment, notifications, selectors, services, sla, tasks
 from sales.models import Assignment, AssignmentRule, Notification, RejectionReason, RepProfile, Team
 from tests.factories import LeadFactory, UserFactory
 
@@ -75,11 +75,11 @@ def test_it_escalates_an_overdue_mql_once_to_the_teams_manager(setup, sales_mana
     (lead,) = assign_at(FRIDAY_FOUR)
 
     with time_machine.travel(DUE - timedelta(seconds=1), tick=False):
-        assert assignment.sla_escalate_overdue() == []
+        assert sla.sla_escalate_overdue() == []
     with time_machine.travel(DUE, tick=False):
-        first = assignment.sla_escalate_overdue()
+        first = sla.sla_escalate_overdue()
     with time_machine.travel(DUE + timedelta(hours=1), tick=False):
-        second = assignment.sla_escalate_overdue()
+        second = sla.sla_escalate_overdue()
         tasks.sla_escalate_overdue()
 
     assert len(first) == 1
@@ -95,7 +95,7 @@ def test_without_team_managers_every_sales_manager_hears_of_it(setup, sales_mana
     other_manager = UserFactory(username="manager2", role="sales_manager")
     assign_at(FRIDAY_FOUR)
 
-    assignment.sla_escalate_overdue(now=DUE)
+    sla.sla_escalate_overdue(now=DUE)
 
     recipients = Notification.objects.filter(kind="sla_overdue").values_list("recipient", flat=True)
     assert sorted(recipients) == sorted([sales_manager.pk, other_manager.pk])
@@ -110,7 +110,7 @@ def test_accepting_stops_the_clock(setup):
         services.qualification_accept(lead_id=lead.pk, by_user=rep)
 
     assert Assignment.objects.get(lead=lead).sla_closed_at == DUE - timedelta(hours=1)
-    assert assignment.sla_escalate_overdue(now=DUE) == []
+    assert sla.sla_escalate_overdue(now=DUE) == []
     assert selectors.sla_state_for([lead], now=DUE)[lead.pk].state == "none"
 
 
@@ -123,7 +123,7 @@ def test_rejecting_stops_the_clock(setup):
     )
 
     assert Assignment.objects.get(lead=lead).sla_closed_at is not None
-    assert assignment.sla_escalate_overdue(now=DUE) == []
+    assert sla.sla_escalate_overdue(now=DUE) == []
 
 
 def test_a_reassigned_mql_gets_a_new_clock_and_the_old_one_never_escalates(
@@ -142,7 +142,7 @@ def test_a_reassigned_mql_gets_a_new_clock_and_the_old_one_never_escalates(
         sales_manager,
         datetime(2026, 3, 12, 9, tzinfo=UTC),
     )
-    assert assignment.sla_escalate_overdue(now=DUE) == []
+    assert sla.sla_escalate_overdue(now=DUE) == []
 
 
 def test_the_new_owner_is_notified_and_the_counter_counts_unread(setup, client):
@@ -201,7 +201,7 @@ def test_a_manager_who_opted_in_gets_the_escalation_by_e_mail(
     assign_at(FRIDAY_FOUR)
 
     with django_capture_on_commit_callbacks(execute=True):
-        assignment.sla_escalate_overdue(now=DUE)
+        sla.sla_escalate_overdue(now=DUE)
 
     assert [m.to for m in mail.outbox] == [["boss@example.com"]]
     assert "not accepted in time" in mail.outbox[0].subject
@@ -210,7 +210,7 @@ def test_a_manager_who_opted_in_gets_the_escalation_by_e_mail(
 def test_marking_read_touches_only_ones_own(setup, sales_manager):
     _team, rep = setup
     assign_at(FRIDAY_FOUR)
-    assignment.sla_escalate_overdue(now=DUE)
+    sla.sla_escalate_overdue(now=DUE)
     mine = Notification.objects.get(recipient=rep)
 
     assert notifications.notifications_mark_read(user=sales_manager, ids=[mine.pk]) == 0
@@ -230,7 +230,7 @@ def test_an_mql_that_left_and_came_back_does_not_inherit_its_old_clock(setup, ma
         lead_services.lead_transition(lead_id=lead.pk, to_stage=Stage.MQL, by_user=marketer)
 
     assert Lead.objects.get(pk=lead.pk).owner == rep
-    assert assignment.sla_escalate_overdue(now=DUE) == []
+    assert sla.sla_escalate_overdue(now=DUE) == []
     assert selectors.sla_state_for([lead], now=DUE)[lead.pk].state == "none"
 
 

@@ -27,7 +27,7 @@ from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from leads import services as lead_services  # noqa: E402
+from leads import event_services  # noqa: E402
 from leads.models import Event, Lead  # noqa: E402
 from scoring.models import ScoreEntry  # noqa: E402
 from scoring.services import active_profile, event_score  # noqa: E402
@@ -84,14 +84,14 @@ def main(argv: list[str] | None = None) -> None:
     scored_entries = 0
     started = time.perf_counter()
     for lead, kind in plan:
-        event = lead_services.event_record(
+        event = event_services.event_record(
             lead=lead, kind=kind, url="https://www.leadcrm.example/pricing"
         )
         scored_entries += len(event_score(event_id=event.pk))
     scored = time.perf_counter() - started
 
     lead, kind = plan[0]
-    event = lead_services.event_record(lead=lead, kind="demo_request", occurred_at=timezone.now())
+    event = event_services.event_record(lead=lead, kind="demo_request", occurred_at=timezone.now())
     with CaptureQueriesContext(connection) as queries:
         event_score(event_id=event.pk)
 

@@ -17,9 +17,9 @@ from rest_framework.views import APIView
 from capture.intake import VISITOR_ID
 from leadcrm.api import MAX_ID, StrictInputSerializer
 from leads import selectors
+from leads.event_services import EventRow, events_record_bulk
 from leads.models import Campaign, EventKind
 from leads.normalize import normalize_email
-from leads.services import EventRow, events_record_bulk
 
 BATCH_MAX = 1000
 PROPERTIES_MAX = 8000

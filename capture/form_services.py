@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from capture.models import CaptureForm, FormField, FormSubmission, OutboundEmail
+from leads import event_services
 from leads import services as lead_services
 from leads.models import Channel, Consent, EventKind
 from leads.normalize import normalize_email
@@ -129,7 +130,7 @@ def _store(
     # Backs up the cache's repeat check (a cache that was cleared): one event per minute and
     # payload.
     minute = int(timezone.now().timestamp() // REPEAT_SECONDS)
-    event = lead_services.event_record(
+    event = event_services.event_record(
         kind=EventKind.FORM_SUBMIT,
         lead=lead,
         url=page_url[:2000],
@@ -140,7 +141,7 @@ def _store(
     if event is None:
         return Submitted(submission=None, needs_confirmation=False)
     if visitor_id:
-        lead_services.visitor_link(visitor_id=visitor_id, lead_id=lead.pk)
+        event_services.visitor_link(visitor_id=visitor_id, lead_id=lead.pk)
     consent = None
     if consent_given:
         consent = lead_services.consent_record(

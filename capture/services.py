@@ -11,8 +11,8 @@ from django.utils.text import slugify
 from capture.buffer import get_buffer
 from capture.intake import UTM_FIELDS
 from capture.models import TrackingRule
+from leads.event_services import EventRow, events_record_bulk
 from leads.models import Campaign, EventKind
-from leads.services import EventRow, events_record_bulk
 
 logger = logging.getLogger(__name__)
 

@@ -542,7 +542,7 @@ class Visitor(models.Model):
     """A browser seen by the website tracking (its first-party visitor id), counted per campaign
     (its first or its last, as the report's attribution says) for the visitor → lead conversion;
     ``lead`` is set once the visitor identifies itself.
-    Kept set-based by ``leads.services.events_record_bulk`` and ``visitor_link``."""
+    Kept set-based by ``leads.event_services.events_record_bulk`` and ``visitor_link``."""
 
     visitor_id = models.CharField(_("visitor id"), max_length=64, unique=True)
     first_seen = models.DateTimeField(_("first seen"))

@@ -12,7 +12,7 @@ from capture import services
 from capture.buffer import FileBuffer, get_buffer
 from capture.models import TrackingRule
 from leadcrm.celery import app as celery_app
-from leads import services as lead_services
+from leads import event_services
 from leads.models import Event, Visitor
 from scoring.models import ScoreEntry
 from tests.factories import CampaignFactory, LeadFactory
@@ -198,7 +198,7 @@ def test_an_identified_visitors_new_page_views_belong_to_its_lead_and_are_scored
     lead = LeadFactory()
     view(ANNA, "https://www.example.com/")
     services.track_flush()
-    lead_services.visitor_link(visitor_id=ANNA, lead_id=lead.pk)
+    event_services.visitor_link(visitor_id=ANNA, lead_id=lead.pk)
     view(ANNA, "https://www.example.com/pricing")
     view(BERT, "https://www.example.com/pricing")
 

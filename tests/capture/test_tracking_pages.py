@@ -6,8 +6,8 @@ import pytest
 from capture.models import TrackingRule
 from capture.starter import ensure_starter_rules
 from capture.views import tracking_script
-from leads import services as lead_services
-from leads.services import EventRow
+from leads import event_services
+from leads.event_services import EventRow
 from tests.factories import CampaignFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db
@@ -48,7 +48,7 @@ def test_it_shows_the_snippet_with_the_versioned_script_url(client, marketer, no
 
 def test_it_shows_visitors_per_campaign(client, marketer):
     spring = CampaignFactory(name="Spring fair")
-    lead_services.events_record_bulk(
+    event_services.events_record_bulk(
         events=[
             EventRow(
                 kind="page_view",
@@ -59,7 +59,7 @@ def test_it_shows_visitors_per_campaign(client, marketer):
             for number in range(3)
         ]
     )
-    lead_services.visitor_link(visitor_id="spring-visitor-0000", lead_id=LeadFactory().pk)
+    event_services.visitor_link(visitor_id="spring-visitor-0000", lead_id=LeadFactory().pk)
     client.force_login(marketer)
 
     response = client.get(URL)

@@ -5,10 +5,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from leads import selectors
-from leads import services as lead_services
+from leads import event_services, selectors
+from leads.event_services import EventRow
 from leads.models import Event, Visitor
-from leads.services import EventRow
 from tests.concurrency import run_in_threads
 from tests.factories import CampaignFactory, LeadFactory
 
@@ -18,7 +17,7 @@ MONDAY = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
 def visit(visitor_id: str, *, campaign=None, at: datetime = MONDAY, kind: str = "page_view"):
-    return lead_services.events_record_bulk(
+    return event_services.events_record_bulk(
         events=[
             EventRow(
                 kind=kind,
@@ -37,7 +36,7 @@ def test_it_links_the_anonymous_history_when_the_visitor_identifies():
     visit("visitor-anna-000001", kind="pricing_page_view", at=MONDAY - timedelta(days=1))
     visit("visitor-bert-000002")
 
-    linked = lead_services.visitor_link(visitor_id="visitor-anna-000001", lead_id=lead.pk)
+    linked = event_services.visitor_link(visitor_id="visitor-anna-000001", lead_id=lead.pk)
 
     assert len(linked) == 2
     assert list(
@@ -49,7 +48,7 @@ def test_it_links_the_anonymous_history_when_the_visitor_identifies():
 
 def test_later_events_of_an_identified_visitor_belong_to_its_lead():
     lead = LeadFactory()
-    lead_services.visitor_link(visitor_id="visitor-anna-000001", lead_id=lead.pk)
+    event_services.visitor_link(visitor_id="visitor-anna-000001", lead_id=lead.pk)
 
     visit("visitor-anna-000001", kind="download")
 
@@ -66,7 +65,7 @@ def test_it_counts_visitors_identified_visitors_and_conversion_per_campaign():
     visit("direct-visitor-0002")
     # A later visit from another campaign does not move a visitor from its first campaign.
     visit("spring-visitor-0000", campaign=summer, at=MONDAY + timedelta(days=3))
-    lead_services.visitor_link(visitor_id="spring-visitor-0001", lead_id=LeadFactory().pk)
+    event_services.visitor_link(visitor_id="spring-visitor-0001", lead_id=LeadFactory().pk)
 
     rows = selectors.campaign_visitors()
 
@@ -111,9 +110,9 @@ def test_no_event_stays_anonymous_when_a_batch_and_the_identification_race(no_sc
 
     def flush_batch_or_identify(index: int) -> None:
         if index == 0:
-            lead_services.visitor_link(visitor_id="racing-visitor-0001", lead_id=lead.pk)
+            event_services.visitor_link(visitor_id="racing-visitor-0001", lead_id=lead.pk)
         else:
-            lead_services.events_record_bulk(
+            event_services.events_record_bulk(
                 events=[
                     EventRow(kind="page_view", visitor_id="racing-visitor-0001", occurred_at=MONDAY)
                     for _ in range(50)
@@ -135,7 +134,7 @@ def test_a_visitor_keeps_its_first_campaign_and_its_last_follows_the_latest_camp
     visit("visitor-anna-000001", at=MONDAY + timedelta(days=3))
     visit("visitor-anna-000001", campaign=autumn, at=MONDAY + timedelta(days=1))
     # One batch: the campaign of its latest hit, whatever the order of the rows.
-    lead_services.events_record_bulk(
+    event_services.events_record_bulk(
         events=[
             EventRow(
                 kind="page_view",
@@ -158,7 +157,7 @@ def test_a_visitor_keeps_its_first_campaign_and_its_last_follows_the_latest_camp
 
 
 def test_a_visitor_identified_before_its_first_hit_gets_both_campaigns_from_it():
-    lead_services.visitor_link(visitor_id="visitor-anna-000001", lead_id=LeadFactory().pk)
+    event_services.visitor_link(visitor_id="visitor-anna-000001", lead_id=LeadFactory().pk)
     spring = CampaignFactory(name="Spring")
 
     visit("visitor-anna-000001", campaign=spring, at=MONDAY - timedelta(days=30))

@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
-from leads import services
+from leads import event_services, services
 from leads.lifecycle import Stage
 from leads.models import Company, Event, EventKey, Lead, StageTransition
 from leads.normalize import normalize_domain, normalize_email
@@ -156,9 +156,11 @@ def test_it_refuses_impossible_scores_in_the_database(field, value):
 def test_it_stores_an_event_once_per_idempotency_key():
     lead = LeadFactory()
 
-    first = services.event_record(lead=lead, kind="email_open", idempotency_key="msg-1:open")
-    retried = services.event_record(lead=lead, kind="email_open", idempotency_key="msg-1:open")
-    other = services.event_record(lead=lead, kind="email_open", idempotency_key="msg-2:open")
+    first = event_services.event_record(lead=lead, kind="email_open", idempotency_key="msg-1:open")
+    retried = event_services.event_record(
+        lead=lead, kind="email_open", idempotency_key="msg-1:open"
+    )
+    other = event_services.event_record(lead=lead, kind="email_open", idempotency_key="msg-2:open")
 
     assert first is not None
     assert retried is None
@@ -169,7 +171,7 @@ def test_it_stores_an_event_once_per_idempotency_key():
 
 def test_it_needs_a_lead_or_a_visitor_for_an_event():
     with pytest.raises(ValidationError) as invalid:
-        services.event_record(kind="page_view")
+        event_services.event_record(kind="page_view")
 
     assert list(invalid.value.message_dict) == ["visitor_id"]
     assert not Event.objects.exists()
@@ -182,7 +184,7 @@ def test_it_stores_one_event_when_the_same_key_arrives_from_many_workers_at_once
 
     results = run_in_threads(
         6,
-        lambda _: services.event_record(
+        lambda _: event_services.event_record(
             visitor_id="v-123", kind="page_view", idempotency_key="batch-7:0"
         ),
     )
@@ -196,11 +198,11 @@ def test_it_prunes_idempotency_keys_past_the_retry_window():
     import datetime as dt
 
     lead = LeadFactory()
-    old = services.event_record(lead=lead, kind="email_open", idempotency_key="old")
-    services.event_record(lead=lead, kind="email_open", idempotency_key="new")
+    old = event_services.event_record(lead=lead, kind="email_open", idempotency_key="old")
+    event_services.event_record(lead=lead, kind="email_open", idempotency_key="new")
     EventKey.objects.filter(key="old").update(created_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
 
-    removed = services.event_keys_prune(older_than=dt.datetime(2026, 2, 1, tzinfo=dt.UTC))
+    removed = event_services.event_keys_prune(older_than=dt.datetime(2026, 2, 1, tzinfo=dt.UTC))
 
     assert removed == 1
     assert list(EventKey.objects.values_list("key", flat=True)) == ["new"]

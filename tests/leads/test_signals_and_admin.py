@@ -4,7 +4,7 @@ import pytest
 from django.db import transaction
 from django.urls import reverse
 
-from leads import services, signals
+from leads import event_services, services, signals
 from leads.lifecycle import Stage
 from leads.models import Event, Lead, LeadChange, StageTransition
 from tests.factories import EventFactory, LeadFactory, StageTransitionFactory
@@ -82,7 +82,7 @@ def test_it_announces_an_event_once_committed(received, django_capture_on_commit
     lead = LeadFactory()
 
     with django_capture_on_commit_callbacks(execute=True):
-        event = services.event_record(lead=lead, kind="pricing_page_view")
+        event = event_services.event_record(lead=lead, kind="pricing_page_view")
 
     assert received == [
         ("event_recorded", {"event_id": event.pk, "lead_id": lead.pk, "kind": "pricing_page_view"})

@@ -9,10 +9,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from leads import services as lead_services
+from leads import event_services
+from leads.event_services import EventRow
 from leads.lifecycle import Stage
 from leads.models import Channel, Opportunity
-from leads.services import EventRow
 from reporting.models import ExchangeRate
 from reporting.rollup import rollup_refresh
 from reporting.selectors import GroupBy, kpi_rows, kpi_table, kpi_total, overview
@@ -191,7 +191,7 @@ def test_zero_everything_gives_dashes_not_errors(db):
 
 
 def visit(visitor_id: str, campaign, when: dt.datetime) -> None:
-    lead_services.events_record_bulk(
+    event_services.events_record_bulk(
         events=[
             EventRow(
                 kind="page_view",
@@ -207,7 +207,7 @@ def visit(visitor_id: str, campaign, when: dt.datetime) -> None:
 def test_visitors_count_for_the_campaign_of_the_attribution(shop):
     visit("visitor-one-000001", shop.a, at(3, 2))  # first A, later B; identifies itself
     visit("visitor-one-000001", shop.b, at(3, 9))
-    lead_services.visitor_link(visitor_id="visitor-one-000001", lead_id=LeadFactory().pk)
+    event_services.visitor_link(visitor_id="visitor-one-000001", lead_id=LeadFactory().pk)
     visit("visitor-two-000002", shop.a, at(3, 3))  # A only
     visit("visitor-three-0003", shop.b, at(3, 4))  # B, then a hit without a campaign
     visit("visitor-three-0003", None, at(3, 5))

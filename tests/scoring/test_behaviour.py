@@ -7,7 +7,7 @@ import time_machine
 from django.db import connection
 
 from leadcrm.celery import app as celery_app
-from leads import services as lead_services
+from leads import event_services
 from leads.models import Lead, StageTransition
 from scoring import rescoring as rescorings
 from scoring import services
@@ -41,7 +41,7 @@ def grade_c_lead(**fields) -> Lead:
 
 
 def happen(lead: Lead, kind: str, at: datetime = MONDAY, url: str = "") -> list[ScoreEntry]:
-    event = lead_services.event_record(lead=lead, kind=kind, occurred_at=at, url=url)
+    event = event_services.event_record(lead=lead, kind=kind, occurred_at=at, url=url)
     return services.event_score(event_id=event.pk)
 
 
@@ -141,7 +141,7 @@ def test_it_takes_points_away_once_for_a_tracked_careers_page_view():
 @time_machine.travel(MONDAY, tick=False)
 def test_it_scores_an_event_only_once():
     lead = grade_c_lead()
-    event = lead_services.event_record(lead=lead, kind="demo_request")
+    event = event_services.event_record(lead=lead, kind="demo_request")
 
     services.event_score(event_id=event.pk)
     services.event_score(event_id=event.pk)
@@ -183,7 +183,7 @@ def test_it_promotes_once_when_events_of_one_lead_are_scored_at_the_same_time():
     if connection.vendor != "postgresql":
         pytest.fail("Concurrency is proven on PostgreSQL: run with `make test`.")
     lead = grade_b_lead()
-    events = [lead_services.event_record(lead=lead, kind="demo_request") for _ in range(6)]
+    events = [event_services.event_record(lead=lead, kind="demo_request") for _ in range(6)]
 
     run_in_threads(6, lambda i: services.event_score(event_id=events[i].pk))
 
@@ -200,7 +200,7 @@ def test_it_scores_an_event_with_the_same_queries_however_long_the_history(
     lead = grade_c_lead()
     for day in range(history):
         happen(lead, "email_click", MONDAY - timedelta(days=day + 1))
-    event = lead_services.event_record(lead=lead, kind="demo_request")
+    event = event_services.event_record(lead=lead, kind="demo_request")
 
     # event, lead lock, profile, behaviour rules, already scored, insert, the UPDATE of the
     # score, the UPDATE of rank and temperature, the score row's copy of the temperature (the
@@ -234,7 +234,7 @@ def test_it_scores_a_recorded_event_through_the_worker_queue(django_capture_on_c
     celery_app.conf.task_always_eager = True
     try:
         with django_capture_on_commit_callbacks(execute=True):
-            lead_services.event_record(lead=lead, kind="quote_request")
+            event_services.event_record(lead=lead, kind="quote_request")
     finally:
         celery_app.conf.task_always_eager = False
 
@@ -247,15 +247,15 @@ def test_it_scores_a_visitors_earlier_events_once_the_visitor_is_known(
 ):
     lead = grade_b_lead()
     for hours in (0, 1):
-        lead_services.event_record(
+        event_services.event_record(
             visitor_id="v-42", kind="pricing_page_view", occurred_at=MONDAY - timedelta(hours=hours)
         )
-    lead_services.event_record(visitor_id="v-42", kind="demo_request", occurred_at=MONDAY)
-    lead_services.event_record(visitor_id="someone-else", kind="demo_request")
+    event_services.event_record(visitor_id="v-42", kind="demo_request", occurred_at=MONDAY)
+    event_services.event_record(visitor_id="someone-else", kind="demo_request")
     celery_app.conf.task_always_eager = True
     try:
         with django_capture_on_commit_callbacks(execute=True):
-            linked = lead_services.visitor_link(visitor_id="v-42", lead_id=lead.pk)
+            linked = event_services.visitor_link(visitor_id="v-42", lead_id=lead.pk)
     finally:
         celery_app.conf.task_always_eager = False
 

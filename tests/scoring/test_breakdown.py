@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from leads import services as lead_services
+from leads import event_services
 from scoring import selectors, services
 from tests.factories import CompanyFactory, LeadFactory
 
@@ -18,7 +18,7 @@ def test_it_explains_every_point_and_every_matched_grade_rule(django_assert_num_
     services.lead_rescore_fit(lead_id=lead.pk)
     with time_machine.travel(MONDAY, tick=False):
         for kind, days_ago in [("demo_request", 45), ("webinar_attended", 10)]:
-            event = lead_services.event_record(
+            event = event_services.event_record(
                 lead=lead, kind=kind, occurred_at=MONDAY - timedelta(days=days_ago)
             )
             services.event_score(event_id=event.pk)

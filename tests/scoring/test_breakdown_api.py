@@ -9,7 +9,7 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from leads import services as lead_services
+from leads import event_services
 from leads.lifecycle import Stage
 from leads.models import Lead
 from scoring import services
@@ -41,7 +41,7 @@ def scored_lead(*, history: list[tuple[str, int]], **fields) -> Lead:
     services.lead_rescore_fit(lead_id=lead.pk)
     with time_machine.travel(MONDAY, tick=False):
         for kind, days_ago in history:
-            event = lead_services.event_record(
+            event = event_services.event_record(
                 lead=lead,
                 kind=kind,
                 occurred_at=MONDAY - timedelta(days=days_ago),

@@ -8,7 +8,7 @@ import time_machine
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
-from leads import services as lead_services
+from leads import event_services
 from leads.models import Lead
 from scoring import proposals, services, tasks
 from scoring import rescoring as rescorings
@@ -268,7 +268,7 @@ def test_it_promotes_and_flags_the_leads_a_new_mql_condition_moves_and_previews_
 
 
 def lead_services_event(target: Lead, kind: str) -> None:
-    event = lead_services.event_record(lead=target, kind=kind, occurred_at=MONDAY)
+    event = event_services.event_record(lead=target, kind=kind, occurred_at=MONDAY)
     services.event_score(event_id=event.pk)
 
 

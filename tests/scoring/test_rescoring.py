@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
+from leads import event_services
 from leads import services as lead_services
 from leads import signals as lead_signals
 from leads.models import Lead, StageTransition
@@ -34,7 +35,7 @@ def lead_with_fit(country: str, **fields) -> Lead:
 
 
 def happen(lead: Lead, kind: str, at: datetime = MONDAY, url: str = "") -> None:
-    event = lead_services.event_record(lead=lead, kind=kind, occurred_at=at, url=url)
+    event = event_services.event_record(lead=lead, kind=kind, occurred_at=at, url=url)
     services.event_score(event_id=event.pk)
 
 
@@ -308,7 +309,7 @@ def test_it_promotes_once_when_a_rescoring_and_events_meet_one_lead():
         pytest.fail("Concurrency is proven on PostgreSQL: run with `make test`.")
     lead = lead_with_fit("DE")  # 55: B
     happen(lead, "demo_request", timezone.now())  # 40
-    events = [lead_services.event_record(lead=lead, kind="webinar_attended") for _ in range(3)]
+    events = [event_services.event_record(lead=lead, kind="webinar_attended") for _ in range(3)]
 
     def work(index: int):
         if index == 0:

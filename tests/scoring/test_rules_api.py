@@ -8,7 +8,7 @@ from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from leads import services as lead_services
+from leads import event_services
 from leads.models import Lead
 from scoring import rescoring as rescorings
 from scoring import services
@@ -161,9 +161,9 @@ def test_it_previews_then_saves_exactly_what_the_preview_showed(admin_api):
         for lead in (ceo, director, buyer, cooled):
             services.lead_rescore_fit(lead_id=lead.pk)
         for lead, kind in ((director, "demo_request"), (director, "webinar_attended")):
-            event = lead_services.event_record(lead=lead, kind=kind, occurred_at=MONDAY)
+            event = event_services.event_record(lead=lead, kind=kind, occurred_at=MONDAY)
             services.event_score(event_id=event.pk)
-        event = lead_services.event_record(lead=cooled, kind="demo_request", occurred_at=MONDAY)
+        event = event_services.event_record(lead=cooled, kind="demo_request", occurred_at=MONDAY)
         services.event_score(event_id=event.pk)
         before = stored()
         assert before == {

@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from leads import services as lead_services
+from leads import event_services
 from leads.lifecycle import Stage
 from leads.models import Lead
 from leads.panels import detail_panels
@@ -78,7 +78,7 @@ def scored_lead(*, history: list[tuple[str, int, str]], **fields) -> Lead:
     services.lead_rescore_fit(lead_id=lead.pk)
     with time_machine.travel(MONDAY, tick=False):
         for kind, days_ago, url in history:
-            event = lead_services.event_record(
+            event = event_services.event_record(
                 lead=lead, kind=kind, occurred_at=MONDAY - timedelta(days=days_ago), url=url
             )
             services.event_score(event_id=event.pk)

@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from leads import services as lead_services
+from leads import event_services
 from leads.models import Lead
 from scoring import rescoring as rescorings
 from scoring import services
@@ -34,7 +34,7 @@ def test_the_copy_follows_events_decay_edits_and_rule_changes(client, marketer):
 
     with time_machine.travel(MONDAY, tick=False):
         for kind in ("demo_request", "quote_request"):  # 40 + 40 = 80: B1, hot
-            event = lead_services.event_record(lead=lead, kind=kind, occurred_at=MONDAY)
+            event = event_services.event_record(lead=lead, kind=kind, occurred_at=MONDAY)
             services.event_score(event_id=event.pk)
         after_events = temperatures(lead)
         listed_hot = client.get(reverse("leads:list"), {"temperature": "hot", "sort": "score"})

@@ -7,10 +7,10 @@ import gc
 def post_worker_init(worker) -> None:
     """Move everything the loaded application holds into the collector's permanent generation.
 
-    A worker keeps some 150,000 long-lived objects (modules, models, URL patterns, translations).
-    Python's full collections walk all of them: about one request in a hundred waited 60 to 90
-    ms for one (docs/benchmarks.md, "Garbage collection in the web worker"). Frozen, they are
-    never walked again; what requests allocate is collected as before.
+    A worker holds some 160,000 long-lived objects (modules, models, URL patterns, translations).
+    Python's full collections walk all of them, 30 to 90 ms each, about one request in 150
+    (docs/benchmarks.md, "Where an API request's time goes"). Frozen, they are never walked
+    again; what requests allocate is collected as before.
     """
     from django.urls import reverse
 

@@ -10,6 +10,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import time
 import urllib.error
@@ -155,3 +156,16 @@ def test_it_serves_health_login_and_leads_the_make_run_way(make_run):
     assert f"{DEMO_LEADS} leads" in page
     assert page.count('class="lead-link"') >= 20
     assert "Mara Keller" in page  # the marketer's name in the header: logged in
+
+    # The development database refuses two leads with one e-mail, as PostgreSQL does (leads 0021).
+    database = sqlite3.connect(log.parent / "var" / "leadcrm.sqlite3", timeout=20)
+    try:
+        (first,), (second,) = database.execute(
+            "SELECT email_key FROM leads_lead ORDER BY id LIMIT 2"
+        ).fetchall()
+        with pytest.raises(sqlite3.IntegrityError, match="UNIQUE constraint failed"):
+            database.execute(
+                "UPDATE leads_lead SET email_key = ? WHERE email_key = ?", (first, second)
+            )
+    finally:
+        database.close()

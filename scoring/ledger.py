@@ -17,6 +17,8 @@ from scoring.services import _age_in_days_sql, _decayed_sum_sql, _like_pattern
 TOUCHED_TABLE = "scoring_touched"
 # The ledger rows a range's rebuild derives, before they are reconciled with the ledger.
 DERIVED_TABLE = "scoring_derived"
+# The ledger rows a range's repoint changes: id, lead_id, at, points_before, points (temporary).
+REPOINTED_TABLE = "scoring_repointed"
 
 
 def decayed_score_of_lead(*, half_life_days: int, now: datetime, every_lead: bool) -> RawSQL:
@@ -127,49 +129,89 @@ def ledger_repoint(
     adjust_scores: bool,
 ) -> None:
     """The ledger rows of ``rules`` (leads lo <= id < hi) take their rule's new points in place
-    (proposals.Written.repoint: the same rows, other points). Unless every score is summed again
-    afterwards (``adjust_scores`` false), each lead's stored score moves by what its rows gained:
-    the stored score decayed to now, plus Σ (new - old points) · 0.5^(age / half-life); exactly
-    the sum of the changed ledger, without reading the lead's other rows."""
-    lo, hi = lead_range
+    (proposals.Written.repoint: the same rows, other points); under a cap, a row's points are
+    clipped by its place in its period, as the derivation clips them, and a row that now gives
+    nothing is deleted. The changed rows are left in REPOINTED_TABLE (the leads they move, for
+    ``narrowing``). Unless every score is summed again afterwards (``adjust_scores`` false),
+    each lead with a changed row has its stored score moved by what its rows gained: the stored
+    score decayed to now, plus Σ (new - old points) · 0.5^(age / half-life) over those rows;
+    exactly the sum of the changed ledger, without reading the lead's other rows."""
     ledger = connection.ops.quote_name(ScoreEntry._meta.db_table)
     scores = connection.ops.quote_name(LeadScore._meta.db_table)
-    new_points = 'CASE "rule_id" ' + " ".join("WHEN %s THEN %s" for _rule in rules) + " END"
-    new_params = [value for rule in rules for value in (rule.pk, rule.points)]
-    of_rules = (
-        f'"rule_id" IN ({", ".join(["%s"] * len(rules))})'
-        f' AND "lead_id" >= %s AND "lead_id" < %s AND "points" <> {new_points}'
-    )
-    of_rules_params = [*(rule.pk for rule in rules), lo, hi, *new_params]
+    repointed_sql, repointed_params = _repointed_sql(rules, lead_range)
     hl = float(half_life_days)
     with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {REPOINTED_TABLE}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {REPOINTED_TABLE} AS {repointed_sql}", repointed_params
+        )
+        if connection.vendor == "postgresql":
+            # Row counts for the planner: the writes below look the rows up by primary key.
+            cursor.execute(f"ANALYZE {REPOINTED_TABLE}")
         if adjust_scores:
             stored_age, stored_params = _age_in_days_sql('"scored_at"', now)
-            entry_age, entry_params = _age_in_days_sql('"at"', now)
+            entry_age, entry_params = _age_in_days_sql("r.at", now)
             cursor.execute(
                 f"""UPDATE {scores}
                     SET "behaviour_score" = "behaviour_score" * POWER(0.5, ({stored_age}) / %s)
                                             + d."delta",
                         "scored_at" = %s
-                    FROM (SELECT "lead_id",
-                                 SUM(({new_points} - "points")
-                                     * POWER(0.5, ({entry_age}) / %s)) AS "delta"
-                          FROM {ledger} WHERE {of_rules} GROUP BY "lead_id") AS d
-                    WHERE {scores}."lead_id" = d."lead_id" """,
-                [
-                    *stored_params,
-                    hl,
-                    now,
-                    *new_params,
-                    *entry_params,
-                    hl,
-                    *of_rules_params,
-                ],
+                    FROM (SELECT r.lead_id, SUM((r.points - r.points_before)
+                                                * POWER(0.5, ({entry_age}) / %s)) AS "delta"
+                          FROM {REPOINTED_TABLE} r GROUP BY r.lead_id) AS d
+                    WHERE {scores}."lead_id" = d.lead_id AND d."delta" <> 0""",
+                [*stored_params, hl, now, *entry_params, hl],
             )
         cursor.execute(
-            f'UPDATE {ledger} SET "points" = {new_points} WHERE {of_rules}',
-            [*new_params, *of_rules_params],
+            f"""UPDATE {ledger} SET "points" = r.points FROM {REPOINTED_TABLE} r
+                WHERE {ledger}."id" = r.id AND r.points <> 0"""
         )
+        cursor.execute(
+            f"DELETE FROM {ledger} WHERE id IN (SELECT id FROM {REPOINTED_TABLE} WHERE points = 0)"
+        )
+
+
+def _repointed_sql(rules: list[BehaviourRule], lead_range: tuple[int, int]) -> tuple[str, list]:
+    """SELECT id, lead_id, at, points_before, points: the ledger rows of ``rules`` (leads
+    lo <= id < hi) whose points the rules' new points change. A capped rule's rows are numbered
+    per lead and cap period in the order the derivation numbers the rule's firings (at, then
+    event); its rows are the first firings of each period, those that gave points, so the n-th
+    row is the n-th firing and gets min(p, C - (n - 1)·p), or 0 when nothing is left of C."""
+    rule_rows, params = [], []
+    for rule in rules:
+        clipped = rule.cap_points is not None and rule.points > 0
+        rule_rows.append(
+            "SELECT CAST(%s AS INTEGER) AS rule_id, CAST(%s AS INTEGER) AS points,"
+            " CAST(%s AS INTEGER) AS cap_points, CAST(%s AS INTEGER) AS cap_days"
+        )
+        params += [
+            rule.pk,
+            rule.points,
+            rule.cap_points if clipped else None,
+            rule.cap_days if clipped else None,
+        ]
+    ledger = connection.ops.quote_name(ScoreEntry._meta.db_table)
+    nth = "1"
+    if any(rule.cap_points is not None and rule.points > 0 for rule in rules):
+        day = _day_number_sql('e."at"')
+        nth = (
+            'ROW_NUMBER() OVER (PARTITION BY e."lead_id", e."rule_id",'
+            f" CASE WHEN r.cap_days IS NULL THEN 0 ELSE {day} / r.cap_days END"
+            ' ORDER BY e."at", e."event_id")'
+        )
+    left = "w.cap_points - (w.nth - 1) * w.new_points"
+    new_points = f"""CASE WHEN w.cap_points IS NULL THEN w.new_points
+                          WHEN {left} >= w.new_points THEN w.new_points
+                          WHEN {left} > 0 THEN {left} ELSE 0 END"""
+    sql = f"""
+        SELECT w.id, w.lead_id, w.at, w.points AS points_before, {new_points} AS points FROM (
+          SELECT e."id" AS id, e."lead_id" AS lead_id, e."at" AS at, e."points" AS points,
+                 r.points AS new_points, r.cap_points, {nth} AS nth
+          FROM {ledger} e JOIN ({" UNION ALL ".join(rule_rows)}) r ON r.rule_id = e."rule_id"
+          WHERE e."rule_id" IN ({", ".join(["%s"] * len(rules))})
+            AND e."lead_id" >= %s AND e."lead_id" < %s
+        ) w WHERE {new_points} <> w.points"""
+    return sql, [*params, *(rule.pk for rule in rules), *lead_range]
 
 
 def ledger_rebuild(
@@ -323,3 +365,4 @@ def _derived_ledger_sql(
 def drop_touched() -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {TOUCHED_TABLE}")
+        cursor.execute(f"DROP TABLE IF EXISTS {REPOINTED_TABLE}")

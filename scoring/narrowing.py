@@ -26,8 +26,8 @@ from django.db.models.functions import Coalesce
 
 from leads.models import Lead, LeadScore
 from scoring.conditions import grade_rule_condition
-from scoring.ledger import TOUCHED_TABLE
-from scoring.models import BehaviourRule, ScoreEntry, ScoringProfile
+from scoring.ledger import REPOINTED_TABLE, TOUCHED_TABLE
+from scoring.models import ScoringProfile
 from scoring.proposals import RANKS, FitChange
 
 # The leads of a range whose fit or score changed, with the fit difference (temporary).
@@ -57,22 +57,12 @@ def record_touched() -> None:
         )
 
 
-def record_repointed(*, rules: list[BehaviourRule], lead_range: tuple[int, int]) -> None:
-    """The leads whose rows of ``rules`` are about to take new points (before
-    ``ledger.ledger_repoint`` gives them)."""
-    ledger = connection.ops.quote_name(ScoreEntry._meta.db_table)
-    new_points = 'CASE "rule_id" ' + " ".join("WHEN %s THEN %s" for _rule in rules) + " END"
+def record_repointed() -> None:
+    """The leads whose ledger rows the range's repoint changed (``ledger.ledger_repoint``)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""INSERT INTO {CHANGED_TABLE} (lead_id, fit_delta)
-                SELECT DISTINCT "lead_id", 0 FROM {ledger}
-                WHERE "rule_id" IN ({", ".join(["%s"] * len(rules))})
-                  AND "lead_id" >= %s AND "lead_id" < %s AND "points" <> {new_points}""",
-            [
-                *(rule.pk for rule in rules),
-                *lead_range,
-                *(value for rule in rules for value in (rule.pk, rule.points)),
-            ],
+            f"INSERT INTO {CHANGED_TABLE} (lead_id, fit_delta)"
+            f" SELECT DISTINCT lead_id, 0 FROM {REPOINTED_TABLE}"
         )
 
 

@@ -547,8 +547,6 @@ def _rescore_range(
     narrow = profile_before is not None
     if narrow:
         narrowing.changed_create()
-        if repoint and not decay_all:
-            narrowing.record_repointed(rules=repoint, lead_range=lead_range)
     if repoint:
         ledger.ledger_repoint(
             rules=repoint,
@@ -557,6 +555,8 @@ def _rescore_range(
             now=now,
             adjust_scores=not decay_all,
         )
+        if narrow:
+            narrowing.record_repointed()
     ledger.ledger_rebuild(
         rules=rebuild, lead_range=lead_range, half_life_days=profile.half_life_days, now=now
     )

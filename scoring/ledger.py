@@ -19,6 +19,8 @@ TOUCHED_TABLE = "scoring_touched"
 DERIVED_TABLE = "scoring_derived"
 # The ledger rows a range's repoint changes: id, lead_id, at, points_before, points (temporary).
 REPOINTED_TABLE = "scoring_repointed"
+# The scores a range's repoint moves: lead_id, score_before, score (temporary).
+MOVED_TABLE = "scoring_moved"
 
 
 def decayed_score_of_lead(*, half_life_days: int, now: datetime, every_lead: bool) -> RawSQL:
@@ -50,7 +52,7 @@ def refresh_behaviour_scores(
     go to 0."""
     now = now or timezone.now()
     if not every_lead and connection.vendor == "postgresql":
-        _move_touched_scores(half_life_days=half_life_days, now=now)
+        _move_touched_scores(lead_range=lead_range, half_life_days=half_life_days, now=now)
         return
     expression, params = _decayed_sum_sql(half_life_days=half_life_days, now=now)
     ledger = connection.ops.quote_name(ScoreEntry._meta.db_table)
@@ -76,9 +78,13 @@ def refresh_behaviour_scores(
         )
 
 
-def _move_touched_scores(*, half_life_days: int, now: datetime) -> None:
-    """The scores of the leads in TOUCHED_TABLE decayed to now, plus what their changed ledger
-    rows add now (the deltas ledger_rebuild recorded): the sum of their new ledger."""
+def _move_touched_scores(
+    *, lead_range: tuple[int, int], half_life_days: int, now: datetime
+) -> None:
+    """The scores of the leads in TOUCHED_TABLE (leads lo <= id < hi) decayed to now, plus what
+    their changed ledger rows add now (the deltas ledger_rebuild recorded): the sum of their new
+    ledger. The range bounds the score table's side to an index range: without them the planner
+    hashes the touched leads and reads the whole score table, once per range."""
     age_days, params = _age_in_days_sql('"scored_at"', now)
     table = connection.ops.quote_name(LeadScore._meta.db_table)
     with connection.cursor() as cursor:
@@ -89,8 +95,9 @@ def _move_touched_scores(*, half_life_days: int, now: datetime) -> None:
                     "scored_at" = %s
                 FROM (SELECT lead_id, SUM(delta) AS delta FROM {TOUCHED_TABLE}
                       GROUP BY lead_id) AS t
-                WHERE {table}."lead_id" = t.lead_id""",
-            [*params, float(half_life_days), now],
+                WHERE {table}."lead_id" = t.lead_id
+                  AND {table}."lead_id" >= %s AND {table}."lead_id" < %s""",
+            [*params, float(half_life_days), now, *lead_range],
         )
 
 
@@ -131,36 +138,46 @@ def ledger_repoint(
     """The ledger rows of ``rules`` (leads lo <= id < hi) take their rule's new points in place
     (proposals.Written.repoint: the same rows, other points); under a cap, a row's points are
     clipped by its place in its period, as the derivation clips them, and a row that now gives
-    nothing is deleted. The changed rows are left in REPOINTED_TABLE (the leads they move, for
-    ``narrowing``). Unless every score is summed again afterwards (``adjust_scores`` false),
-    each lead with a changed row has its stored score moved by what its rows gained: the stored
-    score decayed to now, plus Σ (new - old points) · 0.5^(age / half-life) over those rows;
-    exactly the sum of the changed ledger, without reading the lead's other rows."""
+    nothing is deleted. Unless every score is summed again afterwards (``adjust_scores``
+    false), each lead with a changed row has its stored score moved by what its rows gained:
+    the stored score decayed to now, plus Σ (new - old points) · 0.5^(age / half-life) over
+    those rows; exactly the sum of the changed ledger, without reading the lead's other rows.
+    A lead whose rows' changes add up to 0 now keeps its score row as it is. The moved scores,
+    as they were and are, are left in MOVED_TABLE (for ``narrowing.record_repointed``)."""
     ledger = connection.ops.quote_name(ScoreEntry._meta.db_table)
     scores = connection.ops.quote_name(LeadScore._meta.db_table)
     repointed_sql, repointed_params = _repointed_sql(rules, lead_range)
     hl = float(half_life_days)
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {REPOINTED_TABLE}")
+        cursor.execute(f"DROP TABLE IF EXISTS {MOVED_TABLE}")
         cursor.execute(
             f"CREATE TEMPORARY TABLE {REPOINTED_TABLE} AS {repointed_sql}", repointed_params
         )
-        if connection.vendor == "postgresql":
-            # Row counts for the planner: the writes below look the rows up by primary key.
-            cursor.execute(f"ANALYZE {REPOINTED_TABLE}")
         if adjust_scores:
-            stored_age, stored_params = _age_in_days_sql('"scored_at"', now)
+            stored_age, stored_params = _age_in_days_sql('s."scored_at"', now)
             entry_age, entry_params = _age_in_days_sql("r.at", now)
+            # The range bounds the score table to an index range (without it the planner reads
+            # the whole table once per range).
+            cursor.execute(f"DROP TABLE IF EXISTS {MOVED_TABLE}")
             cursor.execute(
-                f"""UPDATE {scores}
-                    SET "behaviour_score" = "behaviour_score" * POWER(0.5, ({stored_age}) / %s)
-                                            + d."delta",
-                        "scored_at" = %s
-                    FROM (SELECT r.lead_id, SUM((r.points - r.points_before)
-                                                * POWER(0.5, ({entry_age}) / %s)) AS "delta"
-                          FROM {REPOINTED_TABLE} r GROUP BY r.lead_id) AS d
-                    WHERE {scores}."lead_id" = d.lead_id AND d."delta" <> 0""",
-                [*stored_params, hl, now, *entry_params, hl],
+                f"""CREATE TEMPORARY TABLE {MOVED_TABLE} AS
+                    SELECT s."lead_id" AS lead_id, s."behaviour_score" AS score_before,
+                           s."behaviour_score" * POWER(0.5, ({stored_age}) / %s) + d.delta
+                           AS score
+                    FROM {scores} s JOIN (
+                      SELECT r.lead_id, SUM((r.points - r.points_before)
+                                            * POWER(0.5, ({entry_age}) / %s)) AS delta
+                      FROM {REPOINTED_TABLE} r GROUP BY r.lead_id) d ON d.lead_id = s."lead_id"
+                    WHERE s."lead_id" >= %s AND s."lead_id" < %s AND d.delta <> 0""",
+                [*stored_params, hl, *entry_params, hl, *lead_range],
+            )
+            cursor.execute(
+                f"""UPDATE {scores} SET "behaviour_score" = m.score, "scored_at" = %s
+                    FROM {MOVED_TABLE} m
+                    WHERE {scores}."lead_id" = m.lead_id
+                      AND {scores}."lead_id" >= %s AND {scores}."lead_id" < %s""",
+                [now, *lead_range],
             )
         cursor.execute(
             f"""UPDATE {ledger} SET "points" = r.points FROM {REPOINTED_TABLE} r
@@ -366,3 +383,4 @@ def drop_touched() -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {TOUCHED_TABLE}")
         cursor.execute(f"DROP TABLE IF EXISTS {REPOINTED_TABLE}")
+        cursor.execute(f"DROP TABLE IF EXISTS {MOVED_TABLE}")

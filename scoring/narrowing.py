@@ -26,7 +26,7 @@ from django.db.models.functions import Coalesce
 
 from leads.models import Lead, LeadScore
 from scoring.conditions import grade_rule_condition
-from scoring.ledger import REPOINTED_TABLE, TOUCHED_TABLE
+from scoring.ledger import MOVED_TABLE, TOUCHED_TABLE
 from scoring.models import ScoringProfile
 from scoring.proposals import RANKS, FitChange
 
@@ -57,12 +57,35 @@ def record_touched() -> None:
         )
 
 
-def record_repointed() -> None:
-    """The leads whose ledger rows the range's repoint changed (``ledger.ledger_repoint``)."""
+def record_repointed(*, profile: ScoringProfile, before: dict[str, Any]) -> None:
+    """Of the leads whose score the range's repoint moved (``ledger.ledger_repoint``), those
+    whose band (or side of the MQL score) differs between the old score under the old
+    thresholds and the new score under the new ones. The others keep grade (their fit did not
+    change), band, rank and temperature: every writer of a score writes the classes from it in
+    the same transaction (``event_score``, the rescoring, the nightly decay), so a stored rank
+    is its stored grade and the band of its stored score."""
+    after = {name: getattr(profile, name) for name in before}
+
+    def band_and_mql(column: str, thresholds: dict[str, Any]) -> tuple[str, list]:
+        return (
+            f"(CASE WHEN {column} >= %s THEN 1 WHEN {column} >= %s THEN 2"
+            f" WHEN {column} >= %s THEN 3 ELSE 4 END"
+            f" + CASE WHEN {column} >= %s THEN 10 ELSE 0 END)",
+            [
+                thresholds["band_1_min"],
+                thresholds["band_2_min"],
+                thresholds["band_3_min"],
+                thresholds["mql_min_score"],
+            ],
+        )
+
+    old_sql, old_params = band_and_mql("score_before", before)
+    new_sql, new_params = band_and_mql("score", after)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {CHANGED_TABLE} (lead_id, fit_delta)"
-            f" SELECT DISTINCT lead_id, 0 FROM {REPOINTED_TABLE}"
+            f" SELECT lead_id, 0 FROM {MOVED_TABLE} WHERE {old_sql} <> {new_sql}",
+            [*old_params, *new_params],
         )
 
 

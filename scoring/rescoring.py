@@ -556,7 +556,7 @@ def _rescore_range(
             adjust_scores=not decay_all,
         )
         if narrow:
-            narrowing.record_repointed()
+            narrowing.record_repointed(profile=profile, before=profile_before)
     ledger.ledger_rebuild(
         rules=rebuild, lead_range=lead_range, half_life_days=profile.half_life_days, now=now
     )

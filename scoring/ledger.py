@@ -146,31 +146,65 @@ def ledger_repoint(
     as they were and are, are left in MOVED_TABLE (for ``narrowing.record_repointed``)."""
     ledger = connection.ops.quote_name(ScoreEntry._meta.db_table)
     scores = connection.ops.quote_name(LeadScore._meta.db_table)
-    repointed_sql, repointed_params = _repointed_sql(rules, lead_range)
+    postgresql = connection.vendor == "postgresql"
+    repointed_sql, repointed_params = _repointed_sql(rules, lead_range, with_ctid=postgresql)
     hl = float(half_life_days)
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {REPOINTED_TABLE}")
-        cursor.execute(f"DROP TABLE IF EXISTS {MOVED_TABLE}")
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE {REPOINTED_TABLE} AS {repointed_sql}", repointed_params
-        )
-        if adjust_scores:
-            stored_age, stored_params = _age_in_days_sql('s."scored_at"', now)
-            entry_age, entry_params = _age_in_days_sql("r.at", now)
-            # The range bounds the score table to an index range (without it the planner reads
-            # the whole table once per range).
-            cursor.execute(f"DROP TABLE IF EXISTS {MOVED_TABLE}")
-            cursor.execute(
-                f"""CREATE TEMPORARY TABLE {MOVED_TABLE} AS
-                    SELECT s."lead_id" AS lead_id, s."behaviour_score" AS score_before,
+    stored_age, stored_params = _age_in_days_sql('s."scored_at"', now)
+    entry_age, entry_params = _age_in_days_sql("r.at", now)
+    # The moved scores of the range, from the changed rows (r): as stored, and decayed to now
+    # plus the rows' decayed differences. The range bounds the score table to an index range
+    # (without it the planner reads the whole table, once per range).
+    moved_sql = f"""SELECT s."lead_id" AS lead_id, s."behaviour_score" AS score_before,
                            s."behaviour_score" * POWER(0.5, ({stored_age}) / %s) + d.delta
                            AS score
                     FROM {scores} s JOIN (
                       SELECT r.lead_id, SUM((r.points - r.points_before)
                                             * POWER(0.5, ({entry_age}) / %s)) AS delta
-                      FROM {REPOINTED_TABLE} r GROUP BY r.lead_id) d ON d.lead_id = s."lead_id"
-                    WHERE s."lead_id" >= %s AND s."lead_id" < %s AND d.delta <> 0""",
-                [*stored_params, hl, *entry_params, hl, *lead_range],
+                      FROM {{changed}} r GROUP BY r.lead_id) d ON d.lead_id = s."lead_id"
+                    WHERE s."lead_id" >= %s AND s."lead_id" < %s AND d.delta <> 0"""
+    moved_params = [*stored_params, hl, *entry_params, hl, *lead_range]
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {REPOINTED_TABLE}")
+        cursor.execute(f"DROP TABLE IF EXISTS {MOVED_TABLE}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {MOVED_TABLE}"
+            " (lead_id BIGINT, score_before FLOAT, score FLOAT)"
+        )
+        if postgresql:
+            # One statement: the changed rows are found once (w), written by their physical
+            # address (ctid: no index lookup per row), and the scores moved from them. ctid is
+            # safe here: nothing else updates ledger rows (``event_score`` only inserts, for a
+            # lead it has locked; rescorings run one at a time under FIT_LOCK), and a row
+            # deleted meanwhile (its lead deleted) is skipped, as it should be.
+            moves = f"""
+                , moved AS (
+                  UPDATE {scores} SET "behaviour_score" = m.score, "scored_at" = %s
+                  FROM ({moved_sql.format(changed="w")}) m
+                  WHERE {scores}."lead_id" = m.lead_id
+                    AND {scores}."lead_id" >= %s AND {scores}."lead_id" < %s
+                  RETURNING m.lead_id, m.score_before, m.score)
+                INSERT INTO {MOVED_TABLE} SELECT lead_id, score_before, score FROM moved"""
+            cursor.execute(
+                f"""WITH w AS MATERIALIZED ({repointed_sql}),
+                    updated AS (
+                      UPDATE {ledger} SET "points" = w.points FROM w
+                      WHERE {ledger}.ctid = w.tid AND w.points <> 0),
+                    deleted AS (
+                      DELETE FROM {ledger} USING w WHERE {ledger}.ctid = w.tid AND w.points = 0)
+                    {moves if adjust_scores else "SELECT COUNT(*) FROM w"}""",
+                [
+                    *repointed_params,
+                    *([now, *moved_params, *lead_range] if adjust_scores else []),
+                ],
+            )
+            return
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {REPOINTED_TABLE} AS {repointed_sql}", repointed_params
+        )
+        if adjust_scores:
+            cursor.execute(
+                f"INSERT INTO {MOVED_TABLE} {moved_sql.format(changed=REPOINTED_TABLE)}",
+                moved_params,
             )
             cursor.execute(
                 f"""UPDATE {scores} SET "behaviour_score" = m.score, "scored_at" = %s
@@ -188,8 +222,11 @@ def ledger_repoint(
         )
 
 
-def _repointed_sql(rules: list[BehaviourRule], lead_range: tuple[int, int]) -> tuple[str, list]:
-    """SELECT id, lead_id, at, points_before, points: the ledger rows of ``rules`` (leads
+def _repointed_sql(
+    rules: list[BehaviourRule], lead_range: tuple[int, int], *, with_ctid: bool = False
+) -> tuple[str, list]:
+    """SELECT id, lead_id, at, points_before, points (and with ``with_ctid`` the row's
+    address, tid; PostgreSQL): the ledger rows of ``rules`` (leads
     lo <= id < hi) whose points the rules' new points change. A capped rule's rows are numbered
     per lead and cap period in the order the derivation numbers the rule's firings (at, then
     event); its rows are the first firings of each period, those that gave points, so the n-th
@@ -216,13 +253,16 @@ def _repointed_sql(rules: list[BehaviourRule], lead_range: tuple[int, int]) -> t
             f" CASE WHEN r.cap_days IS NULL THEN 0 ELSE {day} / r.cap_days END"
             ' ORDER BY e."at", e."event_id")'
         )
+    tid = "{}, " if with_ctid else ""
     left = "w.cap_points - (w.nth - 1) * w.new_points"
     new_points = f"""CASE WHEN w.cap_points IS NULL THEN w.new_points
                           WHEN {left} >= w.new_points THEN w.new_points
                           WHEN {left} > 0 THEN {left} ELSE 0 END"""
     sql = f"""
-        SELECT w.id, w.lead_id, w.at, w.points AS points_before, {new_points} AS points FROM (
-          SELECT e."id" AS id, e."lead_id" AS lead_id, e."at" AS at, e."points" AS points,
+        SELECT {tid.format("w.tid")}w.id, w.lead_id, w.at, w.points AS points_before,
+               {new_points} AS points FROM (
+          SELECT {tid.format("e.ctid AS tid")}e."id" AS id, e."lead_id" AS lead_id,
+                 e."at" AS at, e."points" AS points,
                  r.points AS new_points, r.cap_points, {nth} AS nth
           FROM {ledger} e JOIN ({" UNION ALL ".join(rule_rows)}) r ON r.rule_id = e."rule_id"
           WHERE e."rule_id" IN ({", ".join(["%s"] * len(rules))})

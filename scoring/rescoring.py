@@ -595,12 +595,15 @@ def _rescore_range(
     outcome = _outcome(profile, samples=samples)
     outcome.leads = leads
     _write_pass(refit=refit or bool(fit_changes))
+    # The MQL verdicts read the few leads with a high score from the score index: bounded on
+    # the score table's side too, they are not all looked up in the lead table for each range.
+    scored_in_range = in_range.filter(score__lead_id__gte=lo, score__lead_id__lt=hi)
     outcome.become_mql = lead_services.leads_transition_by_rule(
-        leads=in_range.filter(stage__in=PROMOTABLE).filter(_meets_mql(profile)),
+        leads=scored_in_range.filter(stage__in=PROMOTABLE).filter(_meets_mql(profile)),
         to_stage=Stage.MQL,
         by_rule=MQL_RULE,
     )
-    outcome.flagged = _flag_cooled_mqls(in_range, profile)
+    outcome.flagged = _flag_cooled_mqls(scored_in_range, profile)
     _drop_pass()
     ledger.drop_touched()
     narrowing.changed_drop()

@@ -280,3 +280,57 @@ def test_it_keeps_the_rows_when_no_event_gains_one(points_before, points, cap_po
         proposals.keeps_rows(points_before=points_before, points=points, cap_points=cap_points)
         is keeps
     )
+
+
+@time_machine.travel(MONDAY, tick=False)
+def test_leads_whose_band_a_repoint_crosses_are_classified_and_promoted_as_the_preview_says():
+    """Bands from 25, 50 and 75 points; B3 and B2 are warm, B1 hot; MQL: grade A or B, 50."""
+    crosser = lead_with_fit()
+    for _webinar in range(2):
+        happen(crosser, "webinar_attended", 0)  # 2 · 20 = 40: B3
+    climber = lead_with_fit()
+    happen(climber, "webinar_attended", 0)  # 20: B4, cold
+    high = lead_with_fit()
+    happen(high, "demo_request", 0)
+    happen(high, "webinar_attended", 0)
+    happen(high, "webinar_attended", 0)  # 40 + 2 · 20 = 80: B1
+    stored = {
+        lead.pk: (lead.rank, lead.temperature, lead.stage)
+        for lead in Lead.objects.filter(pk__in=[crosser.pk, climber.pk, high.pk])
+    }
+    assert stored == {
+        crosser.pk: ("B3", "warm", "unqualified"),
+        climber.pk: ("B4", "cold", "unqualified"),
+        high.pk: ("B1", "hot", "mql"),
+    }
+    before = row_versions()
+
+    def webinars_worth_30(proposal: dict) -> None:
+        rule = next(r for r in proposal["behaviour_rules"] if r["name"] == "Webinar attended")
+        rule["points"] = 30
+
+    preview = run("preview", webinars_worth_30)
+    saved = run("apply", webinars_worth_30)
+
+    # 60: B2 and an MQL; 30: B3, warm; 100: still B1 (its lead row is not written).
+    after = {
+        lead.pk: (lead.rank, lead.temperature, lead.stage, lead.score.behaviour_score)
+        for lead in Lead.objects.filter(pk__in=[crosser.pk, climber.pk, high.pk])
+    }
+    assert after == {
+        crosser.pk: ("B2", "warm", "mql", 60.0),
+        climber.pk: ("B3", "warm", "unqualified", 30.0),
+        high.pk: ("B1", "hot", "mql", 100.0),
+    }
+    assert row_versions()[("leads_lead", high.pk)] == before[("leads_lead", high.pk)]
+    expected = {
+        "leads": 3,
+        "grade_changed": 0,
+        "rank_changed": 2,
+        "temperature_changed": 1,
+        "become_mql": 1,
+        "flagged": 0,
+        "grade_moves": {},
+    }
+    assert counts(preview) == expected
+    assert counts(saved) == expected

@@ -5,12 +5,13 @@
   plus its new points (a rule whose condition stays: one condition, the difference of points).
   No other rule is evaluated, no other lead read.
 - **Classes** (grade, band, rank, temperature): computed again for the leads whose fit or
-  score changed, and for those a new threshold, temperature matrix or MQL condition can move,
-  found from their stored values: fit points between an old and a new grade threshold, a score
-  between an old and a new band or MQL threshold, a rank whose temperature changed, a grade
-  that became or stopped being one the MQL rule promotes. The MQL rule and the review flags
-  still run over every lead, as before (a lead sent back to nurture that still qualifies is
-  promoted again by any save, as by the nightly job).
+  score changed (of the scores a repoint moved, only those that cross a band or the MQL
+  score: ``record_repointed``), and for those a new threshold, temperature matrix or MQL
+  condition can move, found from their stored values: fit points between an old and a new
+  grade threshold, a score between an old and a new band or MQL threshold, a rank whose
+  temperature changed, a grade that became or stopped being one the MQL rule promotes. The
+  MQL rule and the review flags still run over every lead, as before (a lead sent back to
+  nurture that still qualifies is promoted again by any save, as by the nightly job).
 
 Per range of leads, the leads whose fit or score changed are collected in CHANGED_TABLE (with
 the fit difference); ``selection_sql`` reads the candidates from it and from the stored values.

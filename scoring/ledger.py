@@ -134,6 +134,7 @@ def ledger_repoint(
     half_life_days: int,
     now: datetime,
     adjust_scores: bool,
+    moved_kept: tuple[str, list] | None = None,
 ) -> None:
     """The ledger rows of ``rules`` (leads lo <= id < hi) take their rule's new points in place
     (proposals.Written.repoint: the same rows, other points); under a cap, a row's points are
@@ -143,7 +144,8 @@ def ledger_repoint(
     the stored score decayed to now, plus Σ (new - old points) · 0.5^(age / half-life) over
     those rows; exactly the sum of the changed ledger, without reading the lead's other rows.
     A lead whose rows' changes add up to 0 now keeps its score row as it is. The moved scores,
-    as they were and are, are left in MOVED_TABLE (for ``narrowing.record_repointed``)."""
+    as they were and are, are left in MOVED_TABLE (for ``narrowing.record_repointed``); on
+    PostgreSQL only those that meet ``moved_kept`` (SQL on score_before and score), if given."""
     ledger = connection.ops.quote_name(ScoreEntry._meta.db_table)
     scores = connection.ops.quote_name(LeadScore._meta.db_table)
     postgresql = connection.vendor == "postgresql"
@@ -171,6 +173,7 @@ def ledger_repoint(
             " (lead_id BIGINT, score_before FLOAT, score FLOAT)"
         )
         if postgresql:
+            kept, kept_params = moved_kept or ("1 = 1", [])
             # One statement: the changed rows are found once (w), written by their physical
             # address (ctid: no index lookup per row), and the scores moved from them. ctid is
             # safe here: nothing else updates ledger rows (``event_score`` only inserts, for a
@@ -183,7 +186,8 @@ def ledger_repoint(
                   WHERE {scores}."lead_id" = m.lead_id
                     AND {scores}."lead_id" >= %s AND {scores}."lead_id" < %s
                   RETURNING m.lead_id, m.score_before, m.score)
-                INSERT INTO {MOVED_TABLE} SELECT lead_id, score_before, score FROM moved"""
+                INSERT INTO {MOVED_TABLE} SELECT lead_id, score_before, score FROM moved
+                WHERE {kept}"""
             cursor.execute(
                 f"""WITH w AS MATERIALIZED ({repointed_sql}),
                     updated AS (
@@ -194,7 +198,7 @@ def ledger_repoint(
                     {moves if adjust_scores else "SELECT COUNT(*) FROM w"}""",
                 [
                     *repointed_params,
-                    *([now, *moved_params, *lead_range] if adjust_scores else []),
+                    *([now, *moved_params, *lead_range, *kept_params] if adjust_scores else []),
                 ],
             )
             return

@@ -19,6 +19,7 @@ Exact only while every stored fit is the old rules' sum: a save holds ``services
 that no lead is graded from the new rules before the rescoring reaches it.
 """
 
+from datetime import datetime
 from typing import Any
 
 from django.db import connection
@@ -26,9 +27,10 @@ from django.db.models import Case, Expression, IntegerField, Q, QuerySet, Value,
 from django.db.models.functions import Coalesce
 
 from leads.models import Lead, LeadScore
+from scoring import ledger
 from scoring.conditions import grade_rule_condition
 from scoring.ledger import MOVED_TABLE, TOUCHED_TABLE
-from scoring.models import ScoringProfile
+from scoring.models import BehaviourRule, ScoringProfile
 from scoring.proposals import RANKS, FitChange
 
 # The leads of a range whose fit or score changed, with the fit difference (temporary).
@@ -58,13 +60,10 @@ def record_touched() -> None:
         )
 
 
-def record_repointed(*, profile: ScoringProfile, before: dict[str, Any]) -> None:
-    """Of the leads whose score the range's repoint moved (``ledger.ledger_repoint``), those
-    whose band (or side of the MQL score) differs between the old score under the old
-    thresholds and the new score under the new ones. The others keep grade (their fit did not
-    change), band, rank and temperature: every writer of a score writes the classes from it in
-    the same transaction (``event_score``, the rescoring, the nightly decay), so a stored rank
-    is its stored grade and the band of its stored score."""
+def band_crossed_sql(*, profile: ScoringProfile, before: dict[str, Any]) -> tuple[str, list]:
+    """A condition on ``score_before`` and ``score`` (``ledger.MOVED_TABLE``'s columns): the
+    band, or the side of the MQL score, differs between the old score under the old thresholds
+    and the new score under the new ones."""
     after = {name: getattr(profile, name) for name in before}
 
     def band_and_mql(column: str, thresholds: dict[str, Any]) -> tuple[str, list]:
@@ -82,11 +81,46 @@ def record_repointed(*, profile: ScoringProfile, before: dict[str, Any]) -> None
 
     old_sql, old_params = band_and_mql("score_before", before)
     new_sql, new_params = band_and_mql("score", after)
+    return f"{old_sql} <> {new_sql}", [*old_params, *new_params]
+
+
+def repoint(
+    *,
+    rules: list[BehaviourRule],
+    lead_range: tuple[int, int],
+    profile: ScoringProfile,
+    before: dict[str, Any] | None,
+    now: datetime,
+    adjust_scores: bool,
+) -> None:
+    """``ledger.ledger_repoint`` for a rescoring; given the profile as it was (``before``: the
+    rescoring narrows, and moves the scores), the leads whose band the moves cross are
+    recorded."""
+    narrow = before is not None
+    ledger.ledger_repoint(
+        rules=rules,
+        lead_range=lead_range,
+        half_life_days=profile.half_life_days,
+        now=now,
+        adjust_scores=adjust_scores,
+        moved_kept=band_crossed_sql(profile=profile, before=before) if narrow else None,
+    )
+    if narrow:
+        record_repointed(profile=profile, before=before)
+
+
+def record_repointed(*, profile: ScoringProfile, before: dict[str, Any]) -> None:
+    """Of the leads whose score the range's repoint moved (``ledger.ledger_repoint``), those
+    whose band (or side of the MQL score) the move crossed (``band_crossed_sql``). The others
+    keep grade (their fit did not change), band, rank and temperature: every writer of a score
+    writes the classes from it in the same transaction (``event_score``, the rescoring, the
+    nightly decay), so a stored rank is its stored grade and the band of its stored score."""
+    crossed, params = band_crossed_sql(profile=profile, before=before)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {CHANGED_TABLE} (lead_id, fit_delta)"
-            f" SELECT lead_id, 0 FROM {MOVED_TABLE} WHERE {old_sql} <> {new_sql}",
-            [*old_params, *new_params],
+            f" SELECT lead_id, 0 FROM {MOVED_TABLE} WHERE {crossed}",
+            params,
         )
 
 

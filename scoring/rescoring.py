@@ -544,19 +544,17 @@ def _rescore_range(
     leads = _lock_range(lead_range)
     lo, hi = lead_range
     in_range = Lead.objects.filter(id__gte=lo, id__lt=hi)
-    narrow = profile_before is not None
-    if narrow:
+    if narrow := profile_before is not None:
         narrowing.changed_create()
     if repoint:
-        ledger.ledger_repoint(
+        narrowing.repoint(
             rules=repoint,
             lead_range=lead_range,
-            half_life_days=profile.half_life_days,
+            profile=profile,
+            before=profile_before,
             now=now,
             adjust_scores=not decay_all,
         )
-        if narrow:
-            narrowing.record_repointed(profile=profile, before=profile_before)
     ledger.ledger_rebuild(
         rules=rebuild, lead_range=lead_range, half_life_days=profile.half_life_days, now=now
     )
@@ -595,8 +593,7 @@ def _rescore_range(
     outcome = _outcome(profile, samples=samples)
     outcome.leads = leads
     _write_pass(refit=refit or bool(fit_changes))
-    # The MQL verdicts read the few leads with a high score from the score index: bounded on
-    # the score table's side too, they are not all looked up in the lead table for each range.
+    # Bounded on the score table's side too: the MQL verdicts read the range's high scores.
     scored_in_range = in_range.filter(score__lead_id__gte=lo, score__lead_id__lt=hi)
     outcome.become_mql = lead_services.leads_transition_by_rule(
         leads=scored_in_range.filter(stage__in=PROMOTABLE).filter(_meets_mql(profile)),

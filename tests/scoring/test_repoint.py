@@ -8,12 +8,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.db import connection
+from django.utils import timezone
 
 from leads import services as lead_services
-from leads.models import Lead
+from leads.models import Lead, LeadScore
 from scoring import proposals, services
 from scoring import rescoring as rescorings
 from scoring.models import BehaviourRule, Rescoring, ScoreEntry
+from tests.concurrency import run_in_threads
 from tests.factories import CompanyFactory, LeadFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -334,3 +336,63 @@ def test_leads_whose_band_a_repoint_crosses_are_classified_and_promoted_as_the_p
     }
     assert counts(preview) == expected
     assert counts(saved) == expected
+
+
+@pytest.mark.django_db(transaction=True)
+def test_clicks_scored_while_a_save_repoints_their_rule_end_as_a_derivation_would_give_them():
+    """The save locks each range's leads; a click scored meanwhile waits for the range (or goes
+    first), so neither the ledger nor the score misses the other's writes. (One waiting click
+    per lead: clicks of one lead scored out of the order they happened may differ from a
+    derivation under a cap whatever the save does.)"""
+    if connection.vendor != "postgresql":
+        pytest.fail("Concurrency is proven on PostgreSQL: run with `make test`.")
+    now = timezone.now()
+    leads, waiting = [], []
+    for _lead in range(2):
+        lead = lead_with_fit()
+        for hours in (3, 2):  # two clicks scored already: 5 and 5
+            event = lead_services.event_record(
+                lead=lead, kind="email_click", occurred_at=now - timedelta(hours=hours)
+            )
+            services.event_score(event_id=event.pk)
+        waiting.append(
+            lead_services.event_record(
+                lead=lead, kind="email_click", occurred_at=now - timedelta(minutes=10)
+            )
+        )
+        leads.append(lead)
+    profile = services.active_profile()
+    proposal = proposals.snapshot(profile)
+    clicks_worth(6)(proposal)
+    rescoring = Rescoring.objects.create(
+        profile=profile,
+        kind=Rescoring.Kind.APPLY,
+        base_version=profile.version,
+        proposal=proposals.clean(proposal, profile=profile),
+    )
+
+    def work(index: int):
+        if index == 0:
+            return rescorings.rescoring_run(rescoring_id=rescoring.pk)
+        return services.event_score(event_id=waiting[index - 1].pk)
+
+    results = run_in_threads(3, work)
+
+    assert not [result for result in results if isinstance(result, Exception)]
+    rescoring.refresh_from_db()
+    assert rescoring.status == Rescoring.Status.DONE, rescoring.error
+    rows = dict(ScoreEntry.objects.values_list("event_id", "points"))
+    for lead in leads:
+        stored = LeadScore.objects.get(lead=lead)
+        entries = list(ScoreEntry.objects.filter(lead=lead).values_list("points", "at"))
+        # The stored score is its ledger summed, decayed to when it was stored (30 days).
+        by_hand = sum(
+            points * 0.5 ** ((stored.scored_at - at).total_seconds() / 86400 / 30)
+            for points, at in entries
+        )
+        assert abs(stored.behaviour_score - by_hand) < 1e-6
+        # 6, 6, then 15 - 12 = 3 in one week; 6 each when the clicks fall into two weeks.
+        assert sorted(points for points, _at in entries) in ([3, 6, 6], [6, 6, 6])
+    # The ledger is what deriving the rule again from the clicks gives.
+    rescorings.rescore_all(rebuild=[BehaviourRule.objects.get(name="E-mail link clicked")])
+    assert dict(ScoreEntry.objects.values_list("event_id", "points")) == rows

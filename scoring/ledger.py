@@ -229,12 +229,12 @@ def ledger_repoint(
 def _repointed_sql(
     rules: list[BehaviourRule], lead_range: tuple[int, int], *, with_ctid: bool = False
 ) -> tuple[str, list]:
-    """SELECT id, lead_id, at, points_before, points (and with ``with_ctid`` the row's
-    address, tid; PostgreSQL): the ledger rows of ``rules`` (leads
-    lo <= id < hi) whose points the rules' new points change. A capped rule's rows are numbered
-    per lead and cap period in the order the derivation numbers the rule's firings (at, then
-    event); its rows are the first firings of each period, those that gave points, so the n-th
-    row is the n-th firing and gets min(p, C - (n - 1)·p), or 0 when nothing is left of C."""
+    """SELECT id, lead_id, at, points_before, points (and with ``with_ctid`` the row's address,
+    tid; PostgreSQL): the ledger rows of ``rules`` (leads lo <= id < hi) whose points the
+    rules' new points change. A capped rule's rows are numbered per lead and cap period in the
+    order the derivation numbers the rule's firings (at, then event); its rows are the first
+    firings of each period, those that gave points, so the n-th row is the n-th firing and gets
+    min(p, C - (n - 1)·p), or 0 when nothing is left of C."""
     rule_rows, params = [], []
     for rule in rules:
         clipped = rule.cap_points is not None and rule.points > 0

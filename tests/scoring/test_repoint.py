@@ -10,13 +10,12 @@ import time_machine
 from django.db import connection
 from django.utils import timezone
 
-from leads import services as lead_services
 from leads.models import Lead, LeadScore
 from scoring import proposals, services
 from scoring import rescoring as rescorings
 from scoring.models import BehaviourRule, Rescoring, ScoreEntry
 from tests.concurrency import run_in_threads
-from tests.factories import CompanyFactory, LeadFactory, UserFactory
+from tests.factories import CompanyFactory, EventFactory, LeadFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -33,9 +32,7 @@ def lead_with_fit() -> Lead:
 
 
 def happen(lead: Lead, kind: str, day: int) -> None:
-    event = lead_services.event_record(
-        lead=lead, kind=kind, occurred_at=MONDAY + timedelta(days=day)
-    )
+    event = EventFactory(lead=lead, kind=kind, occurred_at=MONDAY + timedelta(days=day))
     services.event_score(event_id=event.pk)
 
 
@@ -351,14 +348,12 @@ def test_clicks_scored_while_a_save_repoints_their_rule_end_as_a_derivation_woul
     for _lead in range(2):
         lead = lead_with_fit()
         for hours in (3, 2):  # two clicks scored already: 5 and 5
-            event = lead_services.event_record(
+            event = EventFactory(
                 lead=lead, kind="email_click", occurred_at=now - timedelta(hours=hours)
             )
             services.event_score(event_id=event.pk)
         waiting.append(
-            lead_services.event_record(
-                lead=lead, kind="email_click", occurred_at=now - timedelta(minutes=10)
-            )
+            EventFactory(lead=lead, kind="email_click", occurred_at=now - timedelta(minutes=10))
         )
         leads.append(lead)
     profile = services.active_profile()

@@ -17,6 +17,10 @@ from scoring.services import _age_in_days_sql, _decayed_sum_sql, _like_pattern
 TOUCHED_TABLE = "scoring_touched"
 # The ledger rows a range's rebuild derives, before they are reconciled with the ledger.
 DERIVED_TABLE = "scoring_derived"
+# The ledger rows a range's repoint changes: id, lead_id, at, points_before, points (temporary).
+REPOINTED_TABLE = "scoring_repointed"
+# The scores a range's repoint moves: lead_id, score_before, score (temporary).
+MOVED_TABLE = "scoring_moved"
 
 
 def decayed_score_of_lead(*, half_life_days: int, now: datetime, every_lead: bool) -> RawSQL:
@@ -48,7 +52,7 @@ def refresh_behaviour_scores(
     go to 0."""
     now = now or timezone.now()
     if not every_lead and connection.vendor == "postgresql":
-        _move_touched_scores(half_life_days=half_life_days, now=now)
+        _move_touched_scores(lead_range=lead_range, half_life_days=half_life_days, now=now)
         return
     expression, params = _decayed_sum_sql(half_life_days=half_life_days, now=now)
     ledger = connection.ops.quote_name(ScoreEntry._meta.db_table)
@@ -74,9 +78,13 @@ def refresh_behaviour_scores(
         )
 
 
-def _move_touched_scores(*, half_life_days: int, now: datetime) -> None:
-    """The scores of the leads in TOUCHED_TABLE decayed to now, plus what their changed ledger
-    rows add now (the deltas ledger_rebuild recorded): the sum of their new ledger."""
+def _move_touched_scores(
+    *, lead_range: tuple[int, int], half_life_days: int, now: datetime
+) -> None:
+    """The scores of the leads in TOUCHED_TABLE (leads lo <= id < hi) decayed to now, plus what
+    their changed ledger rows add now (the deltas ledger_rebuild recorded): the sum of their new
+    ledger. The range bounds the score table's side to an index range: without them the planner
+    hashes the touched leads and reads the whole score table, once per range."""
     age_days, params = _age_in_days_sql('"scored_at"', now)
     table = connection.ops.quote_name(LeadScore._meta.db_table)
     with connection.cursor() as cursor:
@@ -87,8 +95,9 @@ def _move_touched_scores(*, half_life_days: int, now: datetime) -> None:
                     "scored_at" = %s
                 FROM (SELECT lead_id, SUM(delta) AS delta FROM {TOUCHED_TABLE}
                       GROUP BY lead_id) AS t
-                WHERE {table}."lead_id" = t.lead_id""",
-            [*params, float(half_life_days), now],
+                WHERE {table}."lead_id" = t.lead_id
+                  AND {table}."lead_id" >= %s AND {table}."lead_id" < %s""",
+            [*params, float(half_life_days), now, *lead_range],
         )
 
 
@@ -125,51 +134,145 @@ def ledger_repoint(
     half_life_days: int,
     now: datetime,
     adjust_scores: bool,
+    moved_kept: tuple[str, list] | None = None,
 ) -> None:
     """The ledger rows of ``rules`` (leads lo <= id < hi) take their rule's new points in place
-    (proposals.Written.repoint: the same rows, other points). Unless every score is summed again
-    afterwards (``adjust_scores`` false), each lead's stored score moves by what its rows gained:
-    the stored score decayed to now, plus Σ (new - old points) · 0.5^(age / half-life); exactly
-    the sum of the changed ledger, without reading the lead's other rows."""
-    lo, hi = lead_range
+    (proposals.Written.repoint: the same rows, other points); under a cap, a row's points are
+    clipped by its place in its period, as the derivation clips them, and a row that now gives
+    nothing is deleted. Unless every score is summed again afterwards (``adjust_scores``
+    false), each lead with a changed row has its stored score moved by what its rows gained:
+    the stored score decayed to now, plus Σ (new - old points) · 0.5^(age / half-life) over
+    those rows; exactly the sum of the changed ledger, without reading the lead's other rows.
+    A lead whose rows' changes add up to 0 now keeps its score row as it is. The moved scores,
+    as they were and are, are left in MOVED_TABLE (for ``narrowing.record_repointed``); on
+    PostgreSQL only those that meet ``moved_kept`` (SQL on score_before and score), if given."""
     ledger = connection.ops.quote_name(ScoreEntry._meta.db_table)
     scores = connection.ops.quote_name(LeadScore._meta.db_table)
-    new_points = 'CASE "rule_id" ' + " ".join("WHEN %s THEN %s" for _rule in rules) + " END"
-    new_params = [value for rule in rules for value in (rule.pk, rule.points)]
-    of_rules = (
-        f'"rule_id" IN ({", ".join(["%s"] * len(rules))})'
-        f' AND "lead_id" >= %s AND "lead_id" < %s AND "points" <> {new_points}'
-    )
-    of_rules_params = [*(rule.pk for rule in rules), lo, hi, *new_params]
+    postgresql = connection.vendor == "postgresql"
+    repointed_sql, repointed_params = _repointed_sql(rules, lead_range, with_ctid=postgresql)
     hl = float(half_life_days)
+    stored_age, stored_params = _age_in_days_sql('s."scored_at"', now)
+    entry_age, entry_params = _age_in_days_sql("r.at", now)
+    # The moved scores of the range, from the changed rows (r): as stored, and decayed to now
+    # plus the rows' decayed differences. The range bounds the score table to an index range
+    # (without it the planner reads the whole table, once per range).
+    moved_sql = f"""SELECT s."lead_id" AS lead_id, s."behaviour_score" AS score_before,
+                           s."behaviour_score" * POWER(0.5, ({stored_age}) / %s) + d.delta
+                           AS score
+                    FROM {scores} s JOIN (
+                      SELECT r.lead_id, SUM((r.points - r.points_before)
+                                            * POWER(0.5, ({entry_age}) / %s)) AS delta
+                      FROM {{changed}} r GROUP BY r.lead_id) d ON d.lead_id = s."lead_id"
+                    WHERE s."lead_id" >= %s AND s."lead_id" < %s AND d.delta <> 0"""
+    moved_params = [*stored_params, hl, *entry_params, hl, *lead_range]
     with connection.cursor() as cursor:
-        if adjust_scores:
-            stored_age, stored_params = _age_in_days_sql('"scored_at"', now)
-            entry_age, entry_params = _age_in_days_sql('"at"', now)
+        cursor.execute(f"DROP TABLE IF EXISTS {REPOINTED_TABLE}")
+        cursor.execute(f"DROP TABLE IF EXISTS {MOVED_TABLE}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {MOVED_TABLE}"
+            " (lead_id BIGINT, score_before FLOAT, score FLOAT)"
+        )
+        if postgresql:
+            kept, kept_params = moved_kept or ("1 = 1", [])
+            # One statement: the changed rows are found once (w), written by their physical
+            # address (ctid: no index lookup per row), and the scores moved from them. ctid is
+            # safe here: nothing else updates ledger rows (``event_score`` only inserts, for a
+            # lead it has locked; rescorings run one at a time under FIT_LOCK), and a row
+            # deleted meanwhile (its lead deleted) is skipped, as it should be.
+            moves = f"""
+                , moved AS (
+                  UPDATE {scores} SET "behaviour_score" = m.score, "scored_at" = %s
+                  FROM ({moved_sql.format(changed="w")}) m
+                  WHERE {scores}."lead_id" = m.lead_id
+                    AND {scores}."lead_id" >= %s AND {scores}."lead_id" < %s
+                  RETURNING m.lead_id, m.score_before, m.score)
+                INSERT INTO {MOVED_TABLE} SELECT lead_id, score_before, score FROM moved
+                WHERE {kept}"""
             cursor.execute(
-                f"""UPDATE {scores}
-                    SET "behaviour_score" = "behaviour_score" * POWER(0.5, ({stored_age}) / %s)
-                                            + d."delta",
-                        "scored_at" = %s
-                    FROM (SELECT "lead_id",
-                                 SUM(({new_points} - "points")
-                                     * POWER(0.5, ({entry_age}) / %s)) AS "delta"
-                          FROM {ledger} WHERE {of_rules} GROUP BY "lead_id") AS d
-                    WHERE {scores}."lead_id" = d."lead_id" """,
+                f"""WITH w AS MATERIALIZED ({repointed_sql}),
+                    updated AS (
+                      UPDATE {ledger} SET "points" = w.points FROM w
+                      WHERE {ledger}.ctid = w.tid AND w.points <> 0),
+                    deleted AS (
+                      DELETE FROM {ledger} USING w WHERE {ledger}.ctid = w.tid AND w.points = 0)
+                    {moves if adjust_scores else "SELECT COUNT(*) FROM w"}""",
                 [
-                    *stored_params,
-                    hl,
-                    now,
-                    *new_params,
-                    *entry_params,
-                    hl,
-                    *of_rules_params,
+                    *repointed_params,
+                    *([now, *moved_params, *lead_range, *kept_params] if adjust_scores else []),
                 ],
             )
+            return
         cursor.execute(
-            f'UPDATE {ledger} SET "points" = {new_points} WHERE {of_rules}',
-            [*new_params, *of_rules_params],
+            f"CREATE TEMPORARY TABLE {REPOINTED_TABLE} AS {repointed_sql}", repointed_params
         )
+        if adjust_scores:
+            cursor.execute(
+                f"INSERT INTO {MOVED_TABLE} {moved_sql.format(changed=REPOINTED_TABLE)}",
+                moved_params,
+            )
+            cursor.execute(
+                f"""UPDATE {scores} SET "behaviour_score" = m.score, "scored_at" = %s
+                    FROM {MOVED_TABLE} m
+                    WHERE {scores}."lead_id" = m.lead_id
+                      AND {scores}."lead_id" >= %s AND {scores}."lead_id" < %s""",
+                [now, *lead_range],
+            )
+        cursor.execute(
+            f"""UPDATE {ledger} SET "points" = r.points FROM {REPOINTED_TABLE} r
+                WHERE {ledger}."id" = r.id AND r.points <> 0"""
+        )
+        cursor.execute(
+            f"DELETE FROM {ledger} WHERE id IN (SELECT id FROM {REPOINTED_TABLE} WHERE points = 0)"
+        )
+
+
+def _repointed_sql(
+    rules: list[BehaviourRule], lead_range: tuple[int, int], *, with_ctid: bool = False
+) -> tuple[str, list]:
+    """SELECT id, lead_id, at, points_before, points (and with ``with_ctid`` the row's address,
+    tid; PostgreSQL): the ledger rows of ``rules`` (leads lo <= id < hi) whose points the
+    rules' new points change. A capped rule's rows are numbered per lead and cap period in the
+    order the derivation numbers the rule's firings (at, then event); its rows are the first
+    firings of each period, those that gave points, so the n-th row is the n-th firing and gets
+    min(p, C - (n - 1)·p), or 0 when nothing is left of C."""
+    rule_rows, params = [], []
+    for rule in rules:
+        clipped = rule.cap_points is not None and rule.points > 0
+        rule_rows.append(
+            "SELECT CAST(%s AS INTEGER) AS rule_id, CAST(%s AS INTEGER) AS points,"
+            " CAST(%s AS INTEGER) AS cap_points, CAST(%s AS INTEGER) AS cap_days"
+        )
+        params += [
+            rule.pk,
+            rule.points,
+            rule.cap_points if clipped else None,
+            rule.cap_days if clipped else None,
+        ]
+    ledger = connection.ops.quote_name(ScoreEntry._meta.db_table)
+    nth = "1"
+    if any(rule.cap_points is not None and rule.points > 0 for rule in rules):
+        day = _day_number_sql('e."at"')
+        nth = (
+            'ROW_NUMBER() OVER (PARTITION BY e."lead_id", e."rule_id",'
+            f" CASE WHEN r.cap_days IS NULL THEN 0 ELSE {day} / r.cap_days END"
+            ' ORDER BY e."at", e."event_id")'
+        )
+    tid = "{}, " if with_ctid else ""
+    left = "w.cap_points - (w.nth - 1) * w.new_points"
+    new_points = f"""CASE WHEN w.cap_points IS NULL THEN w.new_points
+                          WHEN {left} >= w.new_points THEN w.new_points
+                          WHEN {left} > 0 THEN {left} ELSE 0 END"""
+    sql = f"""
+        SELECT {tid.format("w.tid")}w.id, w.lead_id, w.at, w.points AS points_before,
+               {new_points} AS points FROM (
+          SELECT {tid.format("e.ctid AS tid")}e."id" AS id, e."lead_id" AS lead_id,
+                 e."at" AS at, e."points" AS points,
+                 r.points AS new_points, r.cap_points, {nth} AS nth
+          FROM {ledger} e JOIN ({" UNION ALL ".join(rule_rows)}) r ON r.rule_id = e."rule_id"
+          WHERE e."rule_id" IN ({", ".join(["%s"] * len(rules))})
+            AND e."lead_id" >= %s AND e."lead_id" < %s
+        ) w WHERE {new_points} <> w.points"""
+    return sql, [*params, *(rule.pk for rule in rules), *lead_range]
 
 
 def ledger_rebuild(
@@ -323,3 +426,5 @@ def _derived_ledger_sql(
 def drop_touched() -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {TOUCHED_TABLE}")
+        cursor.execute(f"DROP TABLE IF EXISTS {REPOINTED_TABLE}")
+        cursor.execute(f"DROP TABLE IF EXISTS {MOVED_TABLE}")

@@ -5,12 +5,13 @@
   plus its new points (a rule whose condition stays: one condition, the difference of points).
   No other rule is evaluated, no other lead read.
 - **Classes** (grade, band, rank, temperature): computed again for the leads whose fit or
-  score changed, and for those a new threshold, temperature matrix or MQL condition can move,
-  found from their stored values: fit points between an old and a new grade threshold, a score
-  between an old and a new band or MQL threshold, a rank whose temperature changed, a grade
-  that became or stopped being one the MQL rule promotes. The MQL rule and the review flags
-  still run over every lead, as before (a lead sent back to nurture that still qualifies is
-  promoted again by any save, as by the nightly job).
+  score changed (of the scores a repoint moved, only those that cross a band or the MQL
+  score: ``record_repointed``), and for those a new threshold, temperature matrix or MQL
+  condition can move, found from their stored values: fit points between an old and a new
+  grade threshold, a score between an old and a new band or MQL threshold, a rank whose
+  temperature changed, a grade that became or stopped being one the MQL rule promotes. The
+  MQL rule and the review flags still run over every lead, as before (a lead sent back to
+  nurture that still qualifies is promoted again by any save, as by the nightly job).
 
 Per range of leads, the leads whose fit or score changed are collected in CHANGED_TABLE (with
 the fit difference); ``selection_sql`` reads the candidates from it and from the stored values.
@@ -18,6 +19,7 @@ Exact only while every stored fit is the old rules' sum: a save holds ``services
 that no lead is graded from the new rules before the rescoring reaches it.
 """
 
+from datetime import datetime
 from typing import Any
 
 from django.db import connection
@@ -25,9 +27,10 @@ from django.db.models import Case, Expression, IntegerField, Q, QuerySet, Value,
 from django.db.models.functions import Coalesce
 
 from leads.models import Lead, LeadScore
+from scoring import ledger
 from scoring.conditions import grade_rule_condition
-from scoring.ledger import TOUCHED_TABLE
-from scoring.models import BehaviourRule, ScoreEntry, ScoringProfile
+from scoring.ledger import MOVED_TABLE, TOUCHED_TABLE
+from scoring.models import BehaviourRule, ScoringProfile
 from scoring.proposals import RANKS, FitChange
 
 # The leads of a range whose fit or score changed, with the fit difference (temporary).
@@ -57,22 +60,67 @@ def record_touched() -> None:
         )
 
 
-def record_repointed(*, rules: list[BehaviourRule], lead_range: tuple[int, int]) -> None:
-    """The leads whose rows of ``rules`` are about to take new points (before
-    ``ledger.ledger_repoint`` gives them)."""
-    ledger = connection.ops.quote_name(ScoreEntry._meta.db_table)
-    new_points = 'CASE "rule_id" ' + " ".join("WHEN %s THEN %s" for _rule in rules) + " END"
+def band_crossed_sql(*, profile: ScoringProfile, before: dict[str, Any]) -> tuple[str, list]:
+    """A condition on ``score_before`` and ``score`` (``ledger.MOVED_TABLE``'s columns): the
+    band, or the side of the MQL score, differs between the old score under the old thresholds
+    and the new score under the new ones."""
+    after = {name: getattr(profile, name) for name in before}
+
+    def band_and_mql(column: str, thresholds: dict[str, Any]) -> tuple[str, list]:
+        return (
+            f"(CASE WHEN {column} >= %s THEN 1 WHEN {column} >= %s THEN 2"
+            f" WHEN {column} >= %s THEN 3 ELSE 4 END"
+            f" + CASE WHEN {column} >= %s THEN 10 ELSE 0 END)",
+            [
+                thresholds["band_1_min"],
+                thresholds["band_2_min"],
+                thresholds["band_3_min"],
+                thresholds["mql_min_score"],
+            ],
+        )
+
+    old_sql, old_params = band_and_mql("score_before", before)
+    new_sql, new_params = band_and_mql("score", after)
+    return f"{old_sql} <> {new_sql}", [*old_params, *new_params]
+
+
+def repoint(
+    *,
+    rules: list[BehaviourRule],
+    lead_range: tuple[int, int],
+    profile: ScoringProfile,
+    before: dict[str, Any] | None,
+    now: datetime,
+    adjust_scores: bool,
+) -> None:
+    """``ledger.ledger_repoint`` for a rescoring; given the profile as it was (``before``: the
+    rescoring narrows, and moves the scores), the leads whose band the moves cross are
+    recorded."""
+    narrow = before is not None
+    ledger.ledger_repoint(
+        rules=rules,
+        lead_range=lead_range,
+        half_life_days=profile.half_life_days,
+        now=now,
+        adjust_scores=adjust_scores,
+        moved_kept=band_crossed_sql(profile=profile, before=before) if narrow else None,
+    )
+    if narrow:
+        record_repointed(profile=profile, before=before)
+
+
+def record_repointed(*, profile: ScoringProfile, before: dict[str, Any]) -> None:
+    """Of the leads whose score the range's repoint moved (``ledger.ledger_repoint``), those
+    whose band (or side of the MQL score) the move crossed (``band_crossed_sql``). The others
+    keep grade (their fit did not change), band, rank and temperature: every writer of a score
+    writes the classes from it in the same transaction (``event_score``, the rescoring, the
+    nightly decay), so a stored rank is its stored grade and the band of its stored score."""
+    crossed, params = band_crossed_sql(profile=profile, before=before)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""INSERT INTO {CHANGED_TABLE} (lead_id, fit_delta)
-                SELECT DISTINCT "lead_id", 0 FROM {ledger}
-                WHERE "rule_id" IN ({", ".join(["%s"] * len(rules))})
-                  AND "lead_id" >= %s AND "lead_id" < %s AND "points" <> {new_points}""",
-            [
-                *(rule.pk for rule in rules),
-                *lead_range,
-                *(value for rule in rules for value in (rule.pk, rule.points)),
-            ],
+            f"INSERT INTO {CHANGED_TABLE} (lead_id, fit_delta)"
+            f" SELECT lead_id, 0 FROM {MOVED_TABLE} WHERE {crossed}",
+            params,
         )
 
 

@@ -170,8 +170,8 @@ class FitChange:
 class Written:
     """What a saved proposal asks of the rescoring: the behaviour rules whose ledger rows must
     be derived again (new ones, and those changed in what they score), the rules whose rows stay
-    and only take new points (``repoint``: nothing but the points changed, and no cap makes a
-    row's points depend on the rows before it), whether every lead's score must be decayed again
+    and only take new points (``repoint``: nothing but the points changed, and ``keeps_rows``
+    says no event gains a row by it), whether every lead's score must be decayed again
     (a new half-life, or a deleted rule whose rows, and so the leads they touched, are gone),
     whether fit points must be computed again from every rule (``refit``; a save moves them by
     the ``fit_changes`` instead), and the profile's thresholds, matrix and MQL condition as they
@@ -228,6 +228,25 @@ def write(
     )
 
 
+def keeps_rows(*, points_before: int, points: int, cap_points: int | None) -> bool:
+    """Whether a behaviour rule whose points alone change (same kind, pattern, frequency and cap)
+    keeps its ledger rows, so that they can take their new points in place
+    (``ledger.ledger_repoint``) instead of being derived again from the events.
+
+    A row exists for each event the rule fires on and gives points to (``given <> 0``). Without
+    a cap, or with points below 0 (a cap limits gains only), every firing gives the rule's
+    points: the same rows, if neither the old nor the new points are 0 (0 points write no row)
+    and the sign stays. With a cap C per period, the n-th firing of a period gives
+    min(p, C - (n - 1)·p) if that is above 0: the first ⌈C/p⌉ firings give points. Raising the
+    points keeps or shortens that run (its last rows fall to 0 and are deleted); lowering them
+    may lengthen it, to events that have no row yet: those need the events, a derivation."""
+    if points_before == 0 or points == 0 or (points_before > 0) != (points > 0):
+        return False
+    if cap_points is None or points < 0:
+        return True
+    return -(-cap_points // points) <= -(-cap_points // points_before)
+
+
 @dataclass(frozen=True)
 class _Saved:
     changed: list  # new rules and those changed in what they score
@@ -262,13 +281,16 @@ def _write_rules(profile: ScoringProfile, model, rows: list[dict]) -> _Saved:
         if model is GradeRule and (is_new or differing):
             before = None if is_new else copy.copy(rule)
             fit_changes.append(FitChange(before=before, after=rule))
+        points_before = rule.points
         for name, value in values.items():
             setattr(rule, name, value)
         rule.position = position
         rule.save()
         if is_new or (differing and model is GradeRule):
             changed.append(rule)
-        elif differing == {"points"} and rule.cap_points is None:
+        elif differing == {"points"} and keeps_rows(
+            points_before=points_before, points=rule.points, cap_points=rule.cap_points
+        ):
             repoint.append(rule)
         elif differing:
             changed.append(rule)

@@ -544,16 +544,14 @@ def _rescore_range(
     leads = _lock_range(lead_range)
     lo, hi = lead_range
     in_range = Lead.objects.filter(id__gte=lo, id__lt=hi)
-    narrow = profile_before is not None
-    if narrow:
+    if narrow := profile_before is not None:
         narrowing.changed_create()
-        if repoint and not decay_all:
-            narrowing.record_repointed(rules=repoint, lead_range=lead_range)
     if repoint:
-        ledger.ledger_repoint(
+        narrowing.repoint(
             rules=repoint,
             lead_range=lead_range,
-            half_life_days=profile.half_life_days,
+            profile=profile,
+            before=profile_before,
             now=now,
             adjust_scores=not decay_all,
         )
@@ -595,12 +593,14 @@ def _rescore_range(
     outcome = _outcome(profile, samples=samples)
     outcome.leads = leads
     _write_pass(refit=refit or bool(fit_changes))
+    # Bounded on the score table's side too: the MQL verdicts read the range's high scores.
+    scored_in_range = in_range.filter(score__lead_id__gte=lo, score__lead_id__lt=hi)
     outcome.become_mql = lead_services.leads_transition_by_rule(
-        leads=in_range.filter(stage__in=PROMOTABLE).filter(_meets_mql(profile)),
+        leads=scored_in_range.filter(stage__in=PROMOTABLE).filter(_meets_mql(profile)),
         to_stage=Stage.MQL,
         by_rule=MQL_RULE,
     )
-    outcome.flagged = _flag_cooled_mqls(in_range, profile)
+    outcome.flagged = _flag_cooled_mqls(scored_in_range, profile)
     _drop_pass()
     ledger.drop_touched()
     narrowing.changed_drop()

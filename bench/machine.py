@@ -4,7 +4,8 @@ A latency figure on a shared two-core machine says little without this: a line t
 goal while an autovacuum, a checkpoint or a kernel thread took half a core was measured on a
 busy machine, not slow code. ``Watch`` sums the CPU time of every process outside the
 measurement (the benchmark itself, its gunicorn and the PostgreSQL backends serving them) between
-two readings, and names the busiest.
+two readings, names the busiest, and counts the measured processes' major page faults (pages
+read back from disk: the kernel had taken them away, as a proactive reclaim does).
 """
 
 import os
@@ -31,6 +32,7 @@ class Busy:
     seconds: float
     elsewhere: float
     busiest: str
+    major_faults: int = 0
 
     @property
     def share(self) -> float:
@@ -38,11 +40,13 @@ class Busy:
         return 100 * self.elsewhere / self.seconds if self.seconds else 0.0
 
     def __str__(self) -> str:
-        return f"{self.share:.0f}% ({self.busiest})" if self.share >= 1 else "-"
+        text = f"{self.share:.0f}% ({self.busiest})" if self.share >= 1 else "-"
+        return f"{text}; {self.major_faults:,} major faults" if self.major_faults else text
 
 
-def _processes() -> dict[int, tuple[str, float]]:
-    """pid -> (name, CPU seconds so far) of every process, PostgreSQL's named by their role."""
+def _processes() -> dict[int, tuple[str, float, int]]:
+    """pid -> (name, CPU seconds so far, major faults so far) of every process, PostgreSQL's
+    named by their role."""
     found = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -54,7 +58,8 @@ def _processes() -> dict[int, tuple[str, float]]:
         fields = text[text.rindex(")") + 2 :].split()
         if cmdline.startswith(b"postgres: "):
             name = cmdline.decode(errors="replace").strip("\0").replace("\0", " ")
-        found[int(stat.parent.name)] = (name, (int(fields[11]) + int(fields[12])) / TICKS)
+        cpu = (int(fields[11]) + int(fields[12])) / TICKS
+        found[int(stat.parent.name)] = (name, cpu, int(fields[9]))
     return found
 
 
@@ -99,16 +104,18 @@ class Watch:
     def since(self) -> Busy:
         now, cpu = os.times().elapsed, _processes()
         used: dict[str, float] = {}
-        for pid, (name, seconds) in cpu.items():
+        faults = 0
+        for pid, (name, seconds, majflt) in cpu.items():
+            _name, seconds_before, majflt_before = self._cpu.get(pid, (name, 0.0, 0))
             if _measured(name, pid, self.ours):
-                continue
-            spent = seconds - self._cpu.get(pid, (name, 0.0))[1]
-            if spent > 0:
-                used[name] = used.get(name, 0.0) + spent
+                faults += majflt - majflt_before
+            elif seconds > seconds_before:
+                used[name] = used.get(name, 0.0) + seconds - seconds_before
         busy = Busy(
             seconds=now - self._taken,
             elsewhere=sum(used.values()),
             busiest=max(used, key=used.__getitem__) if used else "",
+            major_faults=faults,
         )
         self._taken, self._cpu = now, cpu
         return busy

@@ -30,9 +30,16 @@ class Busy:
     """CPU seconds used outside the measurement between two readings, ``seconds`` apart."""
 
     seconds: float
-    elsewhere: float
-    busiest: str
+    used: dict[str, float]  # CPU seconds by process name
     major_faults: int = 0
+
+    @property
+    def elsewhere(self) -> float:
+        return sum(self.used.values())
+
+    @property
+    def busiest(self) -> str:
+        return max(self.used, key=self.used.__getitem__) if self.used else ""
 
     @property
     def share(self) -> float:
@@ -111,11 +118,6 @@ class Watch:
                 faults += majflt - majflt_before
             elif seconds > seconds_before:
                 used[name] = used.get(name, 0.0) + seconds - seconds_before
-        busy = Busy(
-            seconds=now - self._taken,
-            elsewhere=sum(used.values()),
-            busiest=max(used, key=used.__getitem__) if used else "",
-            major_faults=faults,
-        )
+        busy = Busy(seconds=now - self._taken, used=used, major_faults=faults)
         self._taken, self._cpu = now, cpu
         return busy

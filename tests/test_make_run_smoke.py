@@ -22,6 +22,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from bench.machine import family
+
 DEMO_LEADS = 200
 SERVER_ENV_PREFIXES = ("DATABASE_", "REDIS_", "CELERY_", "CACHE_", "LEADCRM_", "DJANGO_")
 
@@ -30,24 +32,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def descendants(pid: int) -> set[int]:
-    """Every process below pid. honcho starts each Procfile process in its own session, so
-    killing honcho's process group alone would leave them running."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
 
 
 def alive(pids: set[int]) -> set[int]:
@@ -88,12 +72,14 @@ def make_run(tmp_path) -> Iterator[tuple[str, Path, subprocess.Popen]]:
     try:
         yield f"http://127.0.0.1:{port}", log, process
     finally:
-        family = descendants(process.pid) | {process.pid}
+        # honcho starts each Procfile process in its own session: killing honcho's process
+        # group alone would leave them running.
+        started = family(process.pid)
         process.send_signal(signal.SIGINT)  # Ctrl-C: honcho stops web, worker and beat
         deadline = time.monotonic() + 20
-        while alive(family) and time.monotonic() < deadline:
+        while alive(started) and time.monotonic() < deadline:
             time.sleep(0.2)
-        left = alive(family)
+        left = alive(started)
         for pid in left:
             os.kill(pid, signal.SIGKILL)
         process.wait(timeout=5)

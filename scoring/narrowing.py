@@ -32,6 +32,7 @@ from scoring.conditions import grade_rule_condition
 from scoring.ledger import MOVED_TABLE, TOUCHED_TABLE
 from scoring.models import BehaviourRule, ScoringProfile
 from scoring.proposals import RANKS, FitChange
+from scoring.services import band_sql
 
 # The leads of a range whose fit or score changed, with the fit difference (temporary).
 CHANGED_TABLE = "scoring_changed"
@@ -67,16 +68,10 @@ def band_crossed_sql(*, profile: ScoringProfile, before: dict[str, Any]) -> tupl
     after = {name: getattr(profile, name) for name in before}
 
     def band_and_mql(column: str, thresholds: dict[str, Any]) -> tuple[str, list]:
+        band, params = band_sql(column, thresholds)
         return (
-            f"(CASE WHEN {column} >= %s THEN 1 WHEN {column} >= %s THEN 2"
-            f" WHEN {column} >= %s THEN 3 ELSE 4 END"
-            f" + CASE WHEN {column} >= %s THEN 10 ELSE 0 END)",
-            [
-                thresholds["band_1_min"],
-                thresholds["band_2_min"],
-                thresholds["band_3_min"],
-                thresholds["mql_min_score"],
-            ],
+            f"({band} || CASE WHEN {column} >= %s THEN 'm' ELSE '' END)",
+            [*params, thresholds["mql_min_score"]],
         )
 
     old_sql, old_params = band_and_mql("score_before", before)

@@ -102,6 +102,21 @@ def _fit_and_score(
     )
 
 
+def band_sql(column: str, thresholds: ScoringProfile | dict) -> tuple[str, list]:
+    """The band ('1' best … '4') of the behaviour score in ``column`` under the band thresholds
+    of ``thresholds`` (a profile, or a dict of its values as they were before a change)."""
+    names = ("band_1_min", "band_2_min", "band_3_min")
+    if isinstance(thresholds, dict):
+        values = [thresholds[name] for name in names]
+    else:
+        values = [getattr(thresholds, name) for name in names]
+    return (
+        f"CASE WHEN {column} >= %s THEN '1' WHEN {column} >= %s THEN '2'"
+        f" WHEN {column} >= %s THEN '3' ELSE '4' END",
+        values,
+    )
+
+
 def _classified_sql(source_sql: str, source_params: list, profile: ScoringProfile):
     """SQL adding new_grade, new_band, new_rank and new_temperature to the rows of
     ``source_sql`` (which has new_fit and new_score), from the profile's thresholds and matrix.
@@ -114,6 +129,7 @@ def _classified_sql(source_sql: str, source_params: list, profile: ScoringProfil
 
     hot, hot_params = ranks_in(profile.hot_ranks)
     warm, warm_params = ranks_in(profile.warm_ranks)
+    band, band_params = band_sql("a.new_score", profile)
     sql = f"""
         SELECT c.*, CASE WHEN {hot} THEN %s WHEN {warm} THEN %s ELSE %s END AS new_temperature
         FROM (
@@ -122,8 +138,7 @@ def _classified_sql(source_sql: str, source_params: list, profile: ScoringProfil
             SELECT a.*,
               CASE WHEN a.new_fit >= %s THEN 'A' WHEN a.new_fit >= %s THEN 'B'
                    WHEN a.new_fit >= %s THEN 'C' ELSE 'D' END AS new_grade,
-              CASE WHEN a.new_score >= %s THEN '1' WHEN a.new_score >= %s THEN '2'
-                   WHEN a.new_score >= %s THEN '3' ELSE '4' END AS new_band
+              {band} AS new_band
             FROM ({source_sql}) a
           ) b
         ) c"""
@@ -136,9 +151,7 @@ def _classified_sql(source_sql: str, source_params: list, profile: ScoringProfil
         profile.grade_a_min,
         profile.grade_b_min,
         profile.grade_c_min,
-        profile.band_1_min,
-        profile.band_2_min,
-        profile.band_3_min,
+        *band_params,
         *source_params,
     ]
     return sql, params

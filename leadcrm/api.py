@@ -4,6 +4,7 @@ import json
 from base64 import b64decode, b64encode
 from binascii import Error as BinasciiError
 from collections.abc import Mapping
+from datetime import date, datetime
 
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, RequestDataTooBig
@@ -173,6 +174,10 @@ class KeysetCursorPagination(CursorPagination):
     at 1,000, so once more rows than that tie on the field, ``next`` loops forever. Here the cursor
     holds the value of every ordering field of the last (or first) row, ``id`` included, and a page
     starts strictly after (or before) that row.
+
+    A view with ``row_values`` (names as ``values()`` takes them, the ordering fields among them)
+    gets its page as dicts of those values instead of model instances, which cost more to make
+    than their serialisation (leads.api.LeadListCreateApi).
     """
 
     ordering = ("-created_at", "-id")
@@ -186,6 +191,7 @@ class KeysetCursorPagination(CursorPagination):
         self.base_url = request.build_absolute_uri()
         self.ordering = with_tiebreaker(self.get_ordering(request, queryset, view))
         self.model = queryset.model
+        self.row_values = getattr(view, "row_values", None)
         reverse, position = self.decode_cursor(request) or (False, None)
 
         ordering = _reverse_ordering(self.ordering) if reverse else self.ordering
@@ -212,7 +218,10 @@ class KeysetCursorPagination(CursorPagination):
         queryset = self.joined(queryset, ordering)
         if position is not None:
             queryset = queryset.filter(_after(ordering, position))
-        return list(queryset[: self.page_size + 1])
+        return list(self.rows(queryset)[: self.page_size + 1])
+
+    def rows(self, queryset):
+        return queryset.values(*self.row_values) if self.row_values else queryset
 
     def get_next_link(self):
         if not self.has_next:
@@ -273,12 +282,14 @@ class KeysetCursorPagination(CursorPagination):
         return (getattr(field, "output_field", None) or field).to_python(value)
 
     def _position_of(self, row) -> list:
+        if isinstance(row, Mapping):
+            return [_cursor_text(row[term.lstrip("-")]) for term in self.ordering]
         position = []
         for term in self.ordering:
-            holder = row
-            for relation in term.lstrip("-").split("__")[:-1]:
-                holder = getattr(holder, relation)
-            position.append(self._field(term).value_to_string(holder))
+            value = row
+            for name in term.lstrip("-").split("__"):
+                value = getattr(value, name)
+            position.append(_cursor_text(value))
         return position
 
     def _link(self, *, reverse: bool, position) -> str:
@@ -354,7 +365,7 @@ class CountedKeysetPagination(KeysetCursorPagination):
             if position is not None:
                 queryset = queryset.filter(_after(ordering, position))
             page = queryset.values("pk")[: self.page_size + 1]
-            return list(queryset.filter(pk__in=page))
+            return list(self.rows(queryset.filter(pk__in=page)))
         descending = {term.startswith("-") for term in ordering}
         if len(descending) > 1:  # a mixed ordering reads its page as any other list
             self.count, self.count_capped = capped_union_count(self.arms)
@@ -367,7 +378,7 @@ class CountedKeysetPagination(KeysetCursorPagination):
         )
         if ids is None:
             return super().page_rows(queryset, ordering, position)
-        return rows_in_order(queryset, ids)
+        return rows_in_order(queryset, ids, values=self.row_values)
 
     def get_paginated_response(self, data):
         return Response(
@@ -398,6 +409,12 @@ class CountedKeysetPagination(KeysetCursorPagination):
             "results": schema,
         }
         return response
+
+
+def _cursor_text(value) -> str:
+    """A cursor value as the ordering field's ``value_to_string`` writes it (ISO 8601 for
+    timestamps), which its ``to_python`` reads back."""
+    return value.isoformat() if isinstance(value, datetime | date) else str(value)
 
 
 def _reverse_ordering(ordering) -> tuple[str, ...]:

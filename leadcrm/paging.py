@@ -249,11 +249,21 @@ def row_lookup(model: type[Model], expression: Any) -> Any:
     return Subquery(related.values(rest)[:1])
 
 
-def rows_in_order(queryset: QuerySet, ids: Sequence[int], **annotations: Any) -> list:
+def rows_in_order(
+    queryset: QuerySet,
+    ids: Sequence[int],
+    *,
+    values: Sequence[str] | None = None,
+    **annotations: Any,
+) -> list:
     """The rows with these ids, in this order, joined as ``queryset`` joins them (its
     ``select_related``) and with ``annotations``, but without its conditions: the ids were
-    chosen through them, and PostgreSQL then plans a lookup by primary key alone."""
+    chosen through them, and PostgreSQL then plans a lookup by primary key alone. With
+    ``values`` (``id`` among them), dicts of those values instead of model instances."""
     rows = queryset.model._base_manager.filter(pk__in=ids).annotate(**annotations)
-    rows.query.select_related = queryset.query.select_related
-    by_id = {row.pk: row for row in rows}
+    if values:
+        by_id = {row["id"]: row for row in rows.values(*values, *annotations)}
+    else:
+        rows.query.select_related = queryset.query.select_related
+        by_id = {row.pk: row for row in rows}
     return [by_id[pk] for pk in ids if pk in by_id]

@@ -102,9 +102,11 @@ def _filter_chips(filterset: LeadFilter, form: forms.Form) -> list[dict[str, str
 def _add_labels(leads: list) -> None:
     """Each row's choice labels, looked up once per page: get_FOO_display() rebuilds its
     choices for every call, a good part of the page's time at 50 rows."""
-    stages, channels = dict(Stage.choices), dict(Channel.choices)
-    temperatures = dict(Temperature.choices)
-    short = {stage: str(label) for stage, label in STAGE_SHORT.items()}
+    # Translated once here: each lazy label would look its translation up again in every row.
+    stages, channels, temperatures, short = (
+        {value: str(label) for value, label in labels}
+        for labels in (Stage.choices, Channel.choices, Temperature.choices, STAGE_SHORT.items())
+    )
     for lead in leads:
         lead.stage_label = stages.get(lead.stage, lead.stage)
         lead.stage_short = short.get(lead.stage, lead.stage)

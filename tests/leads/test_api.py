@@ -1032,6 +1032,35 @@ def test_it_answers_with_exactly_the_fields_the_generic_serializer_would(with_re
     assert fast == generic
 
 
+@pytest.mark.parametrize("with_relations", [True, False])
+@pytest.mark.parametrize("search", [False, True])
+def test_it_lists_a_lead_exactly_as_its_own_page_answers(
+    with_relations, search, marketer, sales_rep
+):
+    # The list reads its page as values(), one lead's answer from the model: the same JSON.
+    if with_relations:
+        lead = LeadFactory(
+            email="listed@example.com",
+            stage=Stage.SQL,
+            owner=sales_rep,
+            country="DE",
+            first_campaign=CampaignFactory(),
+            behaviour_score=12.5,
+        )
+    else:
+        lead = LeadFactory(email="listed@example.com", company=None, owner=None, country="")
+    LeadFactory(email="other@example.com")
+    client = api_as(marketer)
+
+    listed = client.get(LIST_URL, {"q": "listed@"} if search else {}).json()["results"]
+    own = client.get(detail_url(lead)).json()
+
+    assert [row for row in listed if row["id"] == lead.pk] == [own]
+    assert (own["owner"] is None, own["company"] is None) == (
+        (False, False) if with_relations else (True, True)
+    )
+
+
 def test_it_refuses_an_empty_ordering_naming_it(marketer):
     response = api_as(marketer).get(LIST_URL, {"ordering": ""})
 

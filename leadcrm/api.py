@@ -3,7 +3,7 @@
 import json
 from base64 import b64decode, b64encode
 from binascii import Error as BinasciiError
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import date, datetime
 
 from django.conf import settings
@@ -88,12 +88,13 @@ class UniqueOrderingFilter(OrderingFilter):
     the parameter instead of being dropped silently.
 
     A view's ``ordering_aliases`` name orderings of several model fields (``{"rank":
-    ("-rank_order", "-created_at")}``); ``-rank`` reverses each of them.
+    ("-rank_order", "-created_at")}``); ``-rank`` reverses each of them. Its
+    ``unique_ordering`` names fields other than ``id`` that need no tiebreaker after them.
     """
 
     def get_ordering(self, request, queryset, view):
         if self.ordering_param not in request.query_params:
-            return with_tiebreaker(self.get_default_ordering(view))
+            return with_tiebreaker(self.get_default_ordering(view), _unique_ordering(view))
         params = request.query_params[self.ordering_param].strip()
         allowed = {
             name for name, _label in self.get_valid_fields(queryset, view, {"request": request})
@@ -120,7 +121,7 @@ class UniqueOrderingFilter(OrderingFilter):
                 expanded.extend(_reverse_ordering(terms) if term.startswith("-") else terms)
             else:
                 expanded.append(term)
-        return with_tiebreaker(expanded)
+        return with_tiebreaker(expanded, _unique_ordering(view))
 
     def get_schema_operation_parameters(self, view):
         values = [
@@ -149,8 +150,10 @@ class UniqueOrderingFilter(OrderingFilter):
         ]
 
 
-def with_tiebreaker(ordering) -> tuple[str, ...]:
-    """The ordering without repeated fields, ending in ``id`` (in the direction before it)."""
+def with_tiebreaker(ordering, unique: Collection[str] = ()) -> tuple[str, ...]:
+    """The ordering without repeated fields, ending in ``id`` (in the direction before it) or
+    in another field that is unique on its own (``unique``)."""
+    ends = {"id", *unique}
     seen: set[str] = set()
     terms: list[str] = []
     for term in ordering or ():
@@ -160,9 +163,9 @@ def with_tiebreaker(ordering) -> tuple[str, ...]:
         if name not in seen:
             seen.add(name)
             terms.append(term)
-        if name == "id":
+        if name in ends:
             break
-    if "id" not in seen:
+    if not seen & ends:
         terms.append("-id" if terms and terms[-1].startswith("-") else "id")
     return tuple(terms)
 
@@ -189,7 +192,9 @@ class KeysetCursorPagination(CursorPagination):
         self.request = request
         self.page_size = self.get_page_size(request)
         self.base_url = request.build_absolute_uri()
-        self.ordering = with_tiebreaker(self.get_ordering(request, queryset, view))
+        self.ordering = with_tiebreaker(
+            self.get_ordering(request, queryset, view), _unique_ordering(view)
+        )
         self.model = queryset.model
         self.row_values = getattr(view, "row_values", None)
         reverse, position = self.decode_cursor(request) or (False, None)
@@ -409,6 +414,10 @@ class CountedKeysetPagination(KeysetCursorPagination):
             "results": schema,
         }
         return response
+
+
+def _unique_ordering(view) -> tuple[str, ...]:
+    return tuple(getattr(view, "unique_ordering", ()))
 
 
 def _cursor_text(value) -> str:

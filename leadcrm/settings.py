@@ -363,6 +363,9 @@ LEADCRM_FORM_MIN_SECONDS = env_int("LEADCRM_FORM_MIN_SECONDS", 3)
 # How often an open queue page reloads its rows, so newly assigned leads appear.
 LEADCRM_QUEUE_REFRESH_SECONDS = env_int("LEADCRM_QUEUE_REFRESH_SECONDS", 30)
 LEADCRM_DOUBLE_OPT_IN_DAYS = env_int("LEADCRM_DOUBLE_OPT_IN_DAYS", 7)
+# How many ranges of leads a rescoring (a rule change's save, the nightly decay) works at once on
+# PostgreSQL, each in a database connection of its own: one keeps one of the server's cores busy.
+LEADCRM_RESCORE_CONNECTIONS = env_int("LEADCRM_RESCORE_CONNECTIONS", 2)
 # The address the links in e-mails start with (the double opt-in link), e.g. https://crm.example.com
 LEADCRM_PUBLIC_URL = env_str("LEADCRM_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 

@@ -2,12 +2,14 @@
 preview (what would change, rolled back), the save (``rescoring_run``), ``rescore_all`` and the
 nightly decay; the ledger side is ``scoring.ledger``'s."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -500,27 +502,63 @@ def rescore_all(
     # Every lead classified again anyway (every score decays anew): its fit from every rule.
     refit = refit or (bool(fit_changes) and not narrow)
     ranges = lead_id_ranges()
-    outcome = Outcome()
-    for done, lead_range in enumerate(ranges):
-        if rescoring is not None:
-            _report_progress(rescoring, done, len(ranges))
-        outcome.add(
-            _rescore_range(
-                lead_range=lead_range,
-                profile=profile,
-                grade_rules=grade_rules,
-                rebuild=rebuild or [],
-                repoint=repoint or [],
-                decay_all=decay_all,
-                refit=refit,
-                decay_stored=decay_stored,
-                now=now or timezone.now(),
-                samples=SAMPLE_SIZE - len(outcome.samples or []) if samples else 0,
-                fit_changes=(fit_changes or []) if narrow else [],
-                profile_before=profile_before if narrow else None,
-            )
+    now = now or timezone.now()
+
+    def rescore(lead_range: tuple[int, int]) -> Outcome:
+        return _rescore_range(
+            lead_range=lead_range,
+            profile=profile,
+            grade_rules=grade_rules,
+            rebuild=rebuild or [],
+            repoint=repoint or [],
+            decay_all=decay_all,
+            refit=refit,
+            decay_stored=decay_stored,
+            now=now,
+            samples=SAMPLE_SIZE if samples else 0,
+            fit_changes=(fit_changes or []) if narrow else [],
+            profile_before=profile_before if narrow else None,
         )
+
+    outcomes: dict[tuple[int, int], Outcome] = {}
+    for lead_range, range_outcome in _each_range(ranges, rescore):
+        outcomes[lead_range] = range_outcome
+        if rescoring is not None:
+            _report_progress(rescoring, len(outcomes), len(ranges))
+    outcome = Outcome()
+    for lead_range in ranges:  # in id order, so the samples are the first ranges' as before
+        outcome.add(outcomes[lead_range])
     return outcome
+
+
+def _each_range(
+    ranges: list[tuple[int, int]], rescore: Callable[[tuple[int, int]], Outcome]
+) -> Iterator[tuple[tuple[int, int], Outcome]]:
+    """Each range and its outcome, as they finish. On PostgreSQL outside a transaction,
+    LEADCRM_RESCORE_CONNECTIONS ranges at a time, each in a thread and so a connection of its
+    own: the ranges hold disjoint leads, each its own transaction, and one connection keeps
+    one core of the server busy. One after another on SQLite (one writer at a time) and inside
+    a transaction (another connection could not see its rows; a test's, say)."""
+    workers = min(settings.LEADCRM_RESCORE_CONNECTIONS, len(ranges))
+    if connection.vendor != "postgresql" or connection.in_atomic_block or workers < 2:
+        for lead_range in ranges:
+            yield lead_range, rescore(lead_range)
+        return
+
+    def in_own_connection(lead_range: tuple[int, int]) -> Outcome:
+        try:
+            return rescore(lead_range)
+        finally:
+            connection.close()  # this thread's
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rescore") as pool:
+        futures = {pool.submit(in_own_connection, lead_range): lead_range for lead_range in ranges}
+        try:
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+        finally:  # a range failed (or the caller stopped): start no other
+            for future in futures:
+                future.cancel()
 
 
 @transaction.atomic

@@ -1,5 +1,6 @@
 """Rule changes: the set-based ledger, previews that equal the save, versions, bulk promotion."""
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -323,6 +324,70 @@ def test_it_promotes_once_when_a_rescoring_and_events_meet_one_lead():
     lead.refresh_from_db()
     # 40 + 3 * 20, to two decimal places (the events happened a moment ago)
     assert (lead.stage, round(lead.score.behaviour_score, 2)) == ("mql", 100.0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_save_rescores_two_ranges_at_once_each_in_its_own_connection(settings, monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.fail("Ranges run in parallel on PostgreSQL: run with `make test`.")
+    settings.LEADCRM_RESCORE_CONNECTIONS = 2
+    with time_machine.travel(MONDAY, tick=False):
+        leads = [lead_with_fit("DE") for _ in range(6)]  # 55 fit points: B
+        for index, lead in enumerate(leads):
+            happen(lead, "demo_request" if index % 2 == 0 else "email_click")  # 40 or 5
+    monkeypatch.setattr(rescorings, "CHUNK_SIZE", 2)  # three ranges of two leads
+    threads: set[str] = set()
+    rescore_range = rescorings._rescore_range
+
+    def recording(**arguments):
+        threads.add(threading.current_thread().name)
+        return rescore_range(**arguments)
+
+    monkeypatch.setattr(rescorings, "_rescore_range", recording)
+    admin = UserFactory()
+
+    def demos_worth_more(proposal):
+        behaviour_rule(proposal, "Demo request")["points"] = 120
+
+    with time_machine.travel(MONDAY + timedelta(days=30), tick=False):
+        rescoring = run("apply", proposal_with(demos_worth_more), admin)
+
+    assert rescoring.status == Rescoring.Status.DONE
+    assert len(threads) == 2
+    assert all(name.startswith("rescore") for name in threads)
+    # Each demo now gives 120 points, 30 days old: 60, grade B and 50 or more: MQL. The clicks'
+    # leads keep 5 and stay unqualified.
+    scores = dict(Lead.objects.values_list("id", "score__behaviour_score"))
+    stages = dict(Lead.objects.values_list("id", "stage"))
+    for index, lead in enumerate(leads):
+        demo = index % 2 == 0
+        assert scores[lead.pk] == (60.0 if demo else 5.0)
+        assert stages[lead.pk] == ("mql" if demo else "unqualified")
+    assert (rescoring.result["leads"], rescoring.result["become_mql"]) == (6, 3)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_range_that_fails_fails_the_save_in_parallel_too(settings, monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.fail("Ranges run in parallel on PostgreSQL: run with `make test`.")
+    settings.LEADCRM_RESCORE_CONNECTIONS = 2
+    lead_with_fit("DE")
+    second = lead_with_fit("DE")
+    monkeypatch.setattr(rescorings, "CHUNK_SIZE", 1)
+    rescore_range = rescorings._rescore_range
+
+    def failing_on_the_second(*, lead_range, **arguments):
+        if lead_range[0] == second.pk:
+            raise RuntimeError("disk full")
+        return rescore_range(lead_range=lead_range, **arguments)
+
+    monkeypatch.setattr(rescorings, "_rescore_range", failing_on_the_second)
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        run("apply", proposal_with(lambda p: p["profile"].update(grade_b_min=45)), UserFactory())
+
+    rescoring = Rescoring.objects.get()
+    assert (rescoring.status, rescoring.error) == (Rescoring.Status.FAILED, "disk full")
 
 
 def test_it_leaves_daily_decay_of_untouched_leads_to_the_nightly_job():

@@ -282,7 +282,7 @@ def test_it_reports_progress_per_range_of_leads(monkeypatch):
     rescoring = run("apply", proposals.snapshot(services.active_profile()), UserFactory())
 
     assert (rescoring.status, rescoring.result["leads"]) == (Rescoring.Status.DONE, 5)
-    assert steps == [0, 1, 2]  # three ranges of two ids
+    assert steps == [1, 2, 3]  # three ranges of two ids, each counted once done
     assert rescorings.rescoring_progress(rescoring=rescoring) == (1, 1)
 
 
@@ -347,7 +347,7 @@ def test_a_save_rescores_two_ranges_at_once_each_in_its_own_connection(settings,
     admin = UserFactory()
 
     def demos_worth_more(proposal):
-        behaviour_rule(proposal, "Demo request")["points"] = 120
+        behaviour_rule(proposal, "Demo request")["points"] = 100
 
     with time_machine.travel(MONDAY + timedelta(days=30), tick=False):
         rescoring = run("apply", proposal_with(demos_worth_more), admin)
@@ -355,13 +355,13 @@ def test_a_save_rescores_two_ranges_at_once_each_in_its_own_connection(settings,
     assert rescoring.status == Rescoring.Status.DONE
     assert len(threads) == 2
     assert all(name.startswith("rescore") for name in threads)
-    # Each demo now gives 120 points, 30 days old: 60, grade B and 50 or more: MQL. The clicks'
+    # Each demo now gives 100 points, 30 days old: 50, grade B and 50 or more: MQL. The clicks'
     # leads keep 5 and stay unqualified.
     scores = dict(Lead.objects.values_list("id", "score__behaviour_score"))
     stages = dict(Lead.objects.values_list("id", "stage"))
     for index, lead in enumerate(leads):
         demo = index % 2 == 0
-        assert scores[lead.pk] == (60.0 if demo else 5.0)
+        assert scores[lead.pk] == (50.0 if demo else 5.0)
         assert stages[lead.pk] == ("mql" if demo else "unqualified")
     assert (rescoring.result["leads"], rescoring.result["become_mql"]) == (6, 3)
 

@@ -50,6 +50,16 @@ def lead_id_ranges(*, size: int | None = None) -> list[tuple[int, int]]:
     ]
 
 
+def _without_jit() -> None:
+    """No JIT compilation for the rest of this transaction (PostgreSQL). A range's statements
+    are estimated above ``jit_optimize_above_cost`` and ``jit_inline_above_cost``, so each was
+    compiled with inlining and optimisation first, about 8 of a behaviour change's 28 s on
+    1,000,000 leads (docs/benchmarks.md); they run once, and no faster compiled."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+
+
 def _lock_range(lead_range: tuple[int, int]) -> int | None:
     """Serialise with ``event_score`` and edits, which lock one lead first (SQLite locks the whole
     database for a write anyway); returns how many leads the range has (None on SQLite)."""
@@ -366,6 +376,7 @@ def _preview(rescoring: Rescoring) -> Outcome:
     now = timezone.now()
     try:
         with _fit_lock(shared=True), transaction.atomic():
+            _without_jit()
             profile = ScoringProfile.objects.select_for_update().get(pk=rescoring.profile_id)
             if profile.version != rescoring.base_version:
                 raise _Stale
@@ -579,6 +590,7 @@ def _rescore_range(
 ) -> Outcome:
     """One range in one transaction; narrowed (``profile_before`` given) to the leads whose fit
     or score changes and those the new thresholds can move."""
+    _without_jit()
     leads = _lock_range(lead_range)
     lo, hi = lead_range
     in_range = Lead.objects.filter(id__gte=lo, id__lt=hi)

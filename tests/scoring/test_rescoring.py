@@ -390,6 +390,35 @@ def test_a_range_that_fails_fails_the_save_in_parallel_too(settings, monkeypatch
     assert (rescoring.status, rescoring.error) == (Rescoring.Status.FAILED, "disk full")
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_range_is_rescored_without_jit_compilation(monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.fail("JIT is PostgreSQL's: run with `make test`.")
+    LeadFactory()
+
+    def jit() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW jit")
+            return cursor.fetchone()[0]
+
+    seen = []
+    refresh = rescorings.ledger.refresh_behaviour_scores
+
+    def recording(**arguments):
+        seen.append(jit())
+        return refresh(**arguments)
+
+    monkeypatch.setattr(rescorings.ledger, "refresh_behaviour_scores", recording)
+    before = jit()
+    assert before == "on"  # PostgreSQL's default, as production runs it
+
+    rescorings.rescore_all()
+
+    # Off inside the range's transaction only (SET LOCAL): the connection keeps its own.
+    assert seen == ["off"]
+    assert jit() == before
+
+
 def test_it_leaves_daily_decay_of_untouched_leads_to_the_nightly_job():
     with time_machine.travel(MONDAY, tick=False):
         demo = lead_with_fit("DE")

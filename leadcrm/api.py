@@ -3,7 +3,7 @@
 import json
 from base64 import b64decode, b64encode
 from binascii import Error as BinasciiError
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime
 
 from django.conf import settings
@@ -89,12 +89,13 @@ class UniqueOrderingFilter(OrderingFilter):
 
     A view's ``ordering_aliases`` name orderings of several model fields (``{"rank":
     ("-rank_order", "-created_at")}``); ``-rank`` reverses each of them. Its
-    ``unique_ordering`` names fields other than ``id`` that need no tiebreaker after them.
+    ``ordering_tiebreakers`` name the unique field that breaks ties after a field when it is
+    the last one asked for (else ``id``).
     """
 
     def get_ordering(self, request, queryset, view):
         if self.ordering_param not in request.query_params:
-            return with_tiebreaker(self.get_default_ordering(view), _unique_ordering(view))
+            return with_tiebreaker(self.get_default_ordering(view), _tiebreakers(view))
         params = request.query_params[self.ordering_param].strip()
         allowed = {
             name for name, _label in self.get_valid_fields(queryset, view, {"request": request})
@@ -121,7 +122,7 @@ class UniqueOrderingFilter(OrderingFilter):
                 expanded.extend(_reverse_ordering(terms) if term.startswith("-") else terms)
             else:
                 expanded.append(term)
-        return with_tiebreaker(expanded, _unique_ordering(view))
+        return with_tiebreaker(expanded, _tiebreakers(view))
 
     def get_schema_operation_parameters(self, view):
         values = [
@@ -150,10 +151,11 @@ class UniqueOrderingFilter(OrderingFilter):
         ]
 
 
-def with_tiebreaker(ordering, unique: Collection[str] = ()) -> tuple[str, ...]:
-    """The ordering without repeated fields, ending in ``id`` (in the direction before it) or
-    in another field that is unique on its own (``unique``)."""
-    ends = {"id", *unique}
+def with_tiebreaker(ordering, tiebreakers: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """The ordering without repeated fields, ending in a unique field (in the direction before
+    it): ``id``, or after a field of ``tiebreakers`` the unique field it names."""
+    tiebreakers = tiebreakers or {}
+    ends = {"id", *tiebreakers.values()}
     seen: set[str] = set()
     terms: list[str] = []
     for term in ordering or ():
@@ -166,7 +168,9 @@ def with_tiebreaker(ordering, unique: Collection[str] = ()) -> tuple[str, ...]:
         if name in ends:
             break
     if not seen & ends:
-        terms.append("-id" if terms and terms[-1].startswith("-") else "id")
+        last = terms[-1].lstrip("-") if terms else ""
+        tiebreaker = tiebreakers.get(last, "id")
+        terms.append(f"-{tiebreaker}" if terms and terms[-1].startswith("-") else tiebreaker)
     return tuple(terms)
 
 
@@ -193,7 +197,7 @@ class KeysetCursorPagination(CursorPagination):
         self.page_size = self.get_page_size(request)
         self.base_url = request.build_absolute_uri()
         self.ordering = with_tiebreaker(
-            self.get_ordering(request, queryset, view), _unique_ordering(view)
+            self.get_ordering(request, queryset, view), _tiebreakers(view)
         )
         self.model = queryset.model
         self.row_values = getattr(view, "row_values", None)
@@ -416,8 +420,8 @@ class CountedKeysetPagination(KeysetCursorPagination):
         return response
 
 
-def _unique_ordering(view) -> tuple[str, ...]:
-    return tuple(getattr(view, "unique_ordering", ()))
+def _tiebreakers(view) -> Mapping[str, str]:
+    return getattr(view, "ordering_tiebreakers", {})
 
 
 def _cursor_text(value) -> str:

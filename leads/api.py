@@ -328,14 +328,14 @@ class LeadListCreateApi(generics.ListAPIView):
         # Best rank first (A1 … D4), then the newest, as the page's "Best rank"; one direction
         # throughout, read from the lead_best_rank index.
         "rank": ("-rank_order", "-created_at"),
-        # The score lives in the lead's LeadScore row; read in order from its index
-        # (leadscore_score: the score, then the row's lead id).
-        "behaviour_score": ("score__behaviour_score", "score__lead_id"),
+        # The score lives in the lead's LeadScore row; read in order from its index.
+        "behaviour_score": ("score__behaviour_score",),
     }
-    # The score row's lead id is the lead's: unique, so no ``id`` follows it. A page's cursor
-    # is then (score, score row's lead id), which leadscore_score answers at any depth; with
-    # the lead's own id last it could not, and page 21 read the 1,050 scores above it.
-    unique_ordering = ("score__lead_id",)
+    # Ties on the score are broken by the score row's lead id (the lead's): a page's cursor is
+    # then (score, score row's lead id), the columns of leadscore_score, which a deep page
+    # starts from; with the lead's own id last it could not, and page 21 read the 1,050 scores
+    # above it.
+    ordering_tiebreakers = {"score__behaviour_score": "score__lead_id"}
     ordering = ["-created_at", "-id"]
 
     @extend_schema_serializer(component_name="LeadCreateInput")

@@ -385,8 +385,7 @@ def _preview(rescoring: Rescoring) -> Outcome:
             grade_rules = list(profile.grade_rules.all())
             narrow = _narrows(written.profile_before, decay_all=written.decay_all, refit=False)
             ranges = lead_id_ranges()
-            for done, lead_range in enumerate(ranges):
-                _report_progress(rescoring, done, len(ranges))
+            for done, lead_range in enumerate(ranges, start=1):
                 # The preview derives the repointed rules' rows too: slower, but it needs no
                 # stored score changed.
                 ledger.ledger_rebuild(
@@ -429,6 +428,7 @@ def _preview(rescoring: Rescoring) -> Outcome:
                 _drop_pass()
                 ledger.drop_touched()
                 narrowing.changed_drop()
+                _report_progress(rescoring, done, len(ranges))  # as the save counts: when done
             raise _Rollback
     except _Rollback:
         pass

@@ -284,6 +284,9 @@ def test_it_reports_progress_per_range_of_leads(monkeypatch):
     assert (rescoring.status, rescoring.result["leads"]) == (Rescoring.Status.DONE, 5)
     assert steps == [1, 2, 3]  # three ranges of two ids, each counted once done
     assert rescorings.rescoring_progress(rescoring=rescoring) == (1, 1)
+    steps.clear()
+    run("preview", proposals.snapshot(services.active_profile()), UserFactory())
+    assert steps == [1, 2, 3]  # the preview counts as the save does
 
 
 def test_it_saves_each_version_with_who_and_what():

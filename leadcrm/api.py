@@ -26,7 +26,9 @@ from leadcrm.exceptions import Conflict
 from leadcrm.paging import (
     LIST_COUNT_CAP,
     capped_count,
+    capped_count_column,
     capped_union_count,
+    read_capped_count,
     rows_in_order,
     scan_page,
 )
@@ -229,8 +231,8 @@ class KeysetCursorPagination(CursorPagination):
             queryset = queryset.filter(_after(ordering, position))
         return list(self.rows(queryset)[: self.page_size + 1])
 
-    def rows(self, queryset):
-        return queryset.values(*self.row_values) if self.row_values else queryset
+    def rows(self, queryset, *annotations: str):
+        return queryset.values(*self.row_values, *annotations) if self.row_values else queryset
 
     def get_next_link(self):
         if not self.has_next:
@@ -349,6 +351,10 @@ class KeptFilterBackend(DjangoFilterBackend):
         return filterset.qs
 
 
+# The name of the page's count beside its rows (CountedKeysetPagination._counted_rows).
+COUNT_COLUMN = "list_count"
+
+
 class CountedKeysetPagination(KeysetCursorPagination):
     """Keyset pages that also say how many rows match, counting no further than
     leadcrm.paging.LIST_COUNT_CAP (``count_capped``: more match), as the list page does.
@@ -360,9 +366,7 @@ class CountedKeysetPagination(KeysetCursorPagination):
     def paginate_queryset(self, queryset, request, view=None):
         filterset = getattr(view, "filterset", None)
         self.arms = filterset.search_arms() if hasattr(filterset, "search_arms") else None
-        if not self.arms:
-            counted = getattr(filterset, "counted_qs", queryset)
-            self.count, self.count_capped = capped_count(counted)
+        self.counted = None if self.arms else getattr(filterset, "counted_qs", queryset)
         return super().paginate_queryset(queryset, request, view)
 
     def page_rows(self, queryset, ordering, position) -> list:
@@ -374,7 +378,7 @@ class CountedKeysetPagination(KeysetCursorPagination):
             if position is not None:
                 queryset = queryset.filter(_after(ordering, position))
             page = queryset.values("pk")[: self.page_size + 1]
-            return list(self.rows(queryset.filter(pk__in=page)))
+            return self._counted_rows(queryset.filter(pk__in=page))
         descending = {term.startswith("-") for term in ordering}
         if len(descending) > 1:  # a mixed ordering reads its page as any other list
             self.count, self.count_capped = capped_union_count(self.arms)
@@ -388,6 +392,21 @@ class CountedKeysetPagination(KeysetCursorPagination):
         if ids is None:
             return super().page_rows(queryset, ordering, position)
         return rows_in_order(queryset, ids, values=self.row_values)
+
+    def _counted_rows(self, queryset) -> list:
+        """The page's rows, with the count read in the same statement (capped_count_column);
+        counted alone when the page is empty (past the last row, the count may not be 0)."""
+        counted = queryset.annotate(**{COUNT_COLUMN: capped_count_column(self.counted)})
+        rows = list(self.rows(counted, COUNT_COLUMN))
+        if not rows:
+            self.count, self.count_capped = capped_count(self.counted)
+        elif self.row_values:
+            self.count, self.count_capped = read_capped_count(rows[0][COUNT_COLUMN])
+            for row in rows:
+                del row[COUNT_COLUMN]
+        else:
+            self.count, self.count_capped = read_capped_count(getattr(rows[0], COUNT_COLUMN))
+        return rows
 
     def get_paginated_response(self, data):
         return Response(

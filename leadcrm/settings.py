@@ -329,6 +329,10 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "leadcrm.api.exception_handler",
     "DEFAULT_PARSER_CLASSES": ["leadcrm.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "leadcrm.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     # Reverse proxies in front that append to X-Forwarded-For; 0 throttles anonymous clients by
     # the connecting address, which a client cannot forge.
     "NUM_PROXIES": env_int("API_NUM_PROXIES", 0),

@@ -38,10 +38,16 @@ REASON_REQUIRED = frozenset({Stage.NURTURE, Stage.DISQUALIFIED})
 OWNER_REQUIRED = frozenset({Stage.SQL, Stage.OPPORTUNITY})
 
 
+# The moves from each stage in the order of Stage: every lead of an API page lists its own.
+_NEXT_STAGES: dict[str, tuple[str, ...]] = {
+    stage: tuple(s.value for s in Stage if s in allowed)
+    for stage, allowed in ALLOWED_TRANSITIONS.items()
+}
+
+
 def allowed_next_stages(stage: str) -> list[str]:
     """The stages a lead in ``stage`` may move to, in the order of Stage."""
-    allowed = ALLOWED_TRANSITIONS[stage]
-    return [s.value for s in Stage if s in allowed]
+    return list(_NEXT_STAGES[stage])
 
 
 def is_allowed(from_stage: str, to_stage: str) -> bool:

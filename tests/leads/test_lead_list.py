@@ -146,6 +146,27 @@ def test_the_api_counts_what_matches_and_pages_by_the_size_asked(client, markete
     assert body["next"] is not None
 
 
+def test_an_api_page_left_empty_by_a_deletion_still_counts_what_matches(client, marketer):
+    # The count comes beside the page's rows; a page with no rows counts on its own.
+    first, second = LeadFactory(grade="A"), LeadFactory(grade="A")
+    LeadFactory(grade="B")
+    client.force_login(marketer)
+    page = client.get(reverse("api-lead-list"), {"grade": "A", "page_size": 1}).json()
+    assert [lead["id"] for lead in page["results"]] == [second.pk]
+    second.delete()
+
+    following = client.get(page["next"]).json()
+
+    assert [lead["id"] for lead in following["results"]] == [first.pk]
+    assert (following["count"], following["count_capped"]) == (1, False)
+    first.delete()
+    empty = client.get(page["next"]).json()
+    assert (empty["results"], empty["count"], empty["count_capped"]) == ([], 0, False)
+    LeadFactory(grade="A")
+    past_the_end = client.get(page["next"]).json()
+    assert (past_the_end["results"], past_the_end["count"]) == ([], 1)
+
+
 def test_hot_leads_by_score_are_the_hot_ones_highest_first_page_after_page(client, marketer):
     rows = [
         ("Hot30", "hot", 30.0),

@@ -1,7 +1,7 @@
 import hashlib
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
 from django.core.cache import cache
 from django.db import connection
 from django.urls import reverse
@@ -55,6 +55,51 @@ def test_it_authenticates_with_a_token(marketer):
     assert wrong.status_code == 401
     assert right.status_code == 200
     assert [lead["email"] for lead in right.json()["results"]] == ["token@example.com"]
+
+
+def test_a_token_request_reads_the_same_few_queries_and_sees_what_its_user_sees(
+    sales_rep, other_rep, django_assert_num_queries
+):
+    own = LeadFactory(owner=sales_rep, stage=Stage.SQL)
+    others = LeadFactory(owner=other_rep, stage=Stage.SQL)
+    client = APIClient(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=sales_rep).key}")
+
+    # the token with its user, the user's roles and permissions, the page with its capped count
+    with django_assert_num_queries(3):
+        listed = client.get(LIST_URL).json()["results"]
+
+    assert [lead["id"] for lead in listed] == [own.pk]
+    assert client.get(detail_url(others)).status_code == 404
+    assert client.post(LIST_URL, {"email": "rep-made@example.com"}).status_code == 403
+
+
+def test_a_token_grants_what_its_user_was_given_and_nothing_to_a_user_without_a_role(
+    no_role_user,
+):
+    client = APIClient(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=no_role_user).key}")
+    assert client.get(LIST_URL).status_code == 403
+
+    no_role_user.user_permissions.add(Permission.objects.get(codename="view_lead"))
+    LeadFactory(stage=Stage.MQL, owner=None)
+
+    listed = client.get(LIST_URL)
+    # May list, but sees no lead: seeing leads comes with a role (leads.selectors).
+    assert (listed.status_code, listed.json()["results"]) == (200, [])
+    assert client.post(LIST_URL, {"email": "x@example.com"}).status_code == 403
+
+
+def test_a_token_of_a_deactivated_user_is_refused_with_drfs_message(marketer):
+    client = APIClient(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=marketer).key}")
+    marketer.is_active = False
+    marketer.save()
+
+    refused = client.get(LIST_URL)
+    unknown = APIClient(HTTP_AUTHORIZATION="Token 0123456789abcdef").get(LIST_URL)
+
+    assert refused.status_code == 401
+    assert refused.json() == {"detail": "User inactive or deleted."}
+    assert unknown.status_code == 401
+    assert unknown.json() == {"detail": "Invalid token."}
 
 
 def test_it_authenticates_with_the_browser_session_and_demands_csrf(marketer):

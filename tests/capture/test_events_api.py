@@ -211,7 +211,7 @@ def test_it_is_throttled_like_other_api_writes(settings, marketer):
     from django.core.cache import cache
 
     settings.API_THROTTLE_RATES = {"anon": "100/minute", "user": "2/minute"}
-    cache.delete(f"throttle_user_{marketer.pk}")
+    cache.clear()
     lead = LeadFactory()
 
     statuses = [

@@ -1,6 +1,8 @@
 import hashlib
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Permission, User
 from django.core.cache import cache
 from django.db import connection
@@ -737,23 +739,26 @@ def test_it_answers_unknown_api_paths_with_json(marketer):
 
 def test_it_throttles_each_user_and_says_when_to_retry(settings, marketer, sales_manager):
     settings.API_THROTTLE_RATES = {"anon": "100/minute", "user": "3/minute"}
-    cache.delete_many([f"throttle_user_{marketer.pk}", f"throttle_user_{sales_manager.pk}"])
+    cache.clear()
     client = api_as(marketer)
 
-    statuses = [client.get(LIST_URL).status_code for _ in range(4)]
-    other_user = api_as(sales_manager).get(LIST_URL)
-    refused = client.get(LIST_URL)
+    with time_machine.travel(datetime(2026, 12, 7, 9, 15, 30, tzinfo=UTC), tick=False):
+        statuses = [client.get(LIST_URL).status_code for _ in range(4)]
+        other_user = api_as(sales_manager).get(LIST_URL)
+        refused = client.get(LIST_URL)
 
     assert statuses == [200, 200, 200, 429]
     assert other_user.status_code == 200
     assert refused.status_code == 429
-    assert 1 <= int(refused["Retry-After"]) <= 60
-    assert refused.json()["detail"].startswith("Request was throttled.")
+    # 3 requests at 9:15:30 count 3 * (1 - f) in the next minute, f its share gone; one more
+    # fits at f = 1/3: at 9:16:20, 50 s later.
+    assert refused["Retry-After"] == "50"
+    assert refused.json()["detail"] == "Request was throttled. Expected available in 50 seconds."
 
 
 def test_it_throttles_token_clients_too(settings, marketer):
     settings.API_THROTTLE_RATES = {"anon": "100/minute", "user": "2/minute"}
-    cache.delete(f"throttle_user_{marketer.pk}")
+    cache.clear()
     token = Token.objects.create(user=marketer)
     client = APIClient(HTTP_AUTHORIZATION=f"Token {token.key}")
 

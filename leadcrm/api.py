@@ -25,10 +25,8 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from leadcrm.exceptions import Conflict
 from leadcrm.paging import (
     LIST_COUNT_CAP,
-    capped_count,
-    capped_count_column,
+    CappedCount,
     capped_union_count,
-    read_capped_count,
     rows_in_order,
     scan_page,
 )
@@ -394,18 +392,21 @@ class CountedKeysetPagination(KeysetCursorPagination):
         return rows_in_order(queryset, ids, values=self.row_values)
 
     def _counted_rows(self, queryset) -> list:
-        """The page's rows, with the count read in the same statement (capped_count_column);
-        counted alone when the page is empty (past the last row, the count may not be 0)."""
-        counted = queryset.annotate(**{COUNT_COLUMN: capped_count_column(self.counted)})
-        rows = list(self.rows(counted, COUNT_COLUMN))
-        if not rows:
-            self.count, self.count_capped = capped_count(self.counted)
-        elif self.row_values:
-            self.count, self.count_capped = read_capped_count(rows[0][COUNT_COLUMN])
-            for row in rows:
-                del row[COUNT_COLUMN]
+        """The page's rows, with the count read in the same statement (CappedCount.column) unless
+        known; counted alone when the page is empty (past the last row, the count may not be 0)."""
+        count = CappedCount(self.counted)
+        column = count.column()
+        if column is None:
+            rows = list(self.rows(queryset))
         else:
-            self.count, self.count_capped = read_capped_count(getattr(rows[0], COUNT_COLUMN))
+            rows = list(self.rows(queryset.annotate(**{COUNT_COLUMN: column}), COUNT_COLUMN))
+            if rows and self.row_values:
+                count.take(rows[0][COUNT_COLUMN])
+                for row in rows:
+                    del row[COUNT_COLUMN]
+            elif rows:
+                count.take(getattr(rows[0], COUNT_COLUMN))
+        self.count, self.count_capped = count.read()
         return rows
 
     def get_paginated_response(self, data):

@@ -1,11 +1,13 @@
 """Counting long lists without reading all of a million rows."""
 
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
@@ -16,7 +18,6 @@ from django.db.models import (
     OuterRef,
     QuerySet,
     Subquery,
-    Value,
 )
 from django.db.models.expressions import RawSQL
 
@@ -25,22 +26,64 @@ from django.db.models.expressions import RawSQL
 LIST_COUNT_CAP = 10_000
 
 
+# A count that reached the cap is remembered this long (CappedCount): more than 10,000 leads
+# that matched a minute ago still do, and the count cost 1.5-2 ms a request (docs/benchmarks.md).
+CAPPED_COUNT_SECONDS = 60
+
+
+class CappedCount:
+    """The number of ``queryset``'s rows up to ``cap`` (LIST_COUNT_CAP) and whether there are
+    more, counted alone (``read``) or as a column of a page's own statement (``column``, then
+    ``take`` its value): one statement instead of two, and PostgreSQL counts it once, not per
+    row.
+
+    Counting reads up to ``cap + 1`` index entries: 1.5-2 ms for a list of more than 10,000
+    leads, whichever filter. Such a count is remembered in the cache for CAPPED_COUNT_SECONDS,
+    by the counting statement and its parameters (the user's visibility and every filter among
+    them), and not counted again meanwhile; a count under the cap is always counted. A list
+    that falls under the cap (thousands of its leads deleted or moved within the minute) says
+    "10,000+" until the minute is over.
+    """
+
+    def __init__(self, queryset: QuerySet, cap: int | None = None) -> None:
+        self.cap = LIST_COUNT_CAP if cap is None else cap
+        self.known: tuple[int, bool] | None
+        try:
+            limited = queryset.order_by().values("pk")[: self.cap + 1]
+            sql, self.params = limited.query.sql_with_params()
+        except EmptyResultSet:
+            self.known = (0, False)
+            return
+        self.sql = f"SELECT COUNT(*) FROM ({sql}) capped"
+        digest = hashlib.sha256(repr((self.sql, self.params)).encode()).hexdigest()
+        self.key = f"capped-count:{digest}"
+        self.known = (self.cap, True) if cache.get(self.key) else None
+
+    def column(self) -> Expression | None:
+        """The count as a column for the page's statement; None when it is known already."""
+        if self.known is not None:
+            return None
+        return RawSQL(self.sql, self.params, output_field=IntegerField())
+
+    def take(self, found: int) -> tuple[int, bool]:
+        """The answer from the column's value (or a count of up to ``cap + 1`` rows)."""
+        self.known = read_capped_count(found, self.cap)
+        if self.known[1]:
+            cache.set(self.key, True, CAPPED_COUNT_SECONDS)
+        return self.known
+
+    def read(self) -> tuple[int, bool]:
+        """The answer, counted in a statement of its own unless known."""
+        if self.known is None:
+            with connection.cursor() as cursor:
+                cursor.execute(self.sql, self.params)
+                self.take(cursor.fetchone()[0])
+        return self.known
+
+
 def capped_count(queryset: QuerySet, cap: int | None = None) -> tuple[int, bool]:
     """The number of rows up to ``cap`` (LIST_COUNT_CAP), and whether there are more."""
-    cap = LIST_COUNT_CAP if cap is None else cap
-    return read_capped_count(queryset.order_by()[: cap + 1].count(), cap)
-
-
-def capped_count_column(queryset: QuerySet, cap: int | None = None) -> Expression:
-    """capped_count's reading as a column (up to ``cap + 1``: read_capped_count makes it the
-    answer), for a page's query to bring beside its rows: one statement instead of two, and no
-    aggregate query for the ORM to build. PostgreSQL counts it once, not per row."""
-    cap = LIST_COUNT_CAP if cap is None else cap
-    try:
-        sql, params = queryset.order_by().values("pk")[: cap + 1].query.sql_with_params()
-    except EmptyResultSet:
-        return Value(0)
-    return RawSQL(f"SELECT COUNT(*) FROM ({sql}) capped", params, output_field=IntegerField())
+    return CappedCount(queryset, cap).read()
 
 
 def read_capped_count(found: int, cap: int | None = None) -> tuple[int, bool]:

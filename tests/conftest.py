@@ -6,10 +6,27 @@ import time
 import celery.exceptions
 import pytest
 from django.conf import settings
+from django.core.cache import cache, caches
 from django.db import connection
 
+from leadcrm.cache import RedisCache
 from leadcrm.roles import Role
 from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def forget_counts_and_throttles():
+    """Each test starts with no remembered list count (leadcrm.paging.CappedCount) and no API
+    throttle count: the tests share one Redis, and the same list in another test's database is
+    another list. Deleted by pattern: the Celery broker lives in the same Redis database."""
+    if not isinstance(caches["default"], RedisCache):
+        cache.clear()
+        return
+    client = caches["default"]._cache.get_client(write=True)
+    for pattern in ("capped-count:*", "throttle_*"):
+        found = list(client.scan_iter(match=cache.make_key(pattern)))
+        if found:
+            client.delete(*found)
 
 
 @pytest.fixture(autouse=True)

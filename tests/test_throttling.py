@@ -22,7 +22,7 @@ class Clock:
 def throttle_class(cache, clock: Clock, rate: str = "3/minute"):
     class Throttle(SlidingWindowRateThrottle):
         def get_cache_key(self, request, view):
-            return f"test_throttle_{request}"
+            return f"throttle_test_{request}"
 
     Throttle.rate, Throttle.cache, Throttle.timer = rate, cache, clock
     return Throttle
@@ -33,7 +33,6 @@ def cache(request):
     if request.param == "redis":
         redis = caches["default"]
         assert isinstance(redis, RedisCache)
-        redis.clear()
         return redis
     return LocMemCache(f"throttle-{request.node.name}", {})
 

@@ -208,10 +208,8 @@ def test_it_needs_the_add_event_permission(sales_rep, sales_manager, marketer):
 
 
 def test_it_is_throttled_like_other_api_writes(settings, marketer):
-    from django.core.cache import cache
 
     settings.API_THROTTLE_RATES = {"anon": "100/minute", "user": "2/minute"}
-    cache.clear()
     lead = LeadFactory()
 
     statuses = [

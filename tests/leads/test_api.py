@@ -4,7 +4,6 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 from django.contrib.auth.models import Permission, User
-from django.core.cache import cache
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
@@ -739,7 +738,6 @@ def test_it_answers_unknown_api_paths_with_json(marketer):
 
 def test_it_throttles_each_user_and_says_when_to_retry(settings, marketer, sales_manager):
     settings.API_THROTTLE_RATES = {"anon": "100/minute", "user": "3/minute"}
-    cache.clear()
     client = api_as(marketer)
 
     with time_machine.travel(datetime(2026, 12, 7, 9, 15, 30, tzinfo=UTC), tick=False):
@@ -758,7 +756,6 @@ def test_it_throttles_each_user_and_says_when_to_retry(settings, marketer, sales
 
 def test_it_throttles_token_clients_too(settings, marketer):
     settings.API_THROTTLE_RATES = {"anon": "100/minute", "user": "2/minute"}
-    cache.clear()
     token = Token.objects.create(user=marketer)
     client = APIClient(HTTP_AUTHORIZATION=f"Token {token.key}")
 

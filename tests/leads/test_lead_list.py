@@ -3,6 +3,7 @@ built-in views, bulk actions and the API's count."""
 
 import csv
 import io
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -135,6 +136,37 @@ def test_the_count_stops_at_the_cap_and_says_so(client, marketer, monkeypatch):
     assert "3+ leads" in body
     api = client.get(reverse("api-lead-list")).json()
     assert (api["count"], api["count_capped"], len(api["results"])) == (3, True, 4)
+
+
+def test_a_count_over_the_cap_is_remembered_for_a_while_and_one_under_it_never(
+    client, marketer, sales_rep, monkeypatch
+):
+    monkeypatch.setattr("leadcrm.paging.LIST_COUNT_CAP", 3)
+    monkeypatch.setattr("leadcrm.paging.CAPPED_COUNT_SECONDS", 1)
+    grade_a = LeadFactory.create_batch(4, grade="A", owner=sales_rep)
+    LeadFactory.create_batch(2, grade="B")
+    client.force_login(marketer)
+
+    def counted(user, grade: str) -> tuple[int, bool]:
+        client.force_login(user)
+        body = client.get(reverse("api-lead-list"), {"grade": grade}).json()
+        return body["count"], body["count_capped"]
+
+    assert counted(marketer, "A") == (3, True)
+    assert counted(marketer, "B") == (2, False)
+    for lead in grade_a[:2]:
+        lead.delete()
+    LeadFactory.create_batch(2, grade="B")
+
+    # Over the cap a moment ago: still "3+" (the page says so too); under it: counted afresh.
+    assert counted(marketer, "A") == (3, True)
+    assert "3+ leads" in client.get(LIST_URL, {"grade": "A"}).content.decode()
+    assert counted(marketer, "B") == (3, True)
+    # Another user's list is another count: the rep's own 2 grade A leads.
+    assert counted(sales_rep, "A") == (2, False)
+    time.sleep(1.1)
+    assert counted(marketer, "A") == (2, False)
+    assert "2 leads" in client.get(LIST_URL, {"grade": "A"}).content.decode()
 
 
 def test_the_api_counts_what_matches_and_pages_by_the_size_asked(client, marketer, five_leads):
